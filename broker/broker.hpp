@@ -1,0 +1,49 @@
+// The broker's shared state on the broker thread: virtual hosts, users and
+// open connections. Connections and the admin API reach everything through
+// this object; nothing here is global, so several could coexist in a test.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "broker/config.hpp"
+#include "broker/vhost.hpp"
+
+namespace roost {
+
+class connection;
+
+struct user_account {
+  std::string password;
+  // RabbitMQ's default guest account may only log in from loopback.
+  bool loopback_only = false;
+};
+
+class broker {
+ public:
+  explicit broker(config cfg);
+  ~broker();
+
+  const config& cfg() const { return cfg_; }
+
+  vhost* find_vhost(std::string_view name);
+  // True when the credentials are right and the peer may use this account.
+  bool authenticate(std::string_view user, std::string_view password, bool from_loopback) const;
+
+  std::uint64_t register_connection(connection* c);
+  void unregister_connection(std::uint64_t id);
+  const std::unordered_map<std::uint64_t, connection*>& connections() const { return connections_; }
+
+ private:
+  config cfg_;
+  std::map<std::string, std::unique_ptr<vhost>, std::less<>> vhosts_;
+  std::map<std::string, user_account, std::less<>> users_;
+  std::unordered_map<std::uint64_t, connection*> connections_;
+  std::uint64_t next_connection_id_ = 1;
+};
+
+}  // namespace roost

@@ -1,0 +1,187 @@
+// basic.* methods: publish routing, consumers and deliveries, get, and the
+// acknowledgement family (ack, nack, reject, recover).
+#include "broker/amqp/properties.hpp"
+#include "broker/channel.hpp"
+#include "broker/errors.hpp"
+#include "broker/names.hpp"
+#include "broker/vhost.hpp"
+
+namespace roost {
+
+// ---- consumers ----
+
+bool channel_consumer::can_take() const {
+  if (!channel_.flow_active() || channel_.conn().over_high_water()) return false;
+  if (no_ack_) return true;
+  return (prefetch_ == 0 || unacked_ < prefetch_) && !channel_.over_global_prefetch();
+}
+
+void channel_consumer::deliver(queue& from, queued_message&& m) {
+  if (!no_ack_) ++unacked_;
+  channel_.deliver(*this, from, std::move(m), !no_ack_);
+}
+
+void channel_consumer::queue_deleted(queue&) {
+  queue_ = nullptr;
+  channel_.consumer_lost_queue(*this);  // destroys this consumer
+}
+
+void channel::deliver(channel_consumer& c, queue& from, queued_message&& m, bool track) {
+  std::uint64_t tag = next_delivery_tag_++;
+  const message& msg = *m.msg;
+  conn_.send(id_, amqp::basic_deliver{c.tag(), tag, m.redelivered, msg.exchange, msg.routing_key});
+  conn_.send_content(id_, msg);
+  if (track) unacked_.add(unacked_delivery{tag, from.id(), std::move(m), &c, false});
+}
+
+void channel::consumer_lost_queue(channel_consumer& c) {
+  std::string tag = c.tag();
+  unacked_.orphan(&c);
+  if (conn_.consumer_cancel_notify()) reply(amqp::basic_cancel{tag, true});
+  consumers_.erase(tag);
+}
+
+void channel::cancel_consumer(const std::string& tag) {
+  auto it = consumers_.find(tag);
+  if (it == consumers_.end()) return;
+  channel_consumer* c = it->second.get();
+  unacked_.orphan(c);
+  auto owned = std::move(it->second);
+  consumers_.erase(it);
+  if (queue* q = c->source()) vh().detach_consumer(*q, c);
+}
+
+void channel::cancel_all_consumers() {
+  while (!consumers_.empty()) cancel_consumer(consumers_.begin()->first);
+}
+
+void channel::resume_consumers() {
+  for (auto& [tag, c] : consumers_)
+    if (queue* q = c->source()) q->dispatch();
+}
+
+void channel::on(const amqp::basic_consume& m) {
+  queue& q = vh().accessible_queue(queue_name_or_last(m.queue), conn_.id());
+  std::string tag = m.consumer_tag.empty() ? generate_name("amq.ctag-") : m.consumer_tag;
+  if (consumers_.contains(tag))
+    throw connection_error(amqp::connection_reply::not_allowed, "attempt to reuse consumer tag '" + tag + "'");
+  if ((m.exclusive && q.consumer_count() > 0) || q.has_exclusive_consumer())
+    throw_access_refused(describe("queue", q.name(), vh().name()) + " in exclusive use");
+  auto c = std::make_unique<channel_consumer>(*this, q, tag, m.no_ack, m.exclusive, consumer_prefetch_);
+  channel_consumer* ref = c.get();
+  consumers_.emplace(tag, std::move(c));
+  // consume-ok must reach the client before the first delivery.
+  if (!m.no_wait) reply(amqp::basic_consume_ok{tag});
+  q.add_consumer(ref);
+}
+
+void channel::on(const amqp::basic_cancel& m) {
+  cancel_consumer(m.consumer_tag);
+  if (!m.no_wait) reply(amqp::basic_cancel_ok{m.consumer_tag});
+}
+
+// ---- publishing ----
+
+void channel::on(const amqp::basic_publish& m) {
+  if (m.immediate) throw connection_error(amqp::connection_reply::not_implemented, "immediate=true");
+  publishing_.emplace(pending_publish{m, std::make_shared<message>(), 0, false});
+}
+
+void channel::finish_publish() {
+  pending_publish p = std::move(*publishing_);
+  publishing_.reset();
+  p.msg->exchange = std::move(p.method.exchange);
+  p.msg->routing_key = std::move(p.method.routing_key);
+  if (tx_mode_) {
+    vh().existing_exchange(p.msg->exchange);  // a missing exchange fails now, not at commit
+    tx_publishes_.emplace_back(std::move(p.method), std::move(p.msg));
+    return;
+  }
+  route_and_enqueue(p.method, std::move(p.msg));
+}
+
+void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref msg) {
+  exchange& x = vh().existing_exchange(msg->exchange);
+  if (x.spec().internal)
+    throw_access_refused("cannot publish to internal " + describe("exchange", x.name(), vh().name()));
+  vh().route(x, *msg, route_scratch_);
+  if (route_scratch_.empty() && method.mandatory) {
+    // The return goes out before the confirm, which flush_confirms sends after this batch.
+    reply(amqp::basic_return{static_cast<std::uint16_t>(amqp::channel_reply::no_route), "NO_ROUTE", msg->exchange,
+                             msg->routing_key});
+    conn_.send_content(id_, *msg);
+  }
+  for (queue* q : route_scratch_) q->enqueue(msg);
+  if (confirms_) {
+    confirms_->complete(confirms_->next(), confirm_tracker::outcome::ack);
+    confirms_due_ = true;
+  }
+}
+
+// ---- get ----
+
+void channel::on(const amqp::basic_get& m) {
+  queue& q = vh().accessible_queue(queue_name_or_last(m.queue), conn_.id());
+  std::optional<queued_message> head = q.take();
+  if (!head) {
+    reply(amqp::basic_get_empty{});
+    return;
+  }
+  std::uint64_t tag = next_delivery_tag_++;
+  const message& msg = *head->msg;
+  reply(amqp::basic_get_ok{tag, head->redelivered, msg.exchange, msg.routing_key,
+                           static_cast<std::uint32_t>(q.ready_count())});
+  conn_.send_content(id_, msg);
+  if (!m.no_ack) unacked_.add(unacked_delivery{tag, q.id(), std::move(*head), nullptr, false});
+}
+
+// ---- acknowledgements ----
+
+void channel::settle(std::uint64_t tag, bool multiple, bool ack, bool requeue) {
+  settled_scratch_.clear();
+  if (!unacked_.settle(tag, multiple, settled_scratch_))
+    throw_precondition_failed("unknown delivery tag " + std::to_string(tag));
+  for (unacked_delivery& d : settled_scratch_) {
+    if (d.owner) d.owner->settled_one();
+    if (!ack && requeue)
+      if (queue* q = vh().queue_by_id(d.queue_id)) q->requeue(std::move(d.entry));
+  }
+  settled_scratch_.clear();
+  resume_consumers();
+}
+
+void channel::apply_settle(const tx_ack& request) {
+  std::visit(
+      [this](const auto& m) {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, amqp::basic_ack>) settle(m.delivery_tag, m.multiple, true, false);
+        else if constexpr (std::is_same_v<M, amqp::basic_nack>) settle(m.delivery_tag, m.multiple, false, m.requeue);
+        else settle(m.delivery_tag, false, false, m.requeue);
+      },
+      request);
+}
+
+void channel::settle_or_hold(const tx_ack& request) {
+  if (tx_mode_) tx_acks_.push_back(request);
+  else apply_settle(request);
+}
+
+void channel::on(const amqp::basic_ack& m) { settle_or_hold(m); }
+void channel::on(const amqp::basic_nack& m) { settle_or_hold(m); }
+void channel::on(const amqp::basic_reject& m) { settle_or_hold(m); }
+
+void channel::requeue_all_unacked() {
+  if (!unacked_.empty()) settle(0, true, false, true);
+}
+
+void channel::on(const amqp::basic_recover_async& m) {
+  if (!m.requeue) throw connection_error(amqp::connection_reply::not_implemented, "requeue=false");
+  requeue_all_unacked();
+}
+
+void channel::on(const amqp::basic_recover& m) {
+  on(amqp::basic_recover_async{m.requeue});
+  reply(amqp::basic_recover_ok{});
+}
+
+}  // namespace roost

@@ -1,0 +1,64 @@
+// Command-line parsing. Hand-written: a handful of --name value flags do
+// not justify Boost.ProgramOptions' build weight.
+#include "broker/config.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <string_view>
+
+namespace roost {
+
+namespace {
+
+constexpr const char* usage =
+    "usage: roost [options]\n"
+    "  --bind ADDRESS         address to listen on (default 0.0.0.0)\n"
+    "  --amqp-port PORT       AMQP port (default 5672; 0 picks a free port and prints it)\n"
+    "  --data-dir DIR         where the SQLite store lives (default ./data)\n"
+    "  --log-level LEVEL      debug, info, warning or error (default info)\n"
+    "  --heartbeat SECONDS    heartbeat offered in connection.tune (default 60; 0 disables)\n"
+    "  --frame-max BYTES      frame_max offered in connection.tune (default 131072)\n"
+    "  --channel-max N        channel_max offered in connection.tune (default 2047)\n"
+    "  --max-message-size N   largest accepted message body in bytes (default 134217728)\n"
+    "  --help, --version\n";
+
+template <class T>
+bool parse_number(std::string_view text, T& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+std::optional<std::string> parse_command_line(int argc, char** argv, config& cfg, bool& exit_now) {
+  exit_now = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(usage, stdout);
+      exit_now = true;
+      return std::nullopt;
+    }
+    if (flag == "--version") {
+      std::printf("roost %s\n", ROOST_VERSION);
+      exit_now = true;
+      return std::nullopt;
+    }
+    if (i + 1 >= argc) return "missing value for " + std::string(flag);
+    std::string_view value = argv[++i];
+    bool ok = true;
+    if (flag == "--bind") cfg.bind = value;
+    else if (flag == "--amqp-port") ok = parse_number(value, cfg.amqp_port);
+    else if (flag == "--data-dir") cfg.data_dir = value;
+    else if (flag == "--log-level") ok = log::parse_level(value, cfg.log_level);
+    else if (flag == "--heartbeat") ok = parse_number(value, cfg.heartbeat_seconds);
+    else if (flag == "--frame-max") ok = parse_number(value, cfg.frame_max) && cfg.frame_max >= 4096;
+    else if (flag == "--channel-max") ok = parse_number(value, cfg.channel_max) && cfg.channel_max > 0;
+    else if (flag == "--max-message-size") ok = parse_number(value, cfg.max_message_size);
+    else return "unknown option " + std::string(flag) + "\n" + usage;
+    if (!ok) return "invalid value '" + std::string(value) + "' for " + std::string(flag);
+  }
+  return std::nullopt;
+}
+
+}  // namespace roost

@@ -1,0 +1,130 @@
+// The AMQP side of one client connection, without any socket: bytes in,
+// frames parsed and dispatched, bytes out.
+//
+// tcp_session owns the socket and feeds this object; everything protocol
+// lives here, so the handshake, framing errors and channel life cycle are
+// testable without the network. Lives on the broker thread. The session is
+// told about new output and about the end through connection_events.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/amqp/frame.hpp"
+#include "broker/amqp/reply_code.hpp"
+#include "broker/message.hpp"
+
+namespace roost {
+
+class broker;
+class channel;
+class vhost;
+
+class connection_events {
+ public:
+  virtual ~connection_events() = default;
+  // outbound() has new bytes.
+  virtual void output_ready() = 0;
+  // Write what is in outbound(), then close the socket.
+  virtual void close_after_flush() = 0;
+  // We sent connection.close; the peer has a while to answer close-ok.
+  virtual void closing_started() = 0;
+};
+
+class connection {
+ public:
+  enum class state { awaiting_header, awaiting_start_ok, awaiting_tune_ok, awaiting_open, open, closing, closed };
+
+  connection(broker& b, connection_events& events, std::string peer, bool peer_is_loopback);
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  ~connection();
+
+  // Consumes whole frames from the front of `bytes` and returns how many
+  // bytes it used; the rest is an incomplete frame to call again with.
+  std::size_t consume(std::string_view bytes);
+  // The largest frame the peer may send now; a reader sizes its buffer by it.
+  std::uint32_t frame_limit() const { return frame_max_; }
+
+  std::string& outbound() { return out_; }
+  bool over_high_water() const;
+  // The session wrote a batch; consumers paused by back-pressure may resume.
+  void output_drained();
+  // Server-side close (shutdown, admin API): connection.close with this code.
+  void close(amqp::connection_reply code, std::string_view text);
+  // The socket is gone (EOF, error, heartbeat timeout): release everything.
+  void transport_closed(std::string_view reason);
+
+  state current_state() const { return state_; }
+  std::uint16_t heartbeat_seconds() const { return heartbeat_; }
+  std::uint64_t id() const { return id_; }
+  const std::string& peer() const { return peer_; }
+  const std::string& user() const { return user_; }
+  vhost& vh() { return *vhost_; }
+  broker& owner() { return broker_; }
+  std::uint32_t frame_max() const { return frame_max_; }
+  bool consumer_cancel_notify() const { return cancel_notify_; }
+
+  template <class M>
+  void send(std::uint16_t channel, const M& m) {
+    amqp::append_method_frame(out_, channel, m);
+    output_appended();
+  }
+  // Frames were appended to outbound() directly: note back-pressure, wake the writer.
+  void output_appended();
+  // Content header and body frames of a message.
+  void send_content(std::uint16_t channel, const message& msg);
+
+  // Connection-class methods a client may send on channel 0; any other
+  // known method there is answered 503 COMMAND_INVALID.
+  void on(const amqp::connection_start_ok& m);
+  void on(const amqp::connection_tune_ok& m);
+  void on(const amqp::connection_open& m);
+  void on(const amqp::connection_close& m);
+  void on(const amqp::connection_close_ok& m);
+
+ private:
+  void consume_header(std::string_view bytes);
+  void handle_frame(const amqp::frame_header& h, std::string_view payload);
+  void handle_connection_frame(const amqp::frame_header& h, std::string_view payload);
+  void handle_channel_frame(const amqp::frame_header& h, std::string_view payload);
+  void channel_method(channel*& ch, std::uint16_t number, std::uint32_t key, amqp::wire_reader& in);
+  void fail_channel(std::uint16_t number, std::uint16_t code, const std::string& text, std::uint32_t key);
+  void fail_connection(std::uint16_t code, const std::string& text, std::uint32_t key);
+  // Sends connection.close and waits for close-ok.
+  void send_close(std::uint16_t code, const std::string& text, std::uint32_t key);
+  channel* find_channel(std::uint16_t number);
+  void open_channel(channel* existing, std::uint16_t number);
+  // A framing error: connection.close, then close the socket without waiting.
+  void hang_up(amqp::connection_reply code, const std::string& detail);
+  void release_all();
+  void send_start();
+  void expect_state(state s, std::uint32_t key);
+
+  broker& broker_;
+  connection_events& events_;
+  std::string peer_;
+  bool peer_is_loopback_;
+  std::uint64_t id_;
+  state state_ = state::awaiting_header;
+  std::string out_;
+  std::string user_;
+  vhost* vhost_ = nullptr;
+  std::uint16_t channel_max_;
+  std::uint32_t frame_max_;
+  std::uint16_t heartbeat_ = 0;
+  bool cancel_notify_ = false;
+  bool auth_failure_close_ = false;  // the client wants a 403 close rather than a dropped socket
+  bool paused_ = false;  // consumers paused by outbound back-pressure
+  std::unordered_map<std::uint16_t, std::unique_ptr<channel>> channels_;
+  // Channels we sent channel.close on, discarding frames until close-ok.
+  std::vector<std::uint16_t> closing_channels_;
+  std::chrono::steady_clock::time_point opened_at_;
+};
+
+}  // namespace roost

@@ -1,0 +1,61 @@
+// An exchange as the vhost sees it: its declared properties, its routing
+// index, and the bindings it is the source of (for listing and clean-up; the
+// router keeps only what routing needs).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/amqp/field_table.hpp"
+#include "broker/queue.hpp"
+#include "routing/exchange_router.hpp"
+
+namespace roost {
+
+struct exchange_spec {
+  std::string name;
+  std::string type;
+  durability durable = durability::transient;
+  bool auto_delete = false;
+  bool internal = false;
+  amqp::field_table arguments;
+};
+
+struct binding {
+  routing::destination destination;
+  std::string routing_key;
+  amqp::field_table arguments;
+  bool operator==(const binding&) const = default;
+};
+
+class exchange {
+ public:
+  exchange(std::uint32_t id, exchange_spec spec, std::unique_ptr<routing::exchange_router> router)
+      : id_(id), spec_(std::move(spec)), router_(std::move(router)) {
+    if (auto* ae = spec_.arguments.find("alternate-exchange"))
+      if (auto* name = ae->as_string()) alternate_ = *name;
+  }
+
+  std::uint32_t id() const { return id_; }
+  const std::string& name() const { return spec_.name; }
+  const exchange_spec& spec() const { return spec_; }
+  bool is_default() const { return spec_.name.empty(); }
+  const std::optional<std::string>& alternate_exchange() const { return alternate_; }
+
+  routing::exchange_router& router() { return *router_; }
+  const routing::exchange_router& router() const { return *router_; }
+  std::vector<binding>& bindings() { return bindings_; }
+  const std::vector<binding>& bindings() const { return bindings_; }
+
+ private:
+  std::uint32_t id_;
+  exchange_spec spec_;
+  std::unique_ptr<routing::exchange_router> router_;
+  std::optional<std::string> alternate_;
+  std::vector<binding> bindings_;
+};
+
+}  // namespace roost

@@ -1,0 +1,28 @@
+// A published message: immutable once built, shared by every queue that holds
+// it and every delivery that carries it.
+//
+// properties are the content header's property flags and list exactly as the
+// publisher sent them, so a delivery forwards them without decoding or
+// re-encoding anything; the few fields the broker acts on are pulled out once
+// at publish time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace roost {
+
+struct message {
+  std::string exchange;
+  std::string routing_key;
+  std::string properties;
+  std::string body;
+  std::uint8_t delivery_mode = 0;  // 2 = persistent
+
+  bool persistent() const { return delivery_mode == 2; }
+};
+
+using message_ref = std::shared_ptr<const message>;
+
+}  // namespace roost

@@ -1,0 +1,192 @@
+// Socket I/O for one connection. The reader grows its buffer only as far as
+// the frames it must hold; the writer swaps the connection's outbound buffer
+// with its own and writes the whole batch at once.
+#include "broker/tcp_session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <cstring>
+
+#include "broker/broker.hpp"
+#include "broker/log.hpp"
+
+namespace roost {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t initial_read_buffer = 4096;
+constexpr std::size_t idle_buffer_limit = 64 * 1024;  // shrink back past this once drained
+constexpr auto close_ok_timeout = 3s;
+
+std::string describe_peer(const tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "unknown peer";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+bool is_loopback(const tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return false;
+  auto address = ep.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  return address.is_loopback();
+}
+
+}  // namespace
+
+tcp_session::tcp_session(broker& b, tcp::socket socket)
+    : socket_(std::move(socket)),
+      writer_wake_(socket_.get_executor()),
+      reader_wake_(socket_.get_executor()),
+      watchdog_timer_(socket_.get_executor()),
+      last_read_(std::chrono::steady_clock::now()),
+      last_write_(last_read_) {
+  boost::system::error_code ec;
+  socket_.set_option(tcp::no_delay(true), ec);
+  connection_events& events = *this;
+  connection_ = std::make_unique<connection>(b, events, describe_peer(socket_), is_loopback(socket_));
+  log::debug("connection " + connection_->peer() + " accepted");
+}
+
+tcp_session::~tcp_session() = default;
+
+void tcp_session::start() {
+  auto self = shared_from_this();
+  auto ex = socket_.get_executor();
+  asio::co_spawn(ex, [self] { return self->reader(); }, asio::detached);
+  asio::co_spawn(ex, [self] { return self->writer(); }, asio::detached);
+  asio::co_spawn(ex, [self] { return self->watchdog(); }, asio::detached);
+}
+
+void tcp_session::output_ready() {
+  if (writer_waiting_) writer_wake_.cancel();
+}
+
+void tcp_session::close_after_flush() {
+  close_after_flush_ = true;
+  writer_wake_.cancel();
+}
+
+void tcp_session::closing_started() {
+  close_requested_at_ = std::chrono::steady_clock::now();
+  watchdog_timer_.cancel();
+}
+
+void tcp_session::shut_down(std::string_view reason) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  connection_->transport_closed(reason);
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  writer_wake_.cancel();
+  reader_wake_.cancel();
+  watchdog_timer_.cancel();
+}
+
+asio::awaitable<void> tcp_session::reader() {
+  input_.resize(initial_read_buffer);
+  std::size_t filled = 0;
+  boost::system::error_code ec;
+  while (!shut_down_ && !close_after_flush_) {
+    // Back-pressure: a client that does not read what we send stops being read.
+    while (connection_->over_high_water() && !shut_down_) {
+      reader_wake_.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await reader_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (filled == input_.size()) {
+      std::size_t needed = std::size_t{connection_->frame_limit()} + amqp::frame_overhead;
+      input_.resize(std::max(std::min(input_.size() * 2, needed), filled + 1));
+    }
+    std::size_t n = co_await socket_.async_read_some(asio::buffer(input_.data() + filled, input_.size() - filled),
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      shut_down(ec == asio::error::eof ? "client closed TCP connection" : ec.message());
+      break;
+    }
+    last_read_ = std::chrono::steady_clock::now();
+    filled += n;
+    std::size_t used = connection_->consume(std::string_view(input_.data(), filled));
+    std::memmove(input_.data(), input_.data() + used, filled - used);
+    filled -= used;
+    if (filled == 0 && input_.size() > idle_buffer_limit) {
+      input_.resize(initial_read_buffer);
+      input_.shrink_to_fit();
+    }
+  }
+}
+
+asio::awaitable<void> tcp_session::writer() {
+  boost::system::error_code ec;
+  while (!shut_down_) {
+    std::string& out = connection_->outbound();
+    if (out.empty()) {
+      if (close_after_flush_) break;
+      writer_waiting_ = true;
+      writer_wake_.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await writer_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      writer_waiting_ = false;
+      continue;
+    }
+    writing_.swap(out);
+    co_await asio::async_write(socket_, asio::buffer(writing_), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      shut_down(ec.message());
+      co_return;
+    }
+    last_write_ = std::chrono::steady_clock::now();
+    writing_.clear();
+    if (writing_.capacity() > idle_buffer_limit && connection_->outbound().empty()) std::string().swap(writing_);
+    connection_->output_drained();
+    reader_wake_.cancel();
+  }
+  shut_down("connection closed");
+}
+
+asio::awaitable<void> tcp_session::watchdog() {
+  using clock = std::chrono::steady_clock;
+  auto started = clock::now();
+  auto handshake_timeout = std::chrono::milliseconds(connection_->owner().cfg().handshake_timeout_ms);
+  boost::system::error_code ec;
+  while (!shut_down_) {
+    auto now = clock::now();
+    auto state = connection_->current_state();
+    auto tick = std::chrono::duration_cast<clock::duration>(1s);
+    if (state == connection::state::closing) {
+      if (now - close_requested_at_ >= close_ok_timeout) shut_down("no connection.close-ok from client");
+      tick = close_ok_timeout - (now - close_requested_at_);
+    } else if (state != connection::state::open && state != connection::state::closed) {
+      if (now - started > handshake_timeout) {
+        log::info("connection " + connection_->peer() + " closed: handshake timeout");
+        shut_down("handshake timeout");
+      }
+    } else if (state == connection::state::open && connection_->heartbeat_seconds() > 0) {
+      auto interval = std::chrono::seconds(connection_->heartbeat_seconds());
+      if (now - last_read_ > 2 * interval) {
+        shut_down("missed heartbeats from client, timeout: " + std::to_string(interval.count()) + "s");
+        break;
+      }
+      if (now - last_write_ >= interval / 2) {
+        amqp::append_heartbeat(connection_->outbound());
+        output_ready();
+      }
+      tick = std::chrono::duration_cast<clock::duration>(interval) / 2;
+    } else {
+      tick = std::chrono::duration_cast<clock::duration>(30s);
+    }
+    watchdog_timer_.expires_after(tick);
+    co_await watchdog_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+}  // namespace roost

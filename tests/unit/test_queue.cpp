@@ -1,0 +1,135 @@
+// Queue dispatch: round-robin among consumers, credit (prefetch) respected,
+// requeue back to the original position, consumer detachment.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "broker/queue.hpp"
+
+using namespace roost;
+
+namespace {
+
+// A consumer that takes up to `credit` messages and records what it got.
+struct fake_consumer final : consumer {
+  std::size_t credit = 1000;
+  bool is_exclusive = false;
+  std::vector<queued_message> got;
+  bool lost_queue = false;
+
+  bool can_take() const override { return got.size() < credit; }
+  void deliver(queue&, queued_message&& m) override { got.push_back(std::move(m)); }
+  void queue_deleted(queue&) override { lost_queue = true; }
+  bool exclusive() const override { return is_exclusive; }
+};
+
+message_ref make_message(std::string body) {
+  auto m = std::make_shared<message>();
+  m->body = std::move(body);
+  return m;
+}
+
+std::vector<std::string> bodies(const std::vector<queued_message>& ms) {
+  std::vector<std::string> out;
+  for (auto& m : ms) out.push_back(m.msg->body);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("messages wait in order until a consumer arrives") {
+  queue q(1, "q", {});
+  for (auto b : {"a", "b", "c"}) q.enqueue(make_message(b));
+  CHECK(q.ready_count() == 3);
+  fake_consumer c;
+  q.add_consumer(&c);
+  CHECK(bodies(c.got) == std::vector<std::string>{"a", "b", "c"});
+  CHECK(q.ready_count() == 0);
+}
+
+TEST_CASE("round-robin between consumers") {
+  queue q(1, "q", {});
+  fake_consumer c1, c2, c3;
+  q.add_consumer(&c1);
+  q.add_consumer(&c2);
+  q.add_consumer(&c3);
+  for (int i = 0; i < 9; ++i) q.enqueue(make_message(std::to_string(i)));
+  CHECK(c1.got.size() == 3);
+  CHECK(c2.got.size() == 3);
+  CHECK(c3.got.size() == 3);
+  CHECK(bodies(c1.got) == std::vector<std::string>{"0", "3", "6"});
+}
+
+TEST_CASE("a consumer without credit is skipped, and dispatch stops when nobody has credit") {
+  queue q(1, "q", {});
+  fake_consumer slow, fast;
+  slow.credit = 1;
+  fast.credit = 3;
+  q.add_consumer(&slow);
+  q.add_consumer(&fast);
+  for (int i = 0; i < 6; ++i) q.enqueue(make_message(std::to_string(i)));
+  CHECK(slow.got.size() == 1);
+  CHECK(fast.got.size() == 3);
+  CHECK(q.ready_count() == 2);
+  fast.credit = 10;
+  q.dispatch();
+  CHECK(fast.got.size() == 5);
+  CHECK(q.ready_count() == 0);
+}
+
+TEST_CASE("requeued messages return to their original position, marked redelivered") {
+  queue q(1, "q", {});
+  for (auto b : {"a", "b", "c", "d"}) q.enqueue(make_message(b));
+  auto a = q.take();
+  auto b = q.take();
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK_FALSE(a->redelivered);
+  q.enqueue(make_message("e"));
+  q.requeue(std::move(*b));
+  q.requeue(std::move(*a));
+  std::vector<std::string> order;
+  std::vector<bool> redelivered;
+  while (auto m = q.take()) {
+    order.push_back(m->msg->body);
+    redelivered.push_back(m->redelivered);
+  }
+  CHECK(order == std::vector<std::string>{"a", "b", "c", "d", "e"});
+  CHECK(redelivered == std::vector<bool>{true, true, false, false, false});
+}
+
+TEST_CASE("purge drops ready messages and reports how many") {
+  queue q(1, "q", {});
+  for (int i = 0; i < 5; ++i) q.enqueue(make_message("x"));
+  CHECK(q.purge() == 5);
+  CHECK(q.ready_count() == 0);
+  CHECK_FALSE(q.take());
+}
+
+TEST_CASE("removing consumers keeps round-robin going and tracks auto-delete") {
+  queue q(1, "q", {});
+  fake_consumer c1, c2;
+  CHECK_FALSE(q.unused_after_consumers());
+  q.add_consumer(&c1);
+  q.add_consumer(&c2);
+  CHECK(q.remove_consumer(&c1));
+  CHECK_FALSE(q.remove_consumer(&c1));
+  for (int i = 0; i < 3; ++i) q.enqueue(make_message("x"));
+  CHECK(c2.got.size() == 3);
+  CHECK(c1.got.empty());
+  CHECK(q.remove_consumer(&c2));
+  CHECK(q.unused_after_consumers());
+}
+
+TEST_CASE("detach_consumers tells every consumer the queue is gone") {
+  queue q(1, "q", {});
+  fake_consumer c1, c2;
+  c2.is_exclusive = true;
+  q.add_consumer(&c1);
+  q.add_consumer(&c2);
+  CHECK(q.has_exclusive_consumer());
+  q.detach_consumers();
+  CHECK(c1.lost_queue);
+  CHECK(c2.lost_queue);
+  CHECK(q.consumer_count() == 0);
+}
