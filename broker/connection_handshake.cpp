@@ -51,10 +51,8 @@ bool parse_plain(std::string_view response, credentials& out) {
 // AMQPLAIN: a field table without its length prefix, holding LOGIN and PASSWORD.
 bool parse_amqplain(std::string_view response, credentials& out) {
   std::string framed;
-  amqp::wire_writer w(framed);
-  w.longstr(response);
-  amqp::wire_reader in(framed);
-  amqp::field_table t = in.table();
+  amqp::wire_writer(framed).longstr(response);  // give the table back its length prefix
+  amqp::field_table t = amqp::decode_table(framed);
   auto* login = t.find("LOGIN");
   auto* password = t.find("PASSWORD");
   if (!login || !password || !login->as_string() || !password->as_string()) return false;

@@ -1,4 +1,4 @@
-// Small helpers on field tables and values; the wire format is in wire_codec.cpp.
+// Small helpers on field tables and values; the wire format is in wire.cpp.
 #include "broker/amqp/field_table.hpp"
 
 namespace roost::amqp {

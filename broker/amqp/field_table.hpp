@@ -60,11 +60,11 @@ struct field_value {
                                field_array, timestamp_value, field_table, void_value, byte_array>;
   storage value;
 
-  field_value() : value(void_value{}) {}
+  field_value();
   template <class T>
     requires std::is_constructible_v<storage, T&&>
   field_value(T&& v) : value(std::forward<T>(v)) {}  // NOLINT: implicit by design
-  field_value(const char* s) : value(std::string(s)) {}
+  field_value(const char* s);  // NOLINT: implicit by design
 
   template <class T>
   const T* get_if() const {
@@ -86,6 +86,9 @@ struct field_entry {
   bool operator==(const field_entry&) const = default;
 };
 
+// Defined here, where field_entry is complete (clang insists).
+inline field_value::field_value() : value(void_value{}) {}
+inline field_value::field_value(const char* s) : value(std::string(s)) {}
 inline bool field_table::operator==(const field_table& other) const { return entries == other.entries; }
 
 }  // namespace roost::amqp

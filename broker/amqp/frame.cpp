@@ -2,6 +2,7 @@
 #include "broker/amqp/frame.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace roost::amqp {
 
@@ -21,6 +22,7 @@ void append_content_header(std::string& out, std::uint16_t channel, std::uint64_
 }
 
 void append_body_frames(std::string& out, std::uint16_t channel, std::string_view body, std::uint32_t frame_max) {
+  if (frame_max <= frame_overhead) throw std::invalid_argument("frame_max too small for a body frame");
   const std::size_t chunk = frame_max - frame_overhead;
   while (!body.empty()) {
     std::size_t n = std::min(chunk, body.size());

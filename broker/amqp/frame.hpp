@@ -49,10 +49,16 @@ inline void end_frame(std::string& out, std::size_t size_at) {
 
 template <class M>
 void append_method_frame(std::string& out, std::uint16_t channel, const M& m) {
-  std::size_t at = begin_frame(out, frame_type::method, channel);
-  wire_writer w(out);
-  encode_method(w, m);
-  end_frame(out, at);
+  std::size_t start = out.size();
+  try {
+    std::size_t at = begin_frame(out, frame_type::method, channel);
+    wire_writer w(out);
+    encode_method(w, m);
+    end_frame(out, at);
+  } catch (...) {
+    out.resize(start);  // never leave half a frame in the buffer
+    throw;
+  }
 }
 
 // raw_properties is the property flags and list exactly as a publisher sent
@@ -60,7 +66,8 @@ void append_method_frame(std::string& out, std::uint16_t channel, const M& m) {
 void append_content_header(std::string& out, std::uint16_t channel, std::uint64_t body_size,
                            std::string_view raw_properties);
 // Splits body into frames of at most frame_max bytes each (frame_max counts
-// the 8 bytes of frame overhead, as the spec says). An empty body sends no frame.
+// the 8 bytes of frame overhead, as the spec says). An empty body sends no
+// frame. frame_max must exceed the overhead (negotiation guarantees >= 4096).
 void append_body_frames(std::string& out, std::uint16_t channel, std::string_view body, std::uint32_t frame_max);
 void append_heartbeat(std::string& out);
 

@@ -117,4 +117,16 @@ void wire_writer::value(const field_value& v) {
       v.value);
 }
 
+std::string encode_table(const field_table& t) {
+  std::string out;
+  wire_writer(out).table(t);
+  return out;
+}
+
+field_table decode_table(std::string_view bytes) {
+  if (bytes.empty()) return {};
+  wire_reader in(bytes);
+  return in.table();
+}
+
 }  // namespace roost::amqp

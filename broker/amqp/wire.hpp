@@ -116,4 +116,9 @@ class wire_writer {
   std::string& out_;
 };
 
+// A table's complete encoding (4-byte length + entries), and back; for
+// storing tables as opaque bytes. decode_table of "" is an empty table.
+std::string encode_table(const field_table& t);
+field_table decode_table(std::string_view bytes);
+
 }  // namespace roost::amqp
