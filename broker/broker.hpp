@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "broker/config.hpp"
+#include "broker/storage_context.hpp"
 #include "broker/vhost.hpp"
 
 namespace roost {
@@ -25,10 +26,17 @@ struct user_account {
 
 class broker {
  public:
-  explicit broker(config cfg);
+  // The stores in `storage` (either may be null) must outlive the broker.
+  broker(config cfg, storage_context storage = {});
   ~broker();
 
   const config& cfg() const { return cfg_; }
+  storage_context& storage() { return storage_; }
+  // Rebuilds durable exchanges, queues and bindings from the store. Call
+  // once, after attaching the store and before accepting connections.
+  void restore(const storage::recovered_state& state);
+  // True while some queue is reading paged-out messages back from a store.
+  bool loading() const;
 
   vhost* find_vhost(std::string_view name);
   // True when the credentials are right and the peer may use this account.
@@ -40,6 +48,7 @@ class broker {
 
  private:
   config cfg_;
+  storage_context storage_;
   std::map<std::string, std::unique_ptr<vhost>, std::less<>> vhosts_;
   std::map<std::string, user_account, std::less<>> users_;
   std::unordered_map<std::uint64_t, connection*> connections_;

@@ -20,6 +20,7 @@
 #include "broker/amqp/methods.hpp"
 #include "broker/amqp/wire.hpp"
 #include "broker/confirm_tracker.hpp"
+#include "broker/lifetime_token.hpp"
 #include "broker/connection.hpp"
 #include "broker/message.hpp"
 #include "broker/queue.hpp"
@@ -130,6 +131,8 @@ class channel {
   std::string queue_name_or_last(const std::string& name) const;
   void finish_publish();
   void route_and_enqueue(const amqp::basic_publish& method, message_ref msg);
+  // The store committed (or failed to commit) a confirmed publish.
+  void confirm(std::uint64_t seq, bool stored);
   void settle(std::uint64_t tag, bool multiple, bool ack, bool requeue);
   void apply_settle(const tx_ack& request);
   // In a transaction acks wait for tx.commit; otherwise they apply now.
@@ -154,6 +157,7 @@ class channel {
   bool tx_mode_ = false;
   std::vector<std::pair<amqp::basic_publish, message_ref>> tx_publishes_;
   std::vector<tx_ack> tx_acks_;
+  lifetime_token<channel> alive_{this};
 };
 
 }  // namespace roost

@@ -1,6 +1,7 @@
 // basic.* methods: publish routing, consumers and deliveries, get, and the
 // acknowledgement family (ack, nack, reject, recover).
 #include "broker/amqp/properties.hpp"
+#include "broker/broker.hpp"
 #include "broker/channel.hpp"
 #include "broker/errors.hpp"
 #include "broker/names.hpp"
@@ -32,6 +33,7 @@ void channel::deliver(channel_consumer& c, queue& from, queued_message&& m, bool
   conn_.send(id_, amqp::basic_deliver{c.tag(), tag, m.redelivered, msg.exchange, msg.routing_key});
   conn_.send_content(id_, msg);
   if (track) unacked_.add(unacked_delivery{tag, from.id(), std::move(m), &c, false});
+  else from.settle(m);  // no-ack: delivered is done
 }
 
 void channel::consumer_lost_queue(channel_consumer& c) {
@@ -92,6 +94,8 @@ void channel::finish_publish() {
   publishing_.reset();
   p.msg->exchange = std::move(p.method.exchange);
   p.msg->routing_key = std::move(p.method.routing_key);
+  storage_context& storage = conn_.owner().storage();
+  if (p.msg->persistent() && storage.durable != nullptr) p.msg->store_id = storage.next_message_id++;
   if (tx_mode_) {
     vh().existing_exchange(p.msg->exchange);  // a missing exchange fails now, not at commit
     tx_publishes_.emplace_back(std::move(p.method), std::move(p.msg));
@@ -111,11 +115,34 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
                              msg->routing_key});
     conn_.send_content(id_, *msg);
   }
-  for (queue* q : route_scratch_) q->enqueue(msg);
-  if (confirms_) {
-    confirms_->complete(confirms_->next(), confirm_tracker::outcome::ack);
+  std::uint64_t confirm_seq = confirms_ ? confirms_->next() : 0;
+  std::vector<storage::operation> writes;
+  for (queue* q : route_scratch_) {
+    bool stored = msg->persistent() && q->persisted();
+    std::uint64_t seq = q->append(msg, stored);
+    if (stored) writes.emplace_back(storage::insert_entry{{q->store_id(), seq, msg->store_id}});
+  }
+  if (!writes.empty()) {
+    storage::message_content content{msg->store_id, msg, msg->exchange, msg->routing_key, msg->properties, msg->body};
+    writes.insert(writes.begin(), storage::insert_message{content});
+    storage::completion done;
+    // A confirm for a stored message means it is on disk: it waits for the commit.
+    if (confirms_) done = [token = alive_.watch(), confirm_seq](bool ok) {
+      if (*token != nullptr) (*token)->confirm(confirm_seq, ok);
+    };
+    conn_.owner().storage().durable->submit(std::move(writes), std::move(done));
+  } else if (confirms_) {
+    confirms_->complete(confirm_seq, confirm_tracker::outcome::ack);
     confirms_due_ = true;
   }
+  // Only now, with the entries submitted, may deliveries (and so acks) happen.
+  for (queue* q : route_scratch_) q->dispatch();
+}
+
+void channel::confirm(std::uint64_t seq, bool stored) {
+  confirms_->complete(seq, stored ? confirm_tracker::outcome::ack : confirm_tracker::outcome::nack);
+  confirms_due_ = true;
+  flush_confirms();
 }
 
 // ---- get ----
@@ -133,6 +160,7 @@ void channel::on(const amqp::basic_get& m) {
                            static_cast<std::uint32_t>(q.ready_count())});
   conn_.send_content(id_, msg);
   if (!m.no_ack) unacked_.add(unacked_delivery{tag, q.id(), std::move(*head), nullptr, false});
+  else q.settle(*head);
 }
 
 // ---- acknowledgements ----
@@ -143,8 +171,10 @@ void channel::settle(std::uint64_t tag, bool multiple, bool ack, bool requeue) {
     throw_precondition_failed("unknown delivery tag " + std::to_string(tag));
   for (unacked_delivery& d : settled_scratch_) {
     if (d.owner) d.owner->settled_one();
-    if (!ack && requeue)
-      if (queue* q = vh().queue_by_id(d.queue_id)) q->requeue(std::move(d.entry));
+    queue* q = vh().queue_by_id(d.queue_id);
+    if (q == nullptr) continue;  // deleted with its stored entries
+    if (!ack && requeue) q->requeue(std::move(d.entry));
+    else q->settle(d.entry);
   }
   settled_scratch_.clear();
   resume_consumers();

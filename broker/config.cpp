@@ -16,6 +16,8 @@ constexpr const char* usage =
     "  --amqp-port PORT       AMQP port (default 5672; 0 picks a free port and prints it)\n"
     "  --data-dir DIR         where the SQLite store lives (default ./data)\n"
     "  --log-level LEVEL      debug, info, warning or error (default info)\n"
+    "  --sync MODE            full, normal or off: how hard a commit syncs (default full)\n"
+    "  --queue-window N       ready messages a queue keeps in memory before paging (default 100000)\n"
     "  --heartbeat SECONDS    heartbeat offered in connection.tune (default 60; 0 disables)\n"
     "  --frame-max BYTES      frame_max offered in connection.tune (default 131072)\n"
     "  --channel-max N        channel_max offered in connection.tune (default 2047)\n"
@@ -26,6 +28,14 @@ template <class T>
 bool parse_number(std::string_view text, T& out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool parse_sync(std::string_view text, storage::sync_mode& out) {
+  if (text == "full") out = storage::sync_mode::full;
+  else if (text == "normal") out = storage::sync_mode::normal;
+  else if (text == "off") out = storage::sync_mode::off;
+  else return false;
+  return true;
 }
 
 }  // namespace
@@ -51,6 +61,8 @@ std::optional<std::string> parse_command_line(int argc, char** argv, config& cfg
     else if (flag == "--amqp-port") ok = parse_number(value, cfg.amqp_port);
     else if (flag == "--data-dir") cfg.data_dir = value;
     else if (flag == "--log-level") ok = log::parse_level(value, cfg.log_level);
+    else if (flag == "--sync") ok = parse_sync(value, cfg.sync);
+    else if (flag == "--queue-window") ok = parse_number(value, cfg.queue_window) && cfg.queue_window >= 2;
     else if (flag == "--heartbeat") ok = parse_number(value, cfg.heartbeat_seconds);
     else if (flag == "--frame-max") ok = parse_number(value, cfg.frame_max) && cfg.frame_max >= 4096;
     else if (flag == "--channel-max") ok = parse_number(value, cfg.channel_max) && cfg.channel_max > 0;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "broker/log.hpp"
+#include "storage/store.hpp"
 
 namespace roost {
 
@@ -14,6 +15,9 @@ struct config {
   std::uint16_t amqp_port = 5672;  // 0: pick a free port and print it
   std::string data_dir = "./data";
   log::level log_level = log::level::info;
+  storage::sync_mode sync = storage::sync_mode::full;
+  // Ready messages a queue keeps in memory before paging the rest to disk.
+  std::size_t queue_window = 100000;
 
   // What connection.tune offers; clients may only lower these.
   std::uint16_t channel_max = 2047;

@@ -1,17 +1,20 @@
-// roost: parse flags, start the broker thread's listeners, print where they
-// listen (tests wait for that line), and shut down cleanly on SIGINT/SIGTERM.
+// roost: parse flags, open the SQLite store and recover what it holds, start
+// the listeners, print where they listen (tests wait for that line), and
+// shut down cleanly on SIGINT/SIGTERM.
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 
 #include "broker/broker.hpp"
 #include "broker/config.hpp"
 #include "broker/log.hpp"
 #include "broker/server.hpp"
+#include "storage/store.hpp"
 
 namespace {
 
@@ -31,6 +34,16 @@ void stop_when_drained(boost::asio::steady_timer& timer, roost::broker& b,
   });
 }
 
+std::string summary(const roost::storage::recovered_state& s, double seconds) {
+  std::uint64_t messages = 0;
+  for (const auto& q : s.queues) messages += q.entry_count;
+  char elapsed[32];
+  std::snprintf(elapsed, sizeof elapsed, "%.2f", seconds);
+  return "recovered " + std::to_string(s.exchanges.size()) + " exchanges, " + std::to_string(s.queues.size()) +
+         " queues, " + std::to_string(s.bindings.size()) + " bindings, " + std::to_string(messages) +
+         " messages in " + elapsed + " s";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,16 +57,36 @@ int main(int argc, char** argv) {
   roost::log::set_level(cfg.log_level);
   std::signal(SIGPIPE, SIG_IGN);
 
-  std::error_code fs_error;
-  std::filesystem::create_directories(cfg.data_dir, fs_error);
-  if (fs_error) {
-    std::fprintf(stderr, "roost: cannot create data directory '%s': %s\n", cfg.data_dir.c_str(),
-                 fs_error.message().c_str());
+  boost::asio::io_context io(1);
+  auto post = [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); };
+  std::string error;
+  auto started = std::chrono::steady_clock::now();
+  auto durable = roost::storage::open_sqlite_store({cfg.data_dir, "roost.db", cfg.sync, false}, post, error);
+  if (!durable) {
+    std::fprintf(stderr, "roost: %s\n", error.c_str());
     return 1;
   }
+  auto scratch = roost::storage::open_sqlite_store({cfg.data_dir, "paging.db", roost::storage::sync_mode::off, true},
+                                                   post, error);
+  if (!scratch) {
+    std::fprintf(stderr, "roost: %s\n", error.c_str());
+    return 1;
+  }
+  roost::storage_context storage{durable.get(), scratch.get(), cfg.queue_window};
+  roost::broker broker(cfg, storage);
+  auto recovered = durable->recover();
+  broker.restore(recovered);
+  {
+    // The first window of every recovered queue is in memory before any
+    // client can ask. The guard keeps run_one waiting for the store's
+    // completions instead of returning because nothing else is queued.
+    auto guard = boost::asio::make_work_guard(io);
+    while (broker.loading()) io.run_one();
+  }
+  io.restart();  // releasing the last work guard stopped the context
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  roost::log::info(summary(recovered, took.count()));
 
-  boost::asio::io_context io(1);
-  roost::broker broker(cfg);
   roost::server server(io, broker);
   std::uint16_t port = 0;
   try {
@@ -62,10 +95,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "roost: cannot listen on %s:%u: %s\n", cfg.bind.c_str(), cfg.amqp_port, e.what());
     return 1;
   }
-  std::printf("listening amqp %s %u\n", cfg.bind.c_str(), port);
-  std::fflush(stdout);
-  roost::log::info("roost " ROOST_VERSION " listening for AMQP on " + cfg.bind + ":" + std::to_string(port));
-
+  // Installed before the listening line: a SIGTERM right after it must still be a clean stop.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer drain_timer(io);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -74,7 +104,13 @@ int main(int argc, char** argv) {
     server.stop();
     stop_when_drained(drain_timer, broker, std::chrono::steady_clock::now() + shutdown_grace, io);
   });
+  std::printf("listening amqp %s %u\n", cfg.bind.c_str(), port);
+  std::fflush(stdout);
+  roost::log::info("roost " ROOST_VERSION " listening for AMQP on " + cfg.bind + ":" + std::to_string(port));
+
   io.run();
+  durable->close();
+  scratch->close();
   roost::log::info("stopped");
   return 0;
 }

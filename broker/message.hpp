@@ -19,6 +19,9 @@ struct message {
   std::string properties;
   std::string body;
   std::uint8_t delivery_mode = 0;  // 2 = persistent
+  // The message's row in a store, once it has one; 0 until then. Set before
+  // the message is shared, never after.
+  std::uint64_t store_id = 0;
 
   bool persistent() const { return delivery_mode == 2; }
 };

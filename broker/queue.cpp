@@ -1,18 +1,29 @@
 // Queue ordering and dispatch. Requeue inserts by sequence number: after a
 // channel closes with unacked messages they return where they were, ahead
-// of anything published later.
+// of anything published later. Paging lives in queue_paging.cpp.
 #include "broker/queue.hpp"
 
 #include <algorithm>
 
 namespace roost {
 
-queue::queue(std::uint32_t id, std::string name, queue_options options)
-    : id_(id), name_(std::move(name)), options_(std::move(options)) {}
+queue::queue(std::uint32_t id, std::string name, queue_options options, storage_context* storage)
+    : id_(id), name_(std::move(name)), options_(std::move(options)), storage_(storage) {
+  if (storage_ != nullptr) {
+    store_id_ = storage_->next_queue_id++;
+    persisted_ = durable() && !options_.exclusive && storage_->durable != nullptr;
+  }
+}
 
-void queue::enqueue(message_ref msg) {
-  ready_.push_back(queued_message{std::move(msg), next_seq_++, false});
-  dispatch();
+std::uint64_t queue::append(message_ref msg, bool stored) {
+  std::uint64_t seq = next_seq_++;
+  if (paged_count_ > 0 || (storage_ != nullptr && ready_.size() >= storage_->queue_window)) {
+    page_out(msg, seq, stored);
+    return seq;
+  }
+  ready_.push_back(queued_message{std::move(msg), seq, false, stored});
+  last_in_memory_seq_ = seq;
+  return seq;
 }
 
 void queue::requeue(queued_message&& m) {
@@ -24,17 +35,47 @@ void queue::requeue(queued_message&& m) {
   dispatch();
 }
 
+void queue::settle(const queued_message& m) {
+  if (m.stored && persisted_) storage_->durable->submit({storage::remove_entry{store_id_, m.seq}}, {});
+}
+
 std::optional<queued_message> queue::take() {
   if (ready_.empty()) return std::nullopt;
   queued_message m = std::move(ready_.front());
   ready_.pop_front();
+  mark_delivered(m);
+  refill();
   return m;
 }
 
 std::size_t queue::purge() {
-  std::size_t n = ready_.size();
+  std::size_t n = ready_count();
+  std::vector<storage::operation> ops;
+  for (const queued_message& m : ready_)
+    if (m.stored && persisted_) ops.emplace_back(storage::remove_entry{store_id_, m.seq});
   ready_.clear();
+  if (paged_count_ > 0) ops.emplace_back(storage::purge_queue{store_id_, last_in_memory_seq_ + 1});
+  if (!ops.empty()) page_store()->submit(std::move(ops), {});
+  paged_count_ = 0;
+  last_in_memory_seq_ = next_seq_ - 1;
   return n;
+}
+
+void queue::erase_from_store() {
+  if (persisted_) storage_->durable->submit({storage::delete_queue{store_id_}}, {});
+  else if (paged_count_ > 0) page_store()->submit({storage::delete_queue{store_id_}}, {});
+}
+
+void queue::mark_delivered(queued_message& m) {
+  // Only the first delivery needs recording: after a crash the entry then
+  // comes back redelivered, as RabbitMQ's do.
+  if (!m.stored || m.redelivered || !persisted_) return;
+  storage::entry_record e;
+  e.queue_id = store_id_;
+  e.seq = m.seq;
+  e.message_id = m.msg->store_id;
+  e.delivered = true;
+  storage_->durable->submit({storage::update_entry{e}}, {});
 }
 
 void queue::add_consumer(consumer* c) {
@@ -84,9 +125,11 @@ void queue::dispatch() {
     if (c == nullptr) break;
     queued_message m = std::move(ready_.front());
     ready_.pop_front();
+    mark_delivered(m);
     c->deliver(*this, std::move(m));
   }
   dispatching_ = false;
+  refill();
 }
 
 }  // namespace roost

@@ -20,7 +20,7 @@ void check_not_default_exchange(std::string_view name) {
 
 }  // namespace
 
-vhost::vhost(std::string name) : name_(std::move(name)) {
+vhost::vhost(std::string name, storage_context* storage) : name_(std::move(name)), storage_(storage) {
   add_exchange(exchange_spec{"", "direct", durability::durable, false, false, {}});
   for (auto [x, type] : {std::pair{"amq.direct", "direct"}, std::pair{"amq.fanout", "fanout"},
                          std::pair{"amq.topic", "topic"}, std::pair{"amq.headers", "headers"},
@@ -85,7 +85,9 @@ exchange& vhost::declare_exchange(const exchange_spec& spec, bool passive) {
   if (x == nullptr) {
     if (reserved_name(spec.name))
       throw_access_refused("exchange name '" + spec.name + "' contains reserved prefix 'amq.*'");
-    return add_exchange(spec);
+    exchange& created = add_exchange(spec);
+    persist_exchange(created);
+    return created;
   }
   std::string what = describe("exchange", spec.name, name_);
   const exchange_spec& current = x->spec();
@@ -119,6 +121,7 @@ void vhost::remove_exchange(exchange& x) {
     ids.erase(std::find(ids.begin(), ids.end(), x.id()));
     if (ids.empty()) sources_of_.erase(it);
   }
+  if (x.spec().durable == durability::durable) persist(storage::delete_exchange{name_, x.name()});
   exchanges_by_id_.erase(x.id());
   exchanges_.erase(exchanges_.find(x.name()));
 }
@@ -144,12 +147,18 @@ queue_declare_result vhost::declare_queue(std::string name, const queue_options&
   }
   queue_options opts = options;
   opts.owner = options.exclusive ? who : 0;
+  queue& created = add_queue(std::move(name), std::move(opts));
+  persist_queue(created);
+  return {&created, true};
+}
+
+queue& vhost::add_queue(std::string name, queue_options options) {
   std::uint32_t id = next_id_++;
-  auto q = std::make_unique<queue>(id, name, std::move(opts));
-  queue* ref = q.get();
-  queues_by_id_[id] = ref;
+  auto q = std::make_unique<queue>(id, name, std::move(options), storage_);
+  queue& ref = *q;
+  queues_by_id_[id] = &ref;
   queues_.emplace(std::move(name), std::move(q));
-  return {ref, true};
+  return ref;
 }
 
 std::size_t vhost::delete_queue(std::string_view name, bool if_unused, bool if_empty, owner_id who) {
@@ -167,6 +176,7 @@ std::size_t vhost::purge_queue(std::string_view name, owner_id who) { return acc
 
 void vhost::remove_queue(queue& q) {
   q.detach_consumers();
+  q.erase_from_store();
   unbind_destination(routing::destination{routing::destination_kind::queue, q.id()});
   queues_by_id_.erase(q.id());
   queues_.erase(queues_.find(q.name()));

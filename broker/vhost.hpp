@@ -17,6 +17,7 @@
 
 #include "broker/exchange.hpp"
 #include "broker/queue.hpp"
+#include "broker/storage_context.hpp"
 
 namespace roost {
 
@@ -31,7 +32,8 @@ struct queue_declare_result {
 
 class vhost {
  public:
-  explicit vhost(std::string name);
+  // storage may be null: nothing is persisted (unit tests).
+  explicit vhost(std::string name, storage_context* storage = nullptr);
   vhost(const vhost&) = delete;
   vhost& operator=(const vhost&) = delete;
   ~vhost();
@@ -78,8 +80,14 @@ class vhost {
   // Deletes the exclusive queues of a connection that closed.
   void drop_exclusive_queues(owner_id who);
 
+  // Recovery: recreate stored definitions without writing them back.
+  void restore_exchange(const storage::exchange_record& record);
+  void restore_queue(const storage::queue_summary& summary);
+  void restore_binding(const storage::binding_record& record);
+
  private:
   exchange& add_exchange(exchange_spec spec);
+  queue& add_queue(std::string name, queue_options options);
   void remove_exchange(exchange& x);
   void remove_queue(queue& q);
   // Drops every binding whose destination is dest, auto-deleting sources left unbound.
@@ -90,11 +98,19 @@ class vhost {
                       const amqp::field_table& arguments);
   exchange& bindable_exchange(std::string_view name);
   [[noreturn]] void throw_locked(std::string_view queue_name) const;
+  // Persistence of definitions (vhost_persistence.cpp); no-ops without a store.
+  void persist(storage::operation op);
+  bool durable_destination(routing::destination dest);
+  void persist_exchange(const exchange& x);
+  void persist_queue(const queue& q);
+  void persist_binding(const exchange& source, const binding& b, bool add);
   static std::uint64_t destination_key(routing::destination d) {
     return static_cast<std::uint64_t>(d.kind) << 32 | d.id;
   }
 
   std::string name_;
+  storage_context* storage_;
+  bool restoring_ = false;
   std::uint32_t next_id_ = 1;
   std::map<std::string, std::unique_ptr<exchange>, std::less<>> exchanges_;
   std::map<std::string, std::unique_ptr<queue>, std::less<>> queues_;

@@ -24,6 +24,7 @@ void vhost::add_binding(exchange& source, routing::destination dest, std::string
   // the same arguments in another order finds it, as in RabbitMQ.
   source.bindings().push_back(binding{dest, std::string(routing_key), routing::canonical_arguments(arguments)});
   sources_of_[destination_key(dest)].push_back(source.id());
+  persist_binding(source, source.bindings().back(), true);
 }
 
 void vhost::remove_binding(exchange& source, routing::destination dest, std::string_view routing_key,
@@ -32,7 +33,10 @@ void vhost::remove_binding(exchange& source, routing::destination dest, std::str
   auto& list = source.bindings();
   auto stored = std::find(list.begin(), list.end(),
                           binding{dest, std::string(routing_key), routing::canonical_arguments(arguments)});
-  if (stored != list.end()) list.erase(stored);
+  if (stored != list.end()) {
+    persist_binding(source, *stored, false);
+    list.erase(stored);
+  }
   auto it = sources_of_.find(destination_key(dest));
   auto& ids = it->second;
   ids.erase(std::find(ids.begin(), ids.end(), source.id()));

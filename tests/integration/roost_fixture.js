@@ -13,6 +13,15 @@
 // nothing is started; the tests run against 127.0.0.1:<port> (e.g. real RabbitMQ).
 // The last line printed is "N passed, M failed"; the exit status is non-zero on failure.
 // Arguments: substrings; only tests whose name contains one of them run.
+//
+// Restart / durability tests call rf.main({ fileBroker: false }) and start their own brokers:
+//   let b = await rf.startBroker();                  // fresh temp data dir ({ dataDir, args })
+//   const conn = await rf.connect({ port: b.port });
+//   b = await rf.restartBroker(b);                   // SIGTERM, wait, must exit 0; same data dir
+//   b = await rf.restartBroker(b, { kill: true });   // SIGKILL by PID, wait; same data dir
+// Brokers a test started are stopped after it (SIGTERM + exit-status check if it passed,
+// SIGKILL otherwise, stderr printed on failure); their temp data dirs are removed
+// (ROOST_KEEP_DATA=1 keeps them).  With ROOST_EXTERNAL_PORT such tests are skipped.
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -31,6 +40,15 @@ const tests = [];
 const tracked = [];
 let broker = null;
 let currentTest = null;
+const testBrokers = []; // brokers started by the current test (startBroker / restartBroker)
+const testDirs = [];    // temp data dirs made for the current test (newDataDir)
+const liveBrokers = new Set(); // every broker process not known to have exited
+
+class SkipTest extends Error {}
+
+function skip(reason) {
+  throw new SkipTest(reason);
+}
 
 function test(name, fn, opts = {}) {
   tests.push({ name, fn, timeout: opts.timeout || TEST_TIMEOUT_MS });
@@ -45,7 +63,14 @@ function port() {
 }
 
 class Broker {
-  constructor() {
+  // opts.dataDir: use this data dir (the caller owns it); default a fresh one in the temp dir.
+  // opts.args: extra command-line arguments.
+  constructor(opts = {}) {
+    this.dataDir = opts.dataDir || null;
+    this.extraArgs = opts.args || [];
+    this.readyMs = null; // spawn to "listening" line
+    this.killed = false;
+    this.stopped = null; // problems, once stop() ran
     this.proc = null;
     this.port = null;
     this.pid = null;
@@ -67,18 +92,25 @@ class Broker {
     const bin = process.env.ROOST_BIN || path.resolve(__dirname, '..', '..', 'build', 'broker', 'roost');
     if (!fs.existsSync(bin)) throw new Error(`broker binary not found: ${bin} (set ROOST_BIN or ROOST_EXTERNAL_PORT)`);
     this.tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-it-js-'));
-    const dataDir = path.join(this.tmpdir, 'data');
-    fs.mkdirSync(dataDir);
+    let dataDir = this.dataDir;
+    if (!dataDir) {
+      dataDir = path.join(this.tmpdir, 'data');
+      fs.mkdirSync(dataDir);
+    }
     this.stderrPath = path.join(this.tmpdir, 'broker.stderr.log');
     const errFd = fs.openSync(this.stderrPath, 'w');
-    this.proc = spawn(bin, ['--bind', HOST, '--amqp-port', '0', '--data-dir', dataDir, '--log-level', 'info'],
+    const t0 = Date.now();
+    this.proc = spawn(bin, ['--bind', HOST, '--amqp-port', '0', '--data-dir', dataDir, '--log-level', 'info',
+                            ...this.extraArgs],
                       { stdio: ['ignore', 'pipe', errFd] });
     fs.closeSync(errFd);
     this.pid = this.proc.pid;
+    liveBrokers.add(this);
     this.exited = new Promise((resolve) => {
       this.proc.on('exit', (code, signal) => {
         this.exitCode = code;
         this.exitSignal = signal;
+        liveBrokers.delete(this);
         resolve();
       });
     });
@@ -111,7 +143,37 @@ class Broker {
       this.cleanup();
       throw e;
     });
+    this.readyMs = Date.now() - t0;
     return this;
+  }
+
+  // Crash it: SIGKILL by PID and wait (bounded) for the exit. A later stop() reports nothing.
+  async kill9() {
+    if (this.external || !this.proc) throw new Error('cannot kill an external broker');
+    this.killed = true;
+    if (this.stopped === null) this.stopped = [];
+    this.kill();
+    let timer;
+    await Promise.race([this.exited, new Promise((r) => { timer = setTimeout(r, 5000); })]);
+    clearTimeout(timer);
+    if (this.exitCode === undefined) throw new Error(`broker pid ${this.pid} still running 5 s after SIGKILL`);
+  }
+
+  stderrText() {
+    if (!this.stderrPath || !fs.existsSync(this.stderrPath)) return '';
+    return fs.readFileSync(this.stderrPath, 'utf8');
+  }
+
+  // The stderr line containing "recovered" (startup recovery summary), or null; polls the
+  // log (bounded): the broker may write it just after it started listening.
+  async recoveredLine(timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.stderrText().split('\n').find((l) => l.includes('recovered'));
+      if (line !== undefined) return line;
+      if (Date.now() > deadline || !this.alive()) return null;
+      await sleep(50);
+    }
   }
 
   alive() {
@@ -125,8 +187,10 @@ class Broker {
   }
 
   async stop() {
+    if (this.stopped) return this.stopped;
     const problems = [];
     if (this.external || !this.proc) return problems;
+    this.stopped = problems;
     if (this.exitCode !== undefined) {
       problems.push(`broker died during the tests (status ${this.exitCode}, signal ${this.exitSignal})`);
       return problems;
@@ -174,7 +238,8 @@ function amqplib() {
 // conn.errors instead of crashing the process.
 async function connect(opts = {}) {
   const { user = 'guest', password = 'guest', vhost = '/', heartbeat = 60 } = opts;
-  const url = `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${HOST}:${broker.port}/` +
+  const port = opts.port || broker.port; // opts.port: a broker started by startBroker()
+  const url = `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${HOST}:${port}/` +
               `${encodeURIComponent(vhost)}?heartbeat=${heartbeat}&frameMax=131072`;
   const conn = await amqplib().connect(url, { timeout: 10000 });
   conn.errors = [];
@@ -257,9 +322,84 @@ async function closeTracked() {
   }
 }
 
+// ------------------------------------------------------------------ restartable brokers
+
+// A fresh empty directory, removed after the current test (ROOST_KEEP_DATA=1 keeps it).
+function newDataDir(prefix = 'roost-data-js-') {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  testDirs.push(d);
+  return d;
+}
+
+// Start a broker of the current test on opts.dataDir (default: a fresh temp dir) with
+// opts.args; skips the test with ROOST_EXTERNAL_PORT.  The class is looked up through
+// module.exports, so a harness may substitute another (e.g. a private RabbitMQ node).
+async function startBroker(opts = {}) {
+  if (process.env.ROOST_EXTERNAL_PORT) skip('needs a broker it can restart (ROOST_EXTERNAL_PORT is set)');
+  const dataDir = opts.dataDir || newDataDir();
+  const b = new module.exports.Broker({ dataDir, args: opts.args || [] });
+  testBrokers.push(b);
+  await b.start();
+  return b;
+}
+
+// Stop b gracefully (SIGTERM, wait, must exit 0) or with opts.kill by SIGKILL, then start a
+// new broker on the same data dir (new port). opts.args default: b's.
+async function restartBroker(b, opts = {}) {
+  if (opts.kill) {
+    await b.kill9();
+  } else {
+    const problems = await b.stop();
+    if (problems.length) throw new Error(`graceful stop before restart: ${problems.join('; ')}`);
+  }
+  return startBroker({ dataDir: b.dataDir, args: opts.args || b.extraArgs });
+}
+
+async function stopBrokerClean(b) {
+  const problems = await b.stop();
+  if (problems.length) throw new Error(`broker stop: ${problems.join('; ')}`);
+}
+
+async function finishTestBrokers(testOk) {
+  const problems = [];
+  for (const b of testBrokers) {
+    if (testOk && b.stopped === null && b.proc) problems.push(...await b.stop());
+  }
+  if (problems.length || !testOk) {
+    for (const b of testBrokers) {
+      console.log(`# broker pid ${b.pid} on port ${b.port} (data dir ${b.dataDir}):`);
+      b.dumpLogs(80);
+    }
+  }
+  while (testBrokers.length) {
+    const b = testBrokers.shift();
+    b.kill();
+    if (b.exited) await Promise.race([b.exited, sleep(5000)]);
+    b.cleanup();
+  }
+  const keep = process.env.ROOST_KEEP_DATA === '1';
+  while (testDirs.length) {
+    const d = testDirs.pop();
+    if (keep) console.log(`# kept data dir ${d}`);
+    else fs.rmSync(d, { recursive: true, force: true });
+  }
+  return problems;
+}
+
+function killAllBrokers() {
+  for (const b of liveBrokers) b.kill();
+  if (process.env.ROOST_KEEP_DATA !== '1') {
+    for (const d of testDirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+}
+
 // ------------------------------------------------------------------ runner
 
-async function main() {
+// opts.fileBroker === false: start no broker for the file (tests use startBroker());
+// opts.totalTimeoutMs: limit for the whole file.
+async function main(opts = {}) {
+  const fileBroker = opts.fileBroker !== false;
+  const totalTimeoutMs = opts.totalTimeoutMs || TOTAL_TIMEOUT_MS;
   const filters = process.argv.slice(2);
   const selected = filters.length ? tests.filter((t) => filters.some((f) => t.name.includes(f))) : tests;
   try {
@@ -269,35 +409,48 @@ async function main() {
     console.log('0 passed, 1 failed');
     process.exit(1);
   }
-  broker = new Broker();
+  broker = fileBroker ? new Broker() : null;
   const watchdog = setTimeout(() => {
-    console.log(`\nWATCHDOG: test file exceeded ${TOTAL_TIMEOUT_MS} ms; killing broker and exiting`);
-    broker.kill();
-    broker.dumpLogs();
-    broker.cleanup();
+    console.log(`\nWATCHDOG: test file exceeded ${totalTimeoutMs} ms; killing broker and exiting`);
+    if (broker) {
+      broker.kill();
+      broker.dumpLogs();
+      broker.cleanup();
+    }
+    for (const b of testBrokers) { b.kill(); b.dumpLogs(80); b.cleanup(); }
+    killAllBrokers();
     console.log('0 passed, 1 failed');
     process.exit(3);
-  }, TOTAL_TIMEOUT_MS);
-  process.on('exit', () => broker && broker.kill());
+  }, totalTimeoutMs);
+  process.on('exit', () => { if (broker) broker.kill(); killAllBrokers(); });
   for (const sig of ['SIGTERM', 'SIGINT']) {
-    process.on(sig, () => { broker.kill(); broker.cleanup(); process.exit(4); });
+    process.on(sig, () => {
+      if (broker) { broker.kill(); broker.cleanup(); }
+      killAllBrokers();
+      process.exit(4);
+    });
   }
   // a stray error event from a client library must fail the current test, not the process
   let stray = null;
   process.on('uncaughtException', (e) => { stray = e; });
   process.on('unhandledRejection', (e) => { stray = e; });
 
-  try {
-    await broker.start();
-  } catch (e) {
-    console.log(`FAIL  broker start: ${e.message}`);
-    console.log('0 passed, 1 failed');
-    clearTimeout(watchdog);
-    process.exit(1);
+  if (broker) {
+    try {
+      await broker.start();
+    } catch (e) {
+      console.log(`FAIL  broker start: ${e.message}`);
+      console.log('0 passed, 1 failed');
+      clearTimeout(watchdog);
+      process.exit(1);
+    }
+    console.log(`# ${broker.external ? 'external broker' : `roost pid ${broker.pid}`} on ${HOST}:${broker.port}, ${selected.length} tests`);
+  } else {
+    console.log(`# ${process.env.ROOST_BIN || 'build/broker/roost'}; each test starts its own brokers, ${selected.length} tests`);
   }
-  console.log(`# ${broker.external ? 'external broker' : `roost pid ${broker.pid}`} on ${HOST}:${broker.port}, ${selected.length} tests`);
   let passed = 0;
   let failed = 0;
+  let skipped = 0;
   const failures = [];
   for (const t of selected) {
     currentTest = t.name;
@@ -317,9 +470,16 @@ async function main() {
       clearTimeout(timer);
     }
     await closeTracked();
-    if (!error && !broker.alive()) error = new Error(`broker process died (status ${broker.exitCode}, signal ${broker.exitSignal})`);
+    if (testBrokers.length || testDirs.length) {
+      const problems = await finishTestBrokers(!error || error instanceof SkipTest);
+      if (problems.length && !error) error = new Error(`after the test: ${problems.join('; ')}`);
+    }
+    if (!error && broker && !broker.alive()) error = new Error(`broker process died (status ${broker.exitCode}, signal ${broker.exitSignal})`);
     const dt = ((Date.now() - t0) / 1000).toFixed(2);
-    if (error) {
+    if (error instanceof SkipTest) {
+      skipped++;
+      console.log(`skip  ${t.name}: ${error.message}`);
+    } else if (error) {
       failed++;
       failures.push(t.name);
       console.log(`FAIL  ${t.name} (${dt}s)\n${error && error.stack ? error.stack : error}`);
@@ -327,28 +487,31 @@ async function main() {
       passed++;
       console.log(`ok    ${t.name} (${dt}s)`);
     }
-    if (!broker.alive()) {
+    if (broker && !broker.alive()) {
       console.log('broker is gone; not running the remaining tests');
-      failed += selected.length - passed - failed;
+      failed += selected.length - passed - failed - skipped;
       break;
     }
   }
   currentTest = null;
-  const problems = await broker.stop();
-  for (const p of problems) {
-    failed++;
-    failures.push('broker shutdown');
-    console.log(`FAIL  broker shutdown: ${p}`);
+  if (broker) {
+    const problems = await broker.stop();
+    for (const p of problems) {
+      failed++;
+      failures.push('broker shutdown');
+      console.log(`FAIL  broker shutdown: ${p}`);
+    }
+    if (failures.length && !broker.external) broker.dumpLogs();
+    broker.cleanup();
   }
-  if (failures.length && !broker.external) broker.dumpLogs();
-  broker.cleanup();
   clearTimeout(watchdog);
   if (failures.length) console.log(`failed: ${failures.join(', ')}`);
-  console.log(`${passed} passed, ${failed} failed`);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(failed ? 1 : 0);
 }
 
 module.exports = {
   HOST, test, main, uniq, port, connect, channel, confirmChannel, expectError, sleep, waitFor,
   assert, eq, amqpReplyText,
+  Broker, SkipTest, skip, newDataDir, startBroker, restartBroker, stopBrokerClean,
 };

@@ -27,6 +27,19 @@ by a watchdog thread that kills the broker and exits.  The last line printed is
 
 Command line: ``test_x.py [substring ...]`` runs only the tests whose name
 contains one of the substrings.
+
+Restart / durability tests (``test_durability_*.py``, ``test_bad_data_dir.py``) call
+``main(file_broker=False)`` and start their own brokers inside each test:
+
+    b = rf.start_broker()                 # fresh temp data dir (or data_dir=..., extra_args=[...])
+    conn = rf.connect(port=b.port)
+    b = rf.restart_broker(b)              # SIGTERM, wait, must exit 0; new process, same dir
+    b = rf.restart_broker(b, kill=True)   # SIGKILL by PID, wait; new process, same dir
+
+Brokers a test started are stopped after it (SIGTERM + exit-status check when the test
+passed, SIGKILL otherwise; their stderr is printed on failure) and their temp data dirs
+removed (kept with ROOST_KEEP_DATA=1).  With ROOST_EXTERNAL_PORT these tests are skipped.
+``@rf.timeout(seconds)`` sets one test's time limit.
 """
 import atexit
 import inspect
@@ -70,7 +83,11 @@ class BrokerFailed(Exception):
 class Broker:
     """One broker process (or an external broker when ROOST_EXTERNAL_PORT is set)."""
 
-    def __init__(self):
+    def __init__(self, data_dir=None, extra_args=()):
+        self.data_dir = data_dir      # None: a fresh "data" dir inside the broker's temp dir
+        self.extra_args = list(extra_args)
+        self.ready_seconds = None     # from spawn to the "listening" line
+        self.killed = False           # kill9() ran
         self.proc = None
         self.port = None
         self.pid = None
@@ -94,12 +111,17 @@ class Broker:
         if not os.path.exists(binary):
             raise BrokerFailed("broker binary not found: %s (set ROOST_BIN or ROOST_EXTERNAL_PORT)" % binary)
         self.tmpdir = tempfile.mkdtemp(prefix="roost-it-")
-        data_dir = os.path.join(self.tmpdir, "data")
-        os.mkdir(data_dir)
+        if self.data_dir is None:
+            data_dir = os.path.join(self.tmpdir, "data")
+            os.mkdir(data_dir)
+        else:
+            data_dir = self.data_dir  # given by the caller, who owns (and removes) it
         self.stderr_path = os.path.join(self.tmpdir, "broker.stderr.log")
         self._stderr_file = open(self.stderr_path, "wb")
+        t_spawn = time.monotonic()
         self.proc = subprocess.Popen(
-            [binary, "--bind", HOST, "--amqp-port", "0", "--data-dir", data_dir, "--log-level", "info"],
+            [binary, "--bind", HOST, "--amqp-port", "0", "--data-dir", data_dir, "--log-level", "info"]
+            + self.extra_args,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr_file,
             preexec_fn=_die_with_parent)
         self.pid = self.proc.pid
@@ -135,6 +157,7 @@ class Broker:
             self.cleanup()
             raise BrokerFailed("broker %s; stdout=%r" % (why, self.stdout_lines))
         self.port = port_box[0]
+        self.ready_seconds = time.monotonic() - t_spawn
         return self
 
     def alive(self):
@@ -153,6 +176,40 @@ class Broker:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 pass
+
+    def kill9(self):
+        """Crash the broker: SIGKILL by PID and wait for it. A later stop() reports nothing.
+        Returns the exit status (-9 if the kill did it)."""
+        if self.external or self.proc is None:
+            raise BrokerFailed("cannot kill an external broker")
+        self.killed = True
+        if self.stopped is None:
+            self.stopped = []
+        self.kill()
+        if self._reader is not None:
+            self._reader.join(2)
+        return self.proc.poll()
+
+    def stderr_text(self):
+        """Everything the broker wrote to stderr so far."""
+        if not self.stderr_path or not os.path.exists(self.stderr_path):
+            return ""
+        if self._stderr_file is not None:
+            self._stderr_file.flush()
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def recovered_line(self, timeout=5.0):
+        """The stderr line containing 'recovered' (startup recovery summary), or None.
+        Polls the log file (bounded): the broker may log it just after it started listening."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.stderr_text().splitlines():
+                if "recovered" in line:
+                    return line
+            if time.monotonic() > deadline or not self.alive():
+                return None
+            time.sleep(0.05)
 
     def terminate(self):
         """Send SIGTERM now without waiting (a later stop() waits and checks the exit status)."""
@@ -225,6 +282,8 @@ def _kill_leftovers():
 
 BROKER = None          # the Broker of the running test file
 _open_connections = []  # connections opened by the current test, closed after it
+_test_brokers = []      # brokers started by the current test (start_broker/restart_broker)
+_test_dirs = []         # temp data dirs made for the current test (new_data_dir)
 
 
 def port():
@@ -236,11 +295,99 @@ def uniq(prefix="t"):
     return "%s.%s.%s" % (prefix, _current_test or "x", uuid.uuid4().hex[:10])
 
 
+# ---------------------------------------------------------------- restartable brokers
+
+def new_data_dir(prefix="roost-data-"):
+    """A fresh empty directory, removed after the current test (ROOST_KEEP_DATA=1 keeps it)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    _test_dirs.append(d)
+    return d
+
+
+def broker_binary():
+    return os.environ.get("ROOST_BIN") or _default_bin()
+
+
+def start_broker(data_dir=None, extra_args=()):
+    """Start a broker of the current test on data_dir (default: a fresh temp dir) with
+    extra command-line args; waits for its listening line. Skips the test when
+    ROOST_EXTERNAL_PORT is set (an external broker cannot be restarted from here).
+    The class is looked up on this module at call time, so a harness may substitute its
+    own (e.g. one that runs a private RabbitMQ node on data_dir)."""
+    if os.environ.get("ROOST_EXTERNAL_PORT"):
+        skip("needs a broker it can restart (ROOST_EXTERNAL_PORT is set)")
+    if data_dir is None:
+        data_dir = new_data_dir()
+    b = Broker(data_dir=data_dir, extra_args=extra_args)
+    b.start()
+    _test_brokers.append(b)
+    return b
+
+
+def restart_broker(b, kill=False, extra_args=None):
+    """Stop b (gracefully: SIGTERM, wait, must exit 0; or kill=True: SIGKILL by PID, wait)
+    and start a new broker on the same data dir (new port).  extra_args default: b's."""
+    if kill:
+        b.kill9()
+    else:
+        problems = b.stop()
+        if problems:
+            raise AssertionError("graceful stop before restart: %s" % "; ".join(problems))
+    return start_broker(b.data_dir, b.extra_args if extra_args is None else extra_args)
+
+
+def stop_broker_clean(b):
+    """SIGTERM b, wait; fail unless it exits 0."""
+    problems = b.stop()
+    if problems:
+        raise AssertionError("broker stop: %s" % "; ".join(problems))
+
+
+def _finish_test_brokers(test_ok):
+    """After a test: stop the brokers it started. Returns problems (graceful-stop failures
+    of a passing test). On failure the brokers are killed and their stderr printed."""
+    problems = []
+    for b in _test_brokers:
+        if test_ok and b.stopped is None:  # not stopped or killed on purpose: must still run
+            problems.extend(b.stop())
+    if problems or not test_ok:
+        for b in _test_brokers:
+            print("# broker pid %s on port %s (data dir %s):" % (b.pid, b.port, b.data_dir))
+            b.dump_logs(max_lines=80)
+    while _test_brokers:
+        b = _test_brokers.pop(0)
+        b.kill()
+        b.cleanup()
+    keep = os.environ.get("ROOST_KEEP_DATA") == "1"
+    while _test_dirs:
+        d = _test_dirs.pop()
+        if keep:
+            print("# kept data dir %s" % d)
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+    return problems
+
+
+@atexit.register
+def _remove_test_dirs():
+    if os.environ.get("ROOST_KEEP_DATA") != "1":
+        for d in _test_dirs:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def timeout(seconds):
+    """Decorator: this test's time limit (the runner's SIGALRM) instead of main()'s default."""
+    def deco(fn):
+        fn.timeout = int(seconds)
+        return fn
+    return deco
+
+
 # ---------------------------------------------------------------- pika helpers
 
 def params(**kw):
     import pika
-    d = dict(host=HOST, port=BROKER.port, connection_attempts=1, socket_timeout=10,
+    d = dict(host=HOST, port=BROKER.port if BROKER is not None else None, connection_attempts=1, socket_timeout=10,
              stack_timeout=15, blocked_connection_timeout=30, heartbeat=60,
              credentials=pika.PlainCredentials("guest", "guest"))
     d.update(kw)
@@ -442,7 +589,9 @@ def stop_broker():
     return BROKER.stop()
 
 
-def main(test_timeout=DEFAULT_TEST_TIMEOUT, total_timeout=DEFAULT_TOTAL_TIMEOUT):
+def main(test_timeout=DEFAULT_TEST_TIMEOUT, total_timeout=DEFAULT_TOTAL_TIMEOUT, file_broker=True):
+    """Run the calling module's tests. file_broker=False: start no broker for the file
+    (the tests start their own with start_broker())."""
     global BROKER, _current_test
     caller = inspect.stack()[1].frame.f_globals
     tests = [(n, f) for n, f in caller.items() if n.startswith("test_") and callable(f)]
@@ -456,20 +605,23 @@ def main(test_timeout=DEFAULT_TEST_TIMEOUT, total_timeout=DEFAULT_TOTAL_TIMEOUT)
 
     passed = failed = skipped = 0
     failures = []
-    BROKER = Broker()
-    try:
-        BROKER.start()
-    except BrokerFailed as e:
-        print("FAIL  broker start: %s" % e)
-        print("0 passed, 1 failed")
-        sys.exit(1)
-    where = "external broker" if BROKER.external else "roost pid %d" % BROKER.pid
-    print("# %s on %s:%d, %d tests" % (where, HOST, BROKER.port, len(tests)))
+    if file_broker:
+        BROKER = Broker()
+        try:
+            BROKER.start()
+        except BrokerFailed as e:
+            print("FAIL  broker start: %s" % e)
+            print("0 passed, 1 failed")
+            sys.exit(1)
+        where = "external broker" if BROKER.external else "roost pid %d" % BROKER.pid
+        print("# %s on %s:%d, %d tests" % (where, HOST, BROKER.port, len(tests)))
+    else:
+        print("# %s; each test starts its own brokers, %d tests" % (broker_binary(), len(tests)))
     sys.stdout.flush()
     for name, fn in tests:
         _current_test = name
         t0 = time.monotonic()
-        signal.alarm(test_timeout)
+        signal.alarm(getattr(fn, "timeout", test_timeout))
         try:
             fn()
             status = "ok"
@@ -490,8 +642,22 @@ def main(test_timeout=DEFAULT_TEST_TIMEOUT, total_timeout=DEFAULT_TOTAL_TIMEOUT)
             pass
         finally:
             signal.alarm(0)
+        if _test_brokers or _test_dirs:
+            try:
+                signal.alarm(30)
+                stop_problems = _finish_test_brokers(status != "FAIL")
+            except TestTimeout:
+                stop_problems = ["stopping the test's brokers timed out"]
+                for b in _test_brokers:
+                    b.kill()
+            finally:
+                signal.alarm(0)
+            if stop_problems and status != "FAIL":
+                status = "FAIL"
+                detail = "after the test: %s" % "; ".join(stop_problems)
         dt = time.monotonic() - t0
-        if status == "ok" and not BROKER.alive() and BROKER.stopped is None and not BROKER.terminating:
+        if status == "ok" and BROKER is not None and not BROKER.alive() and BROKER.stopped is None \
+                and not BROKER.terminating:
             status = "FAIL"
             detail = "broker process died (status %s) during this test" % BROKER.returncode()
         if status == "ok":
@@ -505,19 +671,20 @@ def main(test_timeout=DEFAULT_TEST_TIMEOUT, total_timeout=DEFAULT_TOTAL_TIMEOUT)
             failures.append(name)
             print("FAIL  %s (%.2fs)\n%s" % (name, dt, detail.rstrip()))
         sys.stdout.flush()
-        if not BROKER.alive() and BROKER.stopped is None and not BROKER.terminating:
+        if BROKER is not None and not BROKER.alive() and BROKER.stopped is None and not BROKER.terminating:
             print("broker is gone (status %s); not running the remaining tests" % BROKER.returncode())
             failed += len(tests) - (passed + failed + skipped)
             break
     _current_test = None
-    problems = BROKER.stop()
-    for p in problems:
-        failed += 1
-        failures.append("broker shutdown")
-        print("FAIL  broker shutdown: %s" % p)
-    if failures and not BROKER.external:
-        BROKER.dump_logs()
-    BROKER.cleanup()
+    if BROKER is not None:
+        problems = BROKER.stop()
+        for p in problems:
+            failed += 1
+            failures.append("broker shutdown")
+            print("FAIL  broker shutdown: %s" % p)
+        if failures and not BROKER.external:
+            BROKER.dump_logs()
+        BROKER.cleanup()
     dog.cancel()
     if failures:
         print("failed: %s" % ", ".join(failures))

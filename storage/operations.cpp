@@ -1,0 +1,167 @@
+// The SQL of every store operation. Orphaned messages are removed with
+// set-based statements that use the entries(message_id) index, so purging
+// or deleting a deep queue is a few statements, not one per message.
+#include "storage/operations.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <variant>
+#include <vector>
+
+namespace roost::storage {
+
+namespace {
+
+// Everything that can reference a queue by name, when the queue goes.
+constexpr const char* delete_queue_bindings_sql =
+    "DELETE FROM bindings WHERE (vhost, to_exchange, destination) = "
+    "(SELECT vhost, 0, name FROM queues WHERE id = ?1)";
+
+// Messages of this queue that no other queue holds; run before its entries go.
+// (Entries from seq ?2 on: a purge keeps the unacked entries below the paged range.)
+constexpr const char* delete_queue_orphans_sql =
+    "DELETE FROM messages WHERE id IN (SELECT message_id FROM entries WHERE queue_id = ?1 AND seq >= ?2) "
+    "AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.message_id = messages.id "
+    "AND (e.queue_id <> ?1 OR e.seq < ?2))";
+
+constexpr const char* load_entries_sql =
+    "SELECT e.seq, e.message_id, e.delivery_count, e.delivered, e.expires_at_ms, e.ready_at_ms, "
+    "m.exchange, m.routing_key, m.properties, m.body, m.persistent "
+    "FROM entries e JOIN messages m ON m.id = e.message_id "
+    "WHERE e.queue_id = ?1 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3";
+
+}  // namespace
+
+operation_executor::operation_executor(sqlite::database& db)
+    : put_exchange_(db.prepare("INSERT OR REPLACE INTO exchanges VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+      delete_exchange_(db.prepare("DELETE FROM exchanges WHERE vhost = ?1 AND name = ?2")),
+      // Two statements, not one with OR: each then uses its own index (the
+      // primary key for sources, bindings_destination for destinations).
+      delete_source_bindings_(db.prepare("DELETE FROM bindings WHERE vhost = ?1 AND source = ?2")),
+      delete_destination_bindings_(
+          db.prepare("DELETE FROM bindings WHERE vhost = ?1 AND to_exchange = 1 AND destination = ?2")),
+      put_queue_(db.prepare("INSERT OR REPLACE INTO queues VALUES (?1, ?2, ?3, ?4, ?5)")),
+      same_name_queues_(db.prepare("SELECT id FROM queues WHERE vhost = ?1 AND name = ?2 AND id <> ?3")),
+      delete_queue_(db.prepare("DELETE FROM queues WHERE id = ?1")),
+      delete_queue_bindings_(db.prepare(delete_queue_bindings_sql)),
+      put_binding_(db.prepare("INSERT OR IGNORE INTO bindings VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+      delete_binding_(db.prepare("DELETE FROM bindings WHERE vhost = ?1 AND source = ?2 AND to_exchange = ?3 "
+                                 "AND destination = ?4 AND routing_key = ?5 AND arguments = ?6")),
+      insert_message_(db.prepare("INSERT INTO messages VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+      insert_entry_(db.prepare("INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")),
+      remove_entry_(db.prepare("DELETE FROM entries WHERE queue_id = ?1 AND seq = ?2 RETURNING message_id")),
+      delete_orphan_message_(db.prepare(
+          "DELETE FROM messages WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM entries WHERE message_id = ?1)")),
+      update_entry_(db.prepare("UPDATE entries SET delivery_count = ?3, delivered = ?4, expires_at_ms = ?5, "
+                               "ready_at_ms = ?6 WHERE queue_id = ?1 AND seq = ?2")),
+      delete_queue_orphans_(db.prepare(delete_queue_orphans_sql)),
+      delete_queue_entries_(db.prepare("DELETE FROM entries WHERE queue_id = ?1 AND seq >= ?2")),
+      load_entries_(db.prepare(load_entries_sql)) {}
+
+void operation_executor::apply(operation& op) {
+  std::visit([this](const auto& o) { run(o); }, op);
+}
+
+void operation_executor::run(const put_exchange& op) {
+  const exchange_record& x = op.exchange;
+  put_exchange_.bind_text(1, x.vhost).bind_text(2, x.name).bind_text(3, x.type);
+  put_exchange_.bind(4, std::int64_t{x.auto_delete}).bind(5, std::int64_t{x.internal}).bind_blob(6, x.arguments);
+  put_exchange_.run();
+}
+
+void operation_executor::run(const delete_exchange& op) {
+  delete_exchange_.bind_text(1, op.vhost).bind_text(2, op.name).run();
+  delete_source_bindings_.bind_text(1, op.vhost).bind_text(2, op.name).run();
+  delete_destination_bindings_.bind_text(1, op.vhost).bind_text(2, op.name).run();
+}
+
+void operation_executor::run(const put_queue& op) {
+  const queue_record& q = op.queue;
+  // A name maps to one queue. If an older queue of this name is still on
+  // disk (its delete_queue was in a batch that failed), it goes now, with
+  // its entries, rather than failing this and every later declare.
+  std::vector<std::uint64_t> stale;
+  same_name_queues_.bind_text(1, q.vhost).bind_text(2, q.name).bind(3, q.id);
+  same_name_queues_.each_row([&](sqlite::statement& s) { stale.push_back(s.column_u64(0)); });
+  for (std::uint64_t id : stale) run(delete_queue{id});
+  put_queue_.bind(1, q.id).bind_text(2, q.vhost).bind_text(3, q.name);
+  put_queue_.bind(4, std::int64_t{q.auto_delete}).bind_blob(5, q.arguments).run();
+}
+
+void operation_executor::run(const delete_queue& op) {
+  remove_all_entries(op.queue_id);
+  delete_queue_bindings_.bind(1, op.queue_id).run();
+  delete_queue_.bind(1, op.queue_id).run();
+}
+
+void operation_executor::bind_binding(sqlite::statement& s, const binding_record& b) {
+  s.bind_text(1, b.vhost).bind_text(2, b.source).bind(3, std::int64_t{b.to_exchange});
+  s.bind_text(4, b.destination).bind_text(5, b.routing_key).bind_blob(6, b.arguments);
+}
+
+void operation_executor::run(const put_binding& op) {
+  bind_binding(put_binding_, op.binding);
+  put_binding_.run();
+}
+
+void operation_executor::run(const delete_binding& op) {
+  bind_binding(delete_binding_, op.binding);
+  delete_binding_.run();
+}
+
+void operation_executor::run(const insert_message& op) {
+  const message_content& m = op.content;
+  insert_message_.bind(1, m.id).bind_text(2, m.exchange).bind_text(3, m.routing_key);
+  insert_message_.bind_blob(4, m.properties).bind_blob(5, m.body).bind(6, std::int64_t{m.persistent}).run();
+}
+
+void operation_executor::run(const insert_entry& op) {
+  const entry_record& e = op.entry;
+  insert_entry_.bind(1, e.queue_id).bind(2, e.seq).bind(3, e.message_id).bind(4, std::int64_t{e.delivery_count});
+  insert_entry_.bind(5, std::int64_t{e.delivered}).bind(6, e.expires_at_ms).bind(7, e.ready_at_ms).run();
+}
+
+void operation_executor::run(const remove_entry& op) {
+  std::optional<std::uint64_t> message_id;
+  remove_entry_.bind(1, op.queue_id).bind(2, op.seq);
+  remove_entry_.each_row([&](sqlite::statement& s) { message_id = s.column_u64(0); });
+  if (message_id) delete_orphan_message_.bind(1, *message_id).run();
+}
+
+void operation_executor::run(const update_entry& op) {
+  const entry_record& e = op.entry;
+  update_entry_.bind(1, e.queue_id).bind(2, e.seq).bind(3, std::int64_t{e.delivery_count});
+  update_entry_.bind(4, std::int64_t{e.delivered}).bind(5, e.expires_at_ms).bind(6, e.ready_at_ms).run();
+}
+
+void operation_executor::run(const purge_queue& op) { remove_all_entries(op.queue_id, op.from_seq); }
+
+void operation_executor::remove_all_entries(std::uint64_t queue_id, std::uint64_t from_seq) {
+  delete_queue_orphans_.bind(1, queue_id).bind(2, from_seq).run();
+  delete_queue_entries_.bind(1, queue_id).bind(2, from_seq).run();
+}
+
+void operation_executor::run(const load_entries& op) {
+  if (!op.into) return;
+  op.into->clear();
+  // LIMIT takes a signed 64-bit count; anything larger means "no limit" (-1).
+  auto limit = op.limit > static_cast<std::size_t>(INT64_MAX) ? std::int64_t{-1} : static_cast<std::int64_t>(op.limit);
+  load_entries_.bind(1, op.queue_id).bind(2, op.after_seq).bind(3, limit);
+  load_entries_.each_row([&](sqlite::statement& s) {
+    loaded_entry& out = op.into->emplace_back();
+    out.entry = entry_record{op.queue_id,
+                             s.column_u64(0),
+                             s.column_u64(1),
+                             static_cast<std::uint32_t>(s.column_int(2)),
+                             s.column_int(3) != 0,
+                             s.column_int(4),
+                             s.column_int(5)};
+    out.exchange = s.column_bytes(6);
+    out.routing_key = s.column_bytes(7);
+    out.properties = s.column_bytes(8);
+    out.body = s.column_bytes(9);
+    out.persistent = s.column_int(10) != 0;
+  });
+}
+
+}  // namespace roost::storage

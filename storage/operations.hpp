@@ -1,0 +1,59 @@
+// Applies store operations to the write connection: one prepared statement
+// (or two) per operation kind, prepared once when the writer starts.
+//
+// The executor knows nothing about batches or transactions; the writer
+// opens the transaction and calls apply() for each operation that survived
+// coalescing. Any SQLite error is thrown and fails the whole batch.
+#pragma once
+
+#include "storage/sqlite.hpp"
+#include "storage/store.hpp"
+
+namespace roost::storage {
+
+class operation_executor {
+ public:
+  explicit operation_executor(sqlite::database& db);
+
+  void apply(operation& op);
+
+ private:
+  void run(const put_exchange& op);
+  void run(const delete_exchange& op);
+  void run(const put_queue& op);
+  void run(const delete_queue& op);
+  void run(const put_binding& op);
+  void run(const delete_binding& op);
+  void run(const insert_message& op);
+  void run(const insert_entry& op);
+  void run(const remove_entry& op);
+  void run(const update_entry& op);
+  void run(const purge_queue& op);
+  void run(const load_entries& op);
+
+  // Shared by delete_queue and purge_queue: the queue's entries, then the
+  // messages only they referred to.
+  void remove_all_entries(std::uint64_t queue_id, std::uint64_t from_seq = 0);
+  void bind_binding(sqlite::statement& s, const binding_record& b);
+
+  sqlite::statement put_exchange_;
+  sqlite::statement delete_exchange_;
+  sqlite::statement delete_source_bindings_;
+  sqlite::statement delete_destination_bindings_;
+  sqlite::statement put_queue_;
+  sqlite::statement same_name_queues_;
+  sqlite::statement delete_queue_;
+  sqlite::statement delete_queue_bindings_;
+  sqlite::statement put_binding_;
+  sqlite::statement delete_binding_;
+  sqlite::statement insert_message_;
+  sqlite::statement insert_entry_;
+  sqlite::statement remove_entry_;
+  sqlite::statement delete_orphan_message_;
+  sqlite::statement update_entry_;
+  sqlite::statement delete_queue_orphans_;
+  sqlite::statement delete_queue_entries_;
+  sqlite::statement load_entries_;
+};
+
+}  // namespace roost::storage

@@ -1,0 +1,70 @@
+// The startup reads. The per-queue summary is one GROUP BY over the entries
+// primary key: entries are clustered by (queue_id, seq), so SQLite walks
+// the b-tree once in order, with no sort and no temporary table, and
+// max(seq) of each group is simply its last row.
+#include "storage/recovery.hpp"
+
+#include <unordered_map>
+
+namespace roost::storage {
+
+namespace {
+
+void read_exchanges(sqlite::database& db, recovered_state& out) {
+  auto s = db.prepare("SELECT vhost, name, type, auto_delete, internal, arguments FROM exchanges");
+  s.each_row([&](sqlite::statement& row) {
+    out.exchanges.push_back(exchange_record{row.column_bytes(0), row.column_bytes(1), row.column_bytes(2),
+                                            row.column_int(3) != 0, row.column_int(4) != 0, row.column_bytes(5)});
+  });
+}
+
+void read_bindings(sqlite::database& db, recovered_state& out) {
+  auto s = db.prepare("SELECT vhost, source, to_exchange, destination, routing_key, arguments FROM bindings");
+  s.each_row([&](sqlite::statement& row) {
+    out.bindings.push_back(binding_record{row.column_bytes(0), row.column_bytes(1), row.column_int(2) != 0,
+                                          row.column_bytes(3), row.column_bytes(4), row.column_bytes(5)});
+  });
+}
+
+void read_queues(sqlite::database& db, recovered_state& out) {
+  std::unordered_map<std::uint64_t, std::size_t> index;  // queue id -> position in out.queues
+  auto queues = db.prepare("SELECT id, vhost, name, auto_delete, arguments FROM queues ORDER BY id");
+  queues.each_row([&](sqlite::statement& row) {
+    queue_summary& q = out.queues.emplace_back();
+    q.queue = queue_record{row.column_u64(0), row.column_bytes(1), row.column_bytes(2), row.column_int(3) != 0,
+                           row.column_bytes(4)};
+    index.emplace(q.queue.id, out.queues.size() - 1);
+  });
+  auto summary = db.prepare("SELECT queue_id, count(*), max(seq) FROM entries GROUP BY queue_id");
+  summary.each_row([&](sqlite::statement& row) {
+    auto at = index.find(row.column_u64(0));
+    if (at == index.end()) return;  // entries of a queue that no longer exists: unreachable, ignored
+    out.queues[at->second].entry_count = row.column_u64(1);
+    out.queues[at->second].max_seq = row.column_u64(2);
+  });
+}
+
+}  // namespace
+
+recovered_state read_recovered_state(sqlite::database& db) {
+  recovered_state out;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    // Transient messages were only on disk because they were paged out of
+    // memory; like RabbitMQ, a restart does not bring them back.
+    db.exec("DELETE FROM entries WHERE message_id IN (SELECT id FROM messages WHERE persistent = 0)");
+    db.exec("DELETE FROM messages WHERE persistent = 0");
+    read_exchanges(db, out);
+    read_queues(db, out);
+    read_bindings(db, out);
+    out.max_message_id = static_cast<std::uint64_t>(db.query_int("SELECT coalesce(max(id), 0) FROM messages"));
+    out.max_queue_id = static_cast<std::uint64_t>(db.query_int("SELECT coalesce(max(id), 0) FROM queues"));
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
+  db.exec("COMMIT");
+  return out;
+}
+
+}  // namespace roost::storage

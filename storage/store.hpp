@@ -1,0 +1,178 @@
+// The durable store: the only interface the broker uses to persist anything.
+//
+// Everything here is plain data; nothing knows SQLite except the
+// implementation (sqlite_store). Writes are operations handed to submit()
+// together with a completion: the store applies them in submission order,
+// many submissions per transaction (group commit), and calls the completion
+// on the broker thread, through the poster given at open, once the
+// transaction that holds them has committed (ok = true) or failed (ok =
+// false, nothing of that transaction is stored). Reads needed at run time
+// (paging a deep queue back in) are operations too, so they see every write
+// submitted before them.
+//
+// Thread use: construct, open, recover and submit from the broker thread;
+// the store runs its own writer thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace roost::storage {
+
+enum class sync_mode { full, normal, off };
+
+// Table-valued fields (arguments) are kept as their AMQP wire encoding
+// (4-byte length + entries); the store never looks inside.
+struct exchange_record {
+  std::string vhost;
+  std::string name;
+  std::string type;
+  bool auto_delete = false;
+  bool internal = false;
+  std::string arguments;
+  bool operator==(const exchange_record&) const = default;
+};
+
+struct queue_record {
+  std::uint64_t id = 0;  // chosen by the broker, unique for the store's lifetime
+  std::string vhost;
+  std::string name;
+  bool auto_delete = false;
+  std::string arguments;
+  bool operator==(const queue_record&) const = default;
+};
+
+struct binding_record {
+  std::string vhost;
+  std::string source;
+  bool to_exchange = false;  // destination is an exchange, not a queue
+  std::string destination;
+  std::string routing_key;
+  std::string arguments;
+  bool operator==(const binding_record&) const = default;
+};
+
+// A message's content, stored once however many queues hold it. The views
+// point into memory kept alive by keep_alive until the write is done, so
+// the broker hands over its message without copying the body.
+struct message_content {
+  std::uint64_t id = 0;  // chosen by the broker
+  std::shared_ptr<const void> keep_alive;
+  std::string_view exchange;
+  std::string_view routing_key;
+  std::string_view properties;  // content header property flags + list, as published
+  std::string_view body;
+  // Transient messages are stored only when paged out of memory; recovery drops them.
+  bool persistent = true;
+};
+
+// One queue's reference to a message, at position seq.
+struct entry_record {
+  std::uint64_t queue_id = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t message_id = 0;
+  std::uint32_t delivery_count = 0;
+  bool delivered = false;        // handed to a consumer at least once: comes back redelivered
+  std::int64_t expires_at_ms = 0;  // 0 = never; used by TTL (issue 5)
+  std::int64_t ready_at_ms = 0;    // 0 = now; used by delays (issue 5)
+  bool operator==(const entry_record&) const = default;
+};
+
+// A queue entry read back with its message (recovery paging).
+struct loaded_entry {
+  entry_record entry;
+  bool persistent = true;
+  std::string exchange;
+  std::string routing_key;
+  std::string properties;
+  std::string body;
+};
+
+// ---- operations ----
+struct put_exchange { exchange_record exchange; };
+// Also removes bindings with this exchange as source or destination.
+struct delete_exchange { std::string vhost; std::string name; };
+struct put_queue { queue_record queue; };
+// Also removes the queue's entries, its bindings, and messages left without entries.
+struct delete_queue { std::uint64_t queue_id = 0; };
+struct put_binding { binding_record binding; };
+struct delete_binding { binding_record binding; };
+struct insert_message { message_content content; };
+struct insert_entry { entry_record entry; };
+// Removes one entry; the message goes too once no entry refers to it.
+struct remove_entry { std::uint64_t queue_id = 0; std::uint64_t seq = 0; };
+// Records delivery state (delivered flag, delivery count) of an entry.
+struct update_entry { entry_record entry; };
+// Removes every entry of a queue with seq >= from_seq (and orphaned messages).
+struct purge_queue { std::uint64_t queue_id = 0; std::uint64_t from_seq = 0; };
+// Reads up to `limit` entries of a queue with seq > after_seq, in seq order,
+// with their messages; `into` is filled before the completion runs.
+struct load_entries {
+  std::uint64_t queue_id = 0;
+  std::uint64_t after_seq = 0;
+  std::size_t limit = 0;
+  std::shared_ptr<std::vector<loaded_entry>> into;
+};
+
+using operation = std::variant<put_exchange, delete_exchange, put_queue, delete_queue, put_binding, delete_binding,
+                               insert_message, insert_entry, remove_entry, update_entry, purge_queue, load_entries>;
+
+// What a queue holds on disk, found at startup without loading its entries.
+struct queue_summary {
+  queue_record queue;
+  std::uint64_t entry_count = 0;
+  std::uint64_t max_seq = 0;
+};
+
+struct recovered_state {
+  std::vector<exchange_record> exchanges;
+  std::vector<queue_summary> queues;
+  std::vector<binding_record> bindings;
+  std::uint64_t max_message_id = 0;
+  std::uint64_t max_queue_id = 0;
+};
+
+using completion = std::function<void(bool ok)>;
+// Runs a function on the broker thread (asio::post in the real broker).
+using poster = std::function<void(std::function<void()>)>;
+
+class store {
+ public:
+  virtual ~store() = default;
+
+  // Reads all definitions and per-queue summaries, after dropping transient
+  // (non-persistent) messages left over from the last run. Call once, before submitting.
+  virtual recovered_state recover() = 0;
+  // Queues operations; `done` (may be empty) runs on the broker thread after
+  // the transaction holding them commits or fails.
+  virtual void submit(std::vector<operation> ops, completion done) = 0;
+  // Operations submitted but not yet committed: the back-pressure signal.
+  virtual std::size_t backlog() const = 0;
+  // Commits everything submitted so far and stops the writer thread.
+  virtual void close() = 0;
+};
+
+struct open_options {
+  std::string data_dir;
+  std::string file_name = "roost.db";
+  sync_mode sync = sync_mode::full;
+  // A scratch store holds transient messages paged out of memory: it starts
+  // empty (any previous file is replaced), never syncs, and survives nothing.
+  bool scratch = false;
+  // Most operations one transaction takes; later ones wait for the next.
+  std::size_t max_batch = 20000;
+};
+
+// Opens (creating if absent) the store under options.data_dir. On any
+// problem (unwritable dir, corrupt or foreign file, schema newer than this
+// binary) returns nullptr and a clear message in `error`, having changed
+// nothing on disk.
+std::unique_ptr<store> open_sqlite_store(const open_options& options, poster post, std::string& error);
+
+}  // namespace roost::storage
