@@ -29,6 +29,14 @@ void broker::restore(const storage::recovered_state& state) {
     if (vhost* v = in_vhost(b.vhost)) v->restore_binding(b);
 }
 
+bool broker::store_alarm() {
+  if (storage_.durable == nullptr) return false;
+  std::size_t backlog = storage_.durable->backlog();
+  if (backlog > cfg_.store_backlog_high) store_alarm_ = true;
+  else if (backlog < cfg_.store_backlog_high / 2) store_alarm_ = false;
+  return store_alarm_;
+}
+
 bool broker::loading() const {
   for (const auto& [name, v] : vhosts_)
     for (const auto& [queue_name, q] : v->queues())

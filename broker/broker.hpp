@@ -37,6 +37,9 @@ class broker {
   void restore(const storage::recovered_state& state);
   // True while some queue is reading paged-out messages back from a store.
   bool loading() const;
+  // True while the durable store's backlog is over its high-water mark (and
+  // until it drains below half of it): publishers wait.
+  bool store_alarm();
 
   vhost* find_vhost(std::string_view name);
   // True when the credentials are right and the peer may use this account.
@@ -53,6 +56,7 @@ class broker {
   std::map<std::string, user_account, std::less<>> users_;
   std::unordered_map<std::uint64_t, connection*> connections_;
   std::uint64_t next_connection_id_ = 1;
+  bool store_alarm_ = false;
 };
 
 }  // namespace roost

@@ -130,6 +130,8 @@ class channel {
   // "" means the queue last declared on this channel, as in RabbitMQ.
   std::string queue_name_or_last(const std::string& name) const;
   void finish_publish();
+  // get-ok with the queue's head, or get-empty (also when the queue is gone).
+  void answer_get(queue* q, bool no_ack);
   void route_and_enqueue(const amqp::basic_publish& method, message_ref msg);
   // The store committed (or failed to commit) a confirmed publish.
   void confirm(std::uint64_t seq, bool stored);

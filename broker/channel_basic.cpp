@@ -86,6 +86,7 @@ void channel::on(const amqp::basic_cancel& m) {
 
 void channel::on(const amqp::basic_publish& m) {
   if (m.immediate) throw connection_error(amqp::connection_reply::not_implemented, "immediate=true");
+  conn_.note_publish();
   publishing_.emplace(pending_publish{m, std::make_shared<message>(), 0, false});
 }
 
@@ -149,7 +150,23 @@ void channel::confirm(std::uint64_t seq, bool stored) {
 
 void channel::on(const amqp::basic_get& m) {
   queue& q = vh().accessible_queue(queue_name_or_last(m.queue), conn_.id());
-  std::optional<queued_message> head = q.take();
+  if (!q.head_on_disk()) {
+    answer_get(&q, m.no_ack);
+    return;
+  }
+  // The next message is still on disk: hold this connection's input (so
+  // replies stay in order) until the queue has read it back.
+  conn_.hold_input();
+  q.when_loaded([token = alive_.watch(), id = q.id(), no_ack = m.no_ack] {
+    if (*token == nullptr) return;
+    channel& ch = **token;
+    ch.answer_get(ch.vh().queue_by_id(id), no_ack);
+    ch.conn_.release_input();
+  });
+}
+
+void channel::answer_get(queue* q, bool no_ack) {
+  std::optional<queued_message> head = q != nullptr ? q->take() : std::nullopt;
   if (!head) {
     reply(amqp::basic_get_empty{});
     return;
@@ -157,10 +174,10 @@ void channel::on(const amqp::basic_get& m) {
   std::uint64_t tag = next_delivery_tag_++;
   const message& msg = *head->msg;
   reply(amqp::basic_get_ok{tag, head->redelivered, msg.exchange, msg.routing_key,
-                           static_cast<std::uint32_t>(q.ready_count())});
+                           static_cast<std::uint32_t>(q->ready_count())});
   conn_.send_content(id_, msg);
-  if (!m.no_ack) unacked_.add(unacked_delivery{tag, q.id(), std::move(*head), nullptr, false});
-  else q.settle(*head);
+  if (!no_ack) unacked_.add(unacked_delivery{tag, q->id(), std::move(*head), nullptr, false});
+  else q->settle(*head);
 }
 
 // ---- acknowledgements ----

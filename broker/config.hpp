@@ -29,6 +29,8 @@ struct config {
   // Outbound bytes queued on one connection past which its consumers pause
   // and its publishers stop being read.
   std::size_t connection_high_water = 4 * 1024 * 1024;
+  // Store operations waiting for a commit past which publishers are paused.
+  std::size_t store_backlog_high = 200000;
 };
 
 // Fills cfg from argv. Returns an error message, or nothing on success;

@@ -67,6 +67,25 @@ connection::~connection() {
 
 bool connection::over_high_water() const { return out_.size() > broker_.cfg().connection_high_water; }
 
+void connection::release_input() {
+  input_held_ = false;
+  events_.input_released();
+}
+
+bool connection::should_pause_reading() {
+  if (over_high_water() || input_held_) return true;
+  bool block = has_published_ && state_ == state::open && broker_.store_alarm();
+  if (block != blocked_) {
+    blocked_ = block;
+    if (blocked_capability_) {
+      if (block) send(0, amqp::connection_blocked{"low on disk throughput: the store is behind"});
+      else send(0, amqp::connection_unblocked{});
+    }
+    log::info("connection " + peer_ + (block ? " blocked: store is behind" : " unblocked"));
+  }
+  return block;
+}
+
 void connection::output_drained() {
   if (!paused_ || over_high_water()) return;
   paused_ = false;
@@ -91,7 +110,7 @@ std::size_t connection::consume(std::string_view bytes) {
     consume_header(bytes.substr(0, amqp::protocol_header.size()));
     used = amqp::protocol_header.size();
   }
-  while (state_ != state::closed && bytes.size() - used >= amqp::frame_header_size) {
+  while (state_ != state::closed && !input_held_ && bytes.size() - used >= amqp::frame_header_size) {
     auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data() + used);
     amqp::frame_header h = amqp::parse_frame_header(p);
     // RabbitMQ accepts payloads up to frame_max itself, 8 bytes more than the

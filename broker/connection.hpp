@@ -34,6 +34,8 @@ class connection_events {
   virtual void close_after_flush() = 0;
   // We sent connection.close; the peer has a while to answer close-ok.
   virtual void closing_started() = 0;
+  // Input held by hold_input() may be processed again.
+  virtual void input_released() = 0;
 };
 
 class connection {
@@ -53,6 +55,15 @@ class connection {
 
   std::string& outbound() { return out_; }
   bool over_high_water() const;
+  // The reader should not read now: our own output is backed up, or this
+  // connection publishes and the store is far behind (then the client is
+  // told with connection.blocked, if it understands it).
+  bool should_pause_reading();
+  void note_publish() { has_published_ = true; }
+  // A reply must wait for the store (a basic.get of a message on disk):
+  // stop processing frames, keeping the rest of the input, until released.
+  void hold_input() { input_held_ = true; }
+  void release_input();
   // The session wrote a batch; consumers paused by back-pressure may resume.
   void output_drained();
   // Server-side close (shutdown, admin API): connection.close with this code.
@@ -120,6 +131,10 @@ class connection {
   std::uint16_t heartbeat_ = 0;
   bool cancel_notify_ = false;
   bool auth_failure_close_ = false;  // the client wants a 403 close rather than a dropped socket
+  bool blocked_capability_ = false;   // the client understands connection.blocked
+  bool has_published_ = false;
+  bool input_held_ = false;
+  bool blocked_ = false;
   bool paused_ = false;  // consumers paused by outbound back-pressure
   std::unordered_map<std::uint16_t, std::unique_ptr<channel>> channels_;
   // Channels we sent channel.close on, discarding frames until close-ok.

@@ -102,6 +102,7 @@ void connection::on(const amqp::connection_start_ok& m) {
       };
       cancel_notify_ = flag("consumer_cancel_notify");
       auth_failure_close_ = flag("authentication_failure_close");
+      blocked_capability_ = flag("connection.blocked");
     }
   }
   credentials cred;

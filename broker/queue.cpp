@@ -15,6 +15,11 @@ queue::queue(std::uint32_t id, std::string name, queue_options options, storage_
   }
 }
 
+queue::~queue() {
+  // Whoever waits for a page load must hear that it will not come.
+  wake_load_waiters();
+}
+
 std::uint64_t queue::append(message_ref msg, bool stored) {
   std::uint64_t seq = next_seq_++;
   if (paged_count_ > 0 || (storage_ != nullptr && ready_.size() >= storage_->queue_window)) {

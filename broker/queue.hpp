@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,7 @@ class queue {
   queue(std::uint32_t id, std::string name, queue_options options, storage_context* storage = nullptr);
   queue(const queue&) = delete;
   queue& operator=(const queue&) = delete;
+  ~queue();
 
   std::uint32_t id() const { return id_; }
   std::uint64_t store_id() const { return store_id_; }
@@ -121,6 +123,12 @@ class queue {
   // Loads paged-out messages into the window; `loaded` is what a load_entries read.
   void accept_loaded(std::vector<storage::loaded_entry>& loaded, storage::store& from);
   bool loading() const { return loading_; }
+  // Nothing ready in memory, but messages wait on disk: a basic.get must
+  // wait for them rather than answer get-empty.
+  bool head_on_disk() const { return ready_.empty() && paged_count_ > 0; }
+  // Runs `f` once the current page load has finished (or failed), or when
+  // the queue is destroyed, whichever comes first.
+  void when_loaded(std::function<void()> f);
 
  private:
   consumer* next_consumer_with_credit();
@@ -130,6 +138,7 @@ class queue {
   void refill();
   storage::store* page_store() const;
   void mark_delivered(queued_message& m);
+  void wake_load_waiters();
 
   std::uint32_t id_;
   std::string name_;
@@ -144,6 +153,7 @@ class queue {
   std::uint64_t last_in_memory_seq_ = 0;
   bool loading_ = false;
   lifetime_token<queue> alive_{this};
+  std::vector<std::function<void()>> load_waiters_;
   std::vector<consumer*> consumers_;
   std::size_t next_consumer_ = 0;
   bool had_consumer_ = false;

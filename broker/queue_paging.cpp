@@ -52,12 +52,25 @@ void queue::refill() {
                  if (*token == nullptr) return;
                  queue& q = **token;
                  q.loading_ = false;
-                 if (!ok) {
-                   log::error("queue '" + q.name_ + "': reading paged messages failed; will retry");
-                   return;
-                 }
-                 q.accept_loaded(*into, *from);
+                 if (ok) q.accept_loaded(*into, *from);
+                 else log::error("queue '" + q.name_ + "': reading paged messages failed; will retry");
+                 q.wake_load_waiters();
                });
+}
+
+void queue::when_loaded(std::function<void()> f) {
+  refill();
+  if (!loading_) {
+    f();
+    return;
+  }
+  load_waiters_.push_back(std::move(f));
+}
+
+void queue::wake_load_waiters() {
+  auto waiters = std::move(load_waiters_);
+  load_waiters_.clear();
+  for (auto& f : waiters) f();
 }
 
 void queue::accept_loaded(std::vector<storage::loaded_entry>& loaded, storage::store& from) {

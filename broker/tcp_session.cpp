@@ -99,10 +99,19 @@ asio::awaitable<void> tcp_session::reader() {
   std::size_t filled = 0;
   boost::system::error_code ec;
   while (!shut_down_ && !close_after_flush_) {
-    // Back-pressure: a client that does not read what we send stops being read.
-    while (connection_->over_high_water() && !shut_down_) {
-      reader_wake_.expires_at(std::chrono::steady_clock::time_point::max());
+    // Back-pressure: a client that does not read what we send, or a
+    // publisher outrunning the store, stops being read. The writer wakes us
+    // early; the timer re-checks the store.
+    bool paused = false;
+    while (!shut_down_ && connection_->should_pause_reading()) {
+      paused = true;
+      reader_wake_.expires_after(std::chrono::milliseconds(10));
       co_await reader_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (paused && filled > 0) {
+      // Frames that arrived while input was held are processed before reading more.
+      filled = process_input(filled);
+      continue;
     }
     if (filled == input_.size()) {
       std::size_t needed = std::size_t{connection_->frame_limit()} + amqp::frame_overhead;
@@ -115,15 +124,18 @@ asio::awaitable<void> tcp_session::reader() {
       break;
     }
     last_read_ = std::chrono::steady_clock::now();
-    filled += n;
-    std::size_t used = connection_->consume(std::string_view(input_.data(), filled));
-    std::memmove(input_.data(), input_.data() + used, filled - used);
-    filled -= used;
+    filled = process_input(filled + n);
     if (filled == 0 && input_.size() > idle_buffer_limit) {
       input_.resize(initial_read_buffer);
       input_.shrink_to_fit();
     }
   }
+}
+
+std::size_t tcp_session::process_input(std::size_t filled) {
+  std::size_t used = connection_->consume(std::string_view(input_.data(), filled));
+  std::memmove(input_.data(), input_.data() + used, filled - used);
+  return filled - used;
 }
 
 asio::awaitable<void> tcp_session::writer() {

@@ -16,6 +16,7 @@ struct recorded_events final : connection_events {
   void output_ready() override {}
   void close_after_flush() override { closed = true; }
   void closing_started() override { closing = true; }
+  void input_released() override {}
 };
 
 struct decoded_frame {
