@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "tests/unit/routing_test_support.hpp"
 #include "routing/direct_exchange.hpp"
 
 using namespace roost;
@@ -13,15 +14,9 @@ using namespace roost::routing;
 
 namespace {
 
-destination queue(std::uint32_t id) { return {destination_kind::queue, id}; }
-destination exchange(std::uint32_t id) { return {destination_kind::exchange, id}; }
-
-std::vector<destination> route(const exchange_router& router, std::string_view key) {
-  std::vector<destination> out;
-  router.route(routed_message{key, nullptr}, out);
-  std::sort(out.begin(), out.end());
-  return out;
-}
+using test::exchange;
+using test::queue;
+using test::route;
 
 amqp::field_table table(std::initializer_list<amqp::field_entry> entries) { return amqp::field_table{entries}; }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "tests/unit/routing_test_support.hpp"
 #include "routing/fanout_exchange.hpp"
 
 using namespace roost;
@@ -11,15 +12,9 @@ using namespace roost::routing;
 
 namespace {
 
-destination queue(std::uint32_t id) { return {destination_kind::queue, id}; }
-destination exchange(std::uint32_t id) { return {destination_kind::exchange, id}; }
-
-std::vector<destination> route(const exchange_router& router, std::string_view key) {
-  std::vector<destination> out;
-  router.route(routed_message{key, nullptr}, out);
-  std::sort(out.begin(), out.end());
-  return out;
-}
+using test::exchange;
+using test::queue;
+using test::route;
 
 }  // namespace
 

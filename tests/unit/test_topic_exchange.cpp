@@ -11,20 +11,15 @@
 #include <string>
 
 #include "routing/topic_exchange.hpp"
+#include "tests/unit/routing_test_support.hpp"
 
 using namespace roost;
 using namespace roost::routing;
 
 namespace {
 
-destination queue(std::uint32_t id) { return {destination_kind::queue, id}; }
-
-std::vector<destination> route(const exchange_router& router, std::string_view key) {
-  std::vector<destination> out;
-  router.route(routed_message{key, nullptr}, out);
-  std::sort(out.begin(), out.end());
-  return out;
-}
+using test::queue;
+using test::route;
 
 std::vector<std::string> reference_split(const std::string& key) {
   std::vector<std::string> words;
