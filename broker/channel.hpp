@@ -80,6 +80,9 @@ class channel {
   bool flow_active() const { return flow_active_; }
   bool over_global_prefetch() const { return global_prefetch_ != 0 && unacked_.size() >= global_prefetch_; }
 
+  // A confirm-mode publish is settled (publish_confirm decides when): ack or nack it.
+  void confirm(std::uint64_t seq, bool stored);
+
   // Called by channel_consumer.
   void deliver(channel_consumer& c, queue& from, queued_message&& m, bool track);
   void consumer_lost_queue(channel_consumer& c);
@@ -133,8 +136,7 @@ class channel {
   // get-ok with the queue's head, or get-empty (also when the queue is gone).
   void answer_get(queue* q, bool no_ack);
   void route_and_enqueue(const amqp::basic_publish& method, message_ref msg);
-  // The store committed (or failed to commit) a confirmed publish.
-  void confirm(std::uint64_t seq, bool stored);
+
   void settle(std::uint64_t tag, bool multiple, bool ack, bool requeue);
   void apply_settle(const tx_ack& request);
   // In a transaction acks wait for tx.commit; otherwise they apply now.

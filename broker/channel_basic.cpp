@@ -5,6 +5,7 @@
 #include "broker/channel.hpp"
 #include "broker/errors.hpp"
 #include "broker/names.hpp"
+#include "broker/publish_confirm.hpp"
 #include "broker/vhost.hpp"
 
 namespace roost {
@@ -125,12 +126,15 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
   }
   if (!writes.empty()) {
     storage::message_content content{msg->store_id, msg, msg->exchange, msg->routing_key, msg->properties, msg->body};
-    writes.insert(writes.begin(), storage::insert_message{content});
     storage::completion done;
-    // A confirm for a stored message means it is on disk: it waits for the commit.
-    if (confirms_) done = [token = alive_.watch(), confirm_seq](bool ok) {
-      if (*token != nullptr) (*token)->confirm(confirm_seq, ok);
-    };
+    if (confirms_) {
+      // Confirmed at the commit, or once every stored copy has been acked.
+      auto pending = std::make_shared<publish_confirm>(alive_.watch(), confirm_seq,
+                                                       static_cast<std::uint32_t>(writes.size()));
+      msg->confirm = pending;
+      done = [pending](bool ok) { pending->committed(ok); };
+    }
+    writes.insert(writes.begin(), storage::insert_message{content});
     conn_.owner().storage().durable->submit(std::move(writes), std::move(done));
   } else if (confirms_) {
     confirms_->complete(confirm_seq, confirm_tracker::outcome::ack);
@@ -144,6 +148,12 @@ void channel::confirm(std::uint64_t seq, bool stored) {
   confirms_->complete(seq, stored ? confirm_tracker::outcome::ack : confirm_tracker::outcome::nack);
   confirms_due_ = true;
   flush_confirms();
+}
+
+void publish_confirm::send(bool ok) {
+  if (sent_) return;
+  sent_ = true;
+  if (*publisher_ != nullptr) (*publisher_)->confirm(seq_, ok);
 }
 
 // ---- get ----

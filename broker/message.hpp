@@ -13,6 +13,8 @@
 
 namespace roost {
 
+class publish_confirm;
+
 struct message {
   std::string exchange;
   std::string routing_key;
@@ -22,6 +24,9 @@ struct message {
   // The message's row in a store, once it has one; 0 until then. Set before
   // the message is shared, never after.
   std::uint64_t store_id = 0;
+  // Set for a persistent publish in confirm mode: stored copies report their
+  // settlement to it. Mutable: bookkeeping about the message, not its content.
+  mutable std::shared_ptr<publish_confirm> confirm;
 
   bool persistent() const { return delivery_mode == 2; }
 };

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "broker/publish_confirm.hpp"
+
 namespace roost {
 
 queue::queue(std::uint32_t id, std::string name, queue_options options, storage_context* storage)
@@ -41,7 +43,9 @@ void queue::requeue(queued_message&& m) {
 }
 
 void queue::settle(const queued_message& m) {
-  if (m.stored && persisted_) storage_->durable->submit({storage::remove_entry{store_id_, m.seq}}, {});
+  if (!m.stored || !persisted_) return;
+  storage_->durable->submit({storage::remove_entry{store_id_, m.seq}}, {});
+  if (m.msg->confirm) m.msg->confirm->copy_settled();
 }
 
 std::optional<queued_message> queue::take() {

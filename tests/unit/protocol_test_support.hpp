@@ -1,0 +1,60 @@
+// Helpers for driving a connection's protocol logic without a socket:
+// events that record what the connection asked of its transport, frames
+// built with the codec, and the outbound buffer decoded back into frames.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "broker/amqp/frame.hpp"
+#include "broker/connection.hpp"
+
+namespace roost::test {
+
+struct recorded_events final : connection_events {
+  bool closed = false;
+  bool closing = false;
+  void output_ready() override {}
+  void close_after_flush() override { closed = true; }
+  void closing_started() override { closing = true; }
+  void input_released() override {}
+};
+
+struct decoded_frame {
+  amqp::frame_header header;
+  std::string payload;
+  std::uint32_t method_key() const {
+    amqp::wire_reader in(payload);
+    std::uint16_t c = in.u16();
+    return amqp::method_key(c, in.u16());
+  }
+  template <class M>
+  M method() const {
+    amqp::wire_reader in(payload);
+    in.u32();
+    return amqp::decode_arguments<M>(in);
+  }
+};
+
+// Takes every whole frame out of the connection's outbound buffer.
+inline std::vector<decoded_frame> drain(connection& c) {
+  std::vector<decoded_frame> frames;
+  std::string& out = c.outbound();
+  std::size_t at = 0;
+  while (out.size() - at >= amqp::frame_overhead) {
+    auto h = amqp::parse_frame_header(reinterpret_cast<const std::uint8_t*>(out.data() + at));
+    frames.push_back({h, out.substr(at + amqp::frame_header_size, h.size)});
+    at += h.size + amqp::frame_overhead;
+  }
+  out.erase(0, at);
+  return frames;
+}
+
+template <class M>
+std::string method_frame(std::uint16_t channel, const M& m) {
+  std::string out;
+  amqp::append_method_frame(out, channel, m);
+  return out;
+}
+
+}  // namespace roost::test
