@@ -188,6 +188,7 @@ void channel::answer_get(queue* q, bool no_ack) {
   conn_.send_content(id_, msg);
   if (!no_ack) unacked_.add(unacked_delivery{tag, q->id(), std::move(*head), nullptr, false});
   else q->settle(*head);
+  q->flush_writes();
 }
 
 // ---- acknowledgements ----
@@ -203,6 +204,9 @@ void channel::settle(std::uint64_t tag, bool multiple, bool ack, bool requeue) {
     if (!ack && requeue) q->requeue(std::move(d.entry));
     else q->settle(d.entry);
   }
+  // One store submission per queue for the whole (multiple) ack.
+  for (unacked_delivery& d : settled_scratch_)
+    if (queue* q = vh().queue_by_id(d.queue_id)) q->flush_writes();
   settled_scratch_.clear();
   resume_consumers();
 }

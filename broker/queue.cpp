@@ -44,8 +44,14 @@ void queue::requeue(queued_message&& m) {
 
 void queue::settle(const queued_message& m) {
   if (!m.stored || !persisted_) return;
-  storage_->durable->submit({storage::remove_entry{store_id_, m.seq}}, {});
+  writes_.emplace_back(storage::remove_entry{store_id_, m.seq});
   if (m.msg->confirm) m.msg->confirm->copy_settled();
+}
+
+void queue::flush_writes() {
+  if (writes_.empty()) return;
+  storage_->durable->submit(std::move(writes_), {});
+  writes_.clear();
 }
 
 std::optional<queued_message> queue::take() {
@@ -53,6 +59,7 @@ std::optional<queued_message> queue::take() {
   queued_message m = std::move(ready_.front());
   ready_.pop_front();
   mark_delivered(m);
+  flush_writes();
   refill();
   return m;
 }
@@ -84,7 +91,7 @@ void queue::mark_delivered(queued_message& m) {
   e.seq = m.seq;
   e.message_id = m.msg->store_id;
   e.delivered = true;
-  storage_->durable->submit({storage::update_entry{e}}, {});
+  writes_.emplace_back(storage::update_entry{e});
 }
 
 void queue::add_consumer(consumer* c) {
@@ -138,6 +145,7 @@ void queue::dispatch() {
     c->deliver(*this, std::move(m));
   }
   dispatching_ = false;
+  flush_writes();
   refill();
 }
 

@@ -97,7 +97,11 @@ class queue {
   // Puts a delivered-but-unacked message back at its original position, marked redelivered.
   void requeue(queued_message&& m);
   // A delivered message was acked or dropped: forget it in the store too.
+  // The store write waits in a buffer until flush_writes(), so that
+  // settling many messages costs one submission.
   void settle(const queued_message& m);
+  // Submits buffered store writes (delivery marks, removals) in one go.
+  void flush_writes();
   // Removes and returns the head (basic.get), or nothing when empty.
   std::optional<queued_message> take();
   // Drops all ready messages; returns how many.
@@ -153,6 +157,7 @@ class queue {
   std::uint64_t last_in_memory_seq_ = 0;
   bool loading_ = false;
   lifetime_token<queue> alive_{this};
+  std::vector<storage::operation> writes_;  // for the durable store, see flush_writes()
   std::vector<std::function<void()>> load_waiters_;
   std::vector<consumer*> consumers_;
   std::size_t next_consumer_ = 0;

@@ -24,6 +24,7 @@ namespace {
 constexpr std::size_t initial_read_buffer = 4096;
 constexpr std::size_t idle_buffer_limit = 64 * 1024;  // shrink back past this once drained
 constexpr auto close_ok_timeout = 3s;
+constexpr auto linger_timeout = 10s;
 
 std::string describe_peer(const tcp::socket& s) {
   boost::system::error_code ec;
@@ -98,7 +99,7 @@ asio::awaitable<void> tcp_session::reader() {
   input_.resize(initial_read_buffer);
   std::size_t filled = 0;
   boost::system::error_code ec;
-  while (!shut_down_ && !close_after_flush_) {
+  while (!shut_down_) {
     // Back-pressure: a client that does not read what we send, or a
     // publisher outrunning the store, stops being read. The writer wakes us
     // early; the timer re-checks the store.
@@ -143,7 +144,14 @@ asio::awaitable<void> tcp_session::writer() {
   while (!shut_down_) {
     std::string& out = connection_->outbound();
     if (out.empty()) {
-      if (close_after_flush_) break;
+      if (close_after_flush_) {
+        // As RabbitMQ: after the last frame, let the client close first
+        // (it may still be writing); the watchdog bounds the wait.
+        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        lingering_since_ = std::chrono::steady_clock::now();
+        watchdog_timer_.cancel();
+        co_return;
+      }
       writer_waiting_ = true;
       writer_wake_.expires_at(std::chrono::steady_clock::time_point::max());
       co_await writer_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -174,7 +182,10 @@ asio::awaitable<void> tcp_session::watchdog() {
     auto now = clock::now();
     auto state = connection_->current_state();
     auto tick = std::chrono::duration_cast<clock::duration>(1s);
-    if (state == connection::state::closing) {
+    if (lingering_since_ != clock::time_point{}) {
+      if (now - lingering_since_ >= linger_timeout) shut_down("client did not close its side");
+      tick = linger_timeout - (now - lingering_since_);
+    } else if (state == connection::state::closing) {
       if (now - close_requested_at_ >= close_ok_timeout) shut_down("no connection.close-ok from client");
       tick = close_ok_timeout - (now - close_requested_at_);
     } else if (state != connection::state::open && state != connection::state::closed) {

@@ -52,6 +52,7 @@ class tcp_session final : public std::enable_shared_from_this<tcp_session>, priv
   std::chrono::steady_clock::time_point last_read_;
   std::chrono::steady_clock::time_point last_write_;
   std::chrono::steady_clock::time_point close_requested_at_{};
+  std::chrono::steady_clock::time_point lingering_since_{};  // set once our side is closed
   bool close_after_flush_ = false;
   bool writer_waiting_ = false;
   bool shut_down_ = false;
