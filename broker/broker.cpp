@@ -1,5 +1,7 @@
 #include "broker/broker.hpp"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 
 #include "broker/log.hpp"
@@ -29,12 +31,26 @@ void broker::restore(const storage::recovered_state& state) {
     if (vhost* v = in_vhost(b.vhost)) v->restore_binding(b);
 }
 
-bool broker::store_alarm() {
-  if (storage_.durable == nullptr) return false;
-  std::size_t backlog = storage_.durable->backlog();
-  if (backlog > cfg_.store_backlog_high) store_alarm_ = true;
-  else if (backlog < cfg_.store_backlog_high / 2) store_alarm_ = false;
-  return store_alarm_;
+bool broker::publish_alarm() {
+  if (storage_.durable != nullptr) {
+    std::size_t backlog = storage_.durable->backlog();
+    if (backlog > cfg_.store_backlog_high) store_alarm_ = true;
+    else if (backlog < cfg_.store_backlog_high / 2) store_alarm_ = false;
+  }
+  return store_alarm_ || disk_alarm_;
+}
+
+bool broker::check_disk() {
+  struct statvfs fs {};
+  if (cfg_.disk_free_limit == 0 || ::statvfs(cfg_.data_dir.c_str(), &fs) != 0) return disk_alarm_;
+  std::uint64_t free_bytes = std::uint64_t{fs.f_bavail} * fs.f_frsize;
+  bool alarm = free_bytes < cfg_.disk_free_limit;
+  if (alarm != disk_alarm_)
+    log::warning(alarm ? "disk alarm: " + std::to_string(free_bytes) + " bytes free, below the limit of " +
+                             std::to_string(cfg_.disk_free_limit) + "; publishers paused"
+                       : "disk alarm cleared: " + std::to_string(free_bytes) + " bytes free");
+  disk_alarm_ = alarm;
+  return alarm;
 }
 
 bool broker::loading() const {

@@ -37,9 +37,13 @@ class broker {
   void restore(const storage::recovered_state& state);
   // True while some queue is reading paged-out messages back from a store.
   bool loading() const;
-  // True while the durable store's backlog is over its high-water mark (and
-  // until it drains below half of it): publishers wait.
-  bool store_alarm();
+  // True while publishers must wait: the durable store's backlog is over
+  // its high-water mark (until it drains below half of it), or the disk is
+  // nearly full (see check_disk).
+  bool publish_alarm();
+  // Compares the data dir's free space with --disk-free-limit; call
+  // periodically. Returns the current free-space alarm.
+  bool check_disk();
 
   vhost* find_vhost(std::string_view name);
   // True when the credentials are right and the peer may use this account.
@@ -57,6 +61,7 @@ class broker {
   std::unordered_map<std::uint64_t, connection*> connections_;
   std::uint64_t next_connection_id_ = 1;
   bool store_alarm_ = false;
+  bool disk_alarm_ = false;
 };
 
 }  // namespace roost

@@ -19,6 +19,7 @@ constexpr const char* usage =
     "  --sync MODE            full, normal or off: how hard a commit syncs (default full)\n"
     "  --queue-window N       ready messages a queue keeps in memory before paging (default 100000)\n"
     "  --store-backlog-high N store operations awaiting commit before publishers pause (default 200000)\n"
+    "  --disk-free-limit BYTES pause publishers while the data dir has less free space (default 50000000; 0 = off)\n"
     "  --heartbeat SECONDS    heartbeat offered in connection.tune (default 60; 0 disables)\n"
     "  --frame-max BYTES      frame_max offered in connection.tune (default 131072)\n"
     "  --channel-max N        channel_max offered in connection.tune (default 2047)\n"
@@ -65,6 +66,7 @@ std::optional<std::string> parse_command_line(int argc, char** argv, config& cfg
     else if (flag == "--sync") ok = parse_sync(value, cfg.sync);
     else if (flag == "--queue-window") ok = parse_number(value, cfg.queue_window) && cfg.queue_window >= 2;
     else if (flag == "--store-backlog-high") ok = parse_number(value, cfg.store_backlog_high) && cfg.store_backlog_high > 0;
+    else if (flag == "--disk-free-limit") ok = parse_number(value, cfg.disk_free_limit);
     else if (flag == "--heartbeat") ok = parse_number(value, cfg.heartbeat_seconds);
     else if (flag == "--frame-max") ok = parse_number(value, cfg.frame_max) && cfg.frame_max >= 4096;
     else if (flag == "--channel-max") ok = parse_number(value, cfg.channel_max) && cfg.channel_max > 0;

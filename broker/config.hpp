@@ -31,6 +31,9 @@ struct config {
   std::size_t connection_high_water = 4 * 1024 * 1024;
   // Store operations waiting for a commit past which publishers are paused.
   std::size_t store_backlog_high = 200000;
+  // Free space on the data dir's filesystem below which publishers are paused
+  // (RabbitMQ's disk_free_limit, same default). 0 disables the check.
+  std::uint64_t disk_free_limit = 50'000'000;
 };
 
 // Fills cfg from argv. Returns an error message, or nothing on success;

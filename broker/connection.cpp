@@ -74,14 +74,14 @@ void connection::release_input() {
 
 bool connection::should_pause_reading() {
   if (over_high_water() || input_held_) return true;
-  bool block = has_published_ && state_ == state::open && broker_.store_alarm();
+  bool block = has_published_ && state_ == state::open && broker_.publish_alarm();
   if (block != blocked_) {
     blocked_ = block;
     if (blocked_capability_) {
-      if (block) send(0, amqp::connection_blocked{"low on disk throughput: the store is behind"});
+      if (block) send(0, amqp::connection_blocked{"low on disk"});  // RabbitMQ's reason text
       else send(0, amqp::connection_unblocked{});
     }
-    log::info("connection " + peer_ + (block ? " blocked: store is behind" : " unblocked"));
+    log::info("connection " + peer_ + (block ? " blocked: low on disk" : " unblocked"));
   }
   return block;
 }

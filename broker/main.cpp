@@ -108,6 +108,16 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   roost::log::info("roost " ROOST_VERSION " listening for AMQP on " + cfg.bind + ":" + std::to_string(port));
 
+  // RabbitMQ's disk monitor: publishers pause while free space is below the limit.
+  boost::asio::steady_timer disk_timer(io);
+  std::function<void()> watch_disk = [&] {
+    broker.check_disk();
+    disk_timer.expires_after(1s);
+    disk_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) watch_disk();
+    });
+  };
+  watch_disk();
   io.run();
   durable->close();
   scratch->close();
