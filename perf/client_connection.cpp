@@ -139,8 +139,8 @@ bool client_connection::flush() {
   return true;
 }
 
-void client_connection::flush_all() {
-  const auto deadline = clock::now() + setup_timeout;
+void client_connection::flush_all(std::chrono::nanoseconds timeout) {
+  const auto deadline = clock::now() + timeout;
   while (!flush()) {
     auto left = deadline - clock::now();
     if (left <= clock::duration::zero()) throw broker_error("timed out writing to the broker");
@@ -148,11 +148,15 @@ void client_connection::flush_all() {
   }
 }
 
-void client_connection::wait(bool want_read, bool want_write, std::chrono::nanoseconds timeout) {
+bool client_connection::wait(bool want_read, bool want_write, std::chrono::nanoseconds timeout) {
   pollfd p{fd_, static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0};
   auto ns = std::max<std::int64_t>(timeout.count(), 0);
   timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-  if (::ppoll(&p, 1, &ts, nullptr) < 0 && errno != EINTR) throw broker_error(errno_text("poll"));
+  if (::ppoll(&p, 1, &ts, nullptr) < 0) {
+    if (errno != EINTR) throw broker_error(errno_text("poll"));
+    return true;  // interrupted: let the caller look
+  }
+  return (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
 }
 
 void client_connection::make_room() {
@@ -178,12 +182,15 @@ void client_connection::make_room() {
 std::size_t client_connection::receive() {
   make_room();
   for (;;) {
-    ssize_t n = ::recv(fd_, in_.get() + in_end_, in_cap_ - in_end_, 0);
+    std::size_t room = in_cap_ - in_end_;
+    ssize_t n = ::recv(fd_, in_.get() + in_end_, room, 0);
     if (n > 0) {
       in_end_ += static_cast<std::size_t>(n);
+      input_drained_ = static_cast<std::size_t>(n) < room;
       return static_cast<std::size_t>(n);
     }
     if (n == 0) throw broker_error("connection closed by the broker (EOF)");
+    input_drained_ = true;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
     if (errno != EINTR) throw broker_error(errno_text("recv"));
   }
@@ -203,9 +210,10 @@ void client_connection::fail_closed(const frame_view& f) {
   } catch (const broker_error&) {
     // The broker may already have hung up; the close itself is the error to report.
   }
+  std::string cause;
+  if (m.class_id != 0) cause = " (in reply to " + std::string(amqp::method_name(m.class_id, m.method_id)) + ")";
   throw broker_error(std::string(whole_connection ? "connection" : "channel") + " closed by the broker: " +
-                     std::to_string(m.reply_code) + " " + m.reply_text + " (after " +
-                     std::string(amqp::method_name(m.class_id, m.method_id)) + ")");
+                     std::to_string(m.reply_code) + " " + m.reply_text + cause);
 }
 
 bool client_connection::handle_control(const frame_view& f) {
@@ -214,19 +222,27 @@ bool client_connection::handle_control(const frame_view& f) {
   std::uint32_t key = f.method_key();
   if (key == amqp::connection_close::id.key() || key == amqp::channel_close::id.key()) fail_closed(f);
   if (key == amqp::connection_blocked::id.key()) {
-    std::fprintf(stderr, "roost-perf: the broker blocked a connection (resource alarm)\n");
+    // Flow control, not an error: the publisher simply waits. Said once per
+    // connection, since a broker may block and unblock many times a second.
+    if (!blocked_reported_) {
+      amqp::wire_reader in = f.arguments();
+      auto m = amqp::decode_arguments<amqp::connection_blocked>(in);
+      std::fprintf(stderr, "roost-perf: the broker paused a connection (connection.blocked: %s)\n", m.reason.c_str());
+      blocked_reported_ = true;
+    }
     return true;
   }
   return key == amqp::connection_unblocked::id.key();
 }
 
-void client_connection::close() noexcept {
+bool client_connection::close(std::chrono::nanoseconds timeout) noexcept {
   try {
     send(amqp::connection_close{200, "roost-perf done", 0, 0});
-    flush_all();
-    await<amqp::connection_close_ok>(std::chrono::seconds(5));
+    flush_all(timeout);
+    await<amqp::connection_close_ok>(timeout);
+    return true;
   } catch (const std::exception&) {
-    // Best effort: the socket closes in the destructor either way.
+    return false;  // the socket closes in the destructor either way
   }
 }
 

@@ -82,24 +82,31 @@ class client_connection {
   bool has_output() const { return !out_.empty(); }
   // Writes what the socket takes without blocking; true once out() is empty.
   bool flush();
-  // Waits at most `timeout` for the socket to become readable and/or writable.
-  void wait(bool want_read, bool want_write, std::chrono::nanoseconds timeout);
+  // Waits at most `timeout` for the socket to become readable and/or
+  // writable; returns whether it is readable (or closed).
+  bool wait(bool want_read, bool want_write, std::chrono::nanoseconds timeout);
   // One non-blocking recv() into the read buffer; returns bytes read (0: nothing yet).
   std::size_t receive();
+  // The last receive() got less than it asked for: the socket was empty, so
+  // the next read should wait() first instead of making a syscall for nothing.
+  bool input_drained() const { return input_drained_; }
   // Hands each complete buffered frame to on_frame(const frame_view&), which
   // returns false to stop (the rest stays buffered). Connection-level frames
   // are handled here. Returns false if on_frame stopped early.
   template <class F>
   bool dispatch(F&& on_frame);
 
-  // connection.close and a bounded wait for close-ok; errors are swallowed:
-  // the run's outcome is already decided when this is called.
-  void close() noexcept;
+  // connection.close, then wait at most `timeout` for close-ok. Errors are
+  // swallowed (the run's outcome is decided by then); returns whether
+  // close-ok came. Only close-ok proves the broker has read every frame
+  // sent before it: closing the socket earlier can lose the tail of a
+  // publisher's stream still queued in the kernel.
+  bool close(std::chrono::nanoseconds timeout = std::chrono::seconds(5)) noexcept;
 
  private:
   void connect_socket(const amqp_uri& uri);
   void handshake(const amqp_uri& uri);
-  void flush_all();
+  void flush_all(std::chrono::nanoseconds timeout = setup_timeout);
   [[noreturn]] void fail_closed(const frame_view& f);
   // Consumes heartbeats, connection.blocked/unblocked; throws on close.
   bool handle_control(const frame_view& f);
@@ -110,6 +117,8 @@ class client_connection {
   std::size_t out_sent_ = 0;  // bytes of out_ already written
   std::unique_ptr<std::uint8_t[]> in_;
   std::size_t in_cap_ = 0, in_begin_ = 0, in_end_ = 0;
+  bool input_drained_ = false;
+  bool blocked_reported_ = false;
   std::uint32_t frame_max_ = amqp::frame_min_size;
 };
 
@@ -142,7 +151,7 @@ Reply client_connection::await(std::chrono::nanoseconds timeout) {
   const auto deadline = clock::now() + timeout;
   while (dispatch(match)) {
     auto left = deadline - clock::now();
-    if (left <= clock::duration::zero()) throw broker_error(std::string("timed out waiting for ") + Reply::name);
+    if (left <= clock::duration::zero()) throw broker_error("timed out waiting for " + std::string(Reply::name));
     wait(true, false, left);
     receive();
   }

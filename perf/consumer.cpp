@@ -114,13 +114,16 @@ bool consumer::on_frame(const frame_view& f) {
   return true;
 }
 
-// Flushes the acks queued so far and waits for the next chunk; false once told to stop.
+// Flushes the acks queued so far and waits for the next chunk; false once
+// told to stop. Under full load the socket always has more, so this is one
+// recv(); when the consumer keeps up, it is one ppoll() and one recv().
 bool consumer::await_data() {
+  bool may_have_input = !conn_.input_drained();
   for (;;) {
     bool drained = conn_.flush();
     if (s_.control->stop.load(std::memory_order_relaxed)) return false;
-    if (conn_.receive() > 0) return true;
-    conn_.wait(true, !drained, idle_wait);
+    if (may_have_input && conn_.receive() > 0) return true;
+    may_have_input = conn_.wait(true, !drained, idle_wait);
   }
 }
 
@@ -142,6 +145,7 @@ void consumer::run() {
 }  // namespace
 
 void run_consumer(const consumer_setup& setup) noexcept {
+  std::int64_t started = now_ns();
   try {
     consumer c(setup);
     c.run();
@@ -149,6 +153,7 @@ void run_consumer(const consumer_setup& setup) noexcept {
   } catch (const std::exception& e) {
     setup.stats->fail(std::string("consumer on " + setup.queue + ": ") + e.what());
   }
+  setup.stats->end_thread(started);
 }
 
 }  // namespace roost::perf

@@ -52,27 +52,27 @@ constexpr flag flags[] = {
   {"--size", "BYTES", "message body size, >= 16 (default 16)",
    [](options& o, std::string_view v) { return parse_count(v, o.size) && o.size >= 16; }},
   {"--persistent", "", "publish with delivery_mode 2",
-   [](options& o, std::string_view) { return o.persistent = true; }},
+   [](options& o, std::string_view) { o.persistent = true; return true; }},
   {"--confirm", "WINDOW", "publisher confirms, at most WINDOW unconfirmed per producer (default 0 = off)",
    [](options& o, std::string_view v) { return parse_count(v, o.confirm); }},
   {"--prefetch", "N", "basic.qos prefetch_count per consumer (default 0 = unlimited)",
    [](options& o, std::string_view v) { return parse_count(v, o.prefetch); }},
   {"--autoack", "", "consume with no_ack (default: manual acks)",
-   [](options& o, std::string_view) { return o.autoack = true; }},
+   [](options& o, std::string_view) { o.autoack = true; return true; }},
   {"--multiple-ack", "K", "ack with multiple=true every K messages (default 1 = ack each)",
    [](options& o, std::string_view v) { return parse_count(v, o.multiple_ack) && o.multiple_ack >= 1; }},
   {"--exchange", "NAME", "exchange to publish to (default \"\", the default exchange)",
-   [](options& o, std::string_view v) { return o.exchange = v, v.size() <= 255; }},
+   [](options& o, std::string_view v) { o.exchange = v; return v.size() <= 255; }},
   {"--exchange-type", "TYPE", "direct, fanout or topic (default direct)",
-   [](options& o, std::string_view v) { return o.exchange_type = v, v == "direct" || v == "fanout" || v == "topic"; }},
+   [](options& o, std::string_view v) { o.exchange_type = v; return v == "direct" || v == "fanout" || v == "topic"; }},
   {"--routing-key", "KEY", "routing and binding key (default: the queue name, or \"roost-perf\" with --exchange)",
-   [](options& o, std::string_view v) { return o.routing_key = std::string(v), v.size() <= 255; }},
+   [](options& o, std::string_view v) { o.routing_key = std::string(v); return v.size() <= 255; }},
   {"--queue", "NAME", "queue name (default: a fresh name per run; with --queues N, NAME-1..NAME-N)",
-   [](options& o, std::string_view v) { return o.queue = std::string(v), !v.empty() && v.size() <= 240; }},
+   [](options& o, std::string_view v) { o.queue = std::string(v); return !v.empty() && v.size() <= 240; }},
   {"--queues", "N", "queues bound to --exchange, one consumer group each (default 1)",
    [](options& o, std::string_view v) { return parse_count(v, o.queues) && o.queues >= 1; }},
   {"--durable", "", "declare durable queues (and exchange)",
-   [](options& o, std::string_view) { return o.durable = true; }},
+   [](options& o, std::string_view) { o.durable = true; return true; }},
   {"--rate", "MSGS_PER_SEC", "publish rate per producer, paced (default 0 = unlimited)",
    [](options& o, std::string_view v) { return parse_seconds(v, o.rate); }},
   {"--duration", "SECONDS", "producers stop after this long (default 10 unless --pmessages)",
@@ -82,7 +82,7 @@ constexpr flag flags[] = {
   {"--pmessages", "N", "stop after N messages per producer",
    [](options& o, std::string_view v) { return parse_count(v, o.pmessages); }},
   {"--no-consume", "", "publish only; queued messages are left in place",
-   [](options& o, std::string_view) { return o.no_consume = true; }},
+   [](options& o, std::string_view) { o.no_consume = true; return true; }},
   {"--connections-only", "N", "open N idle connections (one channel each), hold them for --duration",
    [](options& o, std::string_view v) { return parse_count(v, o.connections_only) && o.connections_only > 0; }},
 };
@@ -98,9 +98,11 @@ void print_usage() {
 
 // Cross-flag rules, and the defaults that depend on other flags.
 std::optional<std::string> finish(options& o) {
-  if (o.queues > 1 && o.exchange.empty()) return "--queues N > 1 needs --exchange (the default exchange routes to one queue)";
+  if (o.queues > 1 && o.exchange.empty()) {
+    return "--queues N > 1 needs --exchange (the default exchange routes to one queue)";
+  }
+  if (o.connections_only > 0 && o.duration == 0 && o.pmessages > 0) return "--connections-only needs --duration";
   if (o.duration == 0 && o.pmessages == 0) o.duration = 10;
-  if (o.connections_only > 0 && o.duration == 0) return "--connections-only needs --duration";
   if (!o.no_consume && o.consumers < o.queues && o.connections_only == 0) {
     std::fprintf(stderr, "roost-perf: raising --consumers to %d so every queue has a consumer\n", o.queues);
     o.consumers = o.queues;

@@ -24,10 +24,12 @@ double cpu_seconds() {
 
 }  // namespace
 
-void print_progress(double at_s, double seconds, const message_counts& d) {
+void print_progress(const options& o, double at_s, double seconds, const message_counts& d) {
   auto per_s = [seconds](std::uint64_t n) { return seconds > 0 ? static_cast<double>(n) / seconds : 0.0; };
-  std::printf("%7.1f s  sent %10.0f msg/s  confirmed %10.0f msg/s  received %10.0f msg/s\n", at_s, per_s(d.sent),
-              per_s(d.confirmed), per_s(d.received));
+  std::printf("%7.1f s  sent %10.0f msg/s", at_s, per_s(d.sent));
+  if (o.confirm > 0) std::printf("  confirmed %10.0f msg/s", per_s(d.confirmed));
+  if (!o.no_consume) std::printf("  received %10.0f msg/s", per_s(d.received));
+  std::printf("\n");
   std::fflush(stdout);
 }
 
@@ -37,13 +39,15 @@ void print_summary(const options& o, const run_result& r, double wall) {
               o.autoack ? "autoack" : "manual ack", o.confirm, o.prefetch, o.queues);
   std::printf("  sent       %12" PRIu64 "   %12.0f msg/s\n", r.n.sent, r.send_rate);
   if (o.confirm > 0) std::printf("  confirmed  %12" PRIu64 "   (nacked %" PRIu64 ")\n", r.n.confirmed, r.n.nacked);
-  std::printf("  received   %12" PRIu64 "   %12.0f msg/s\n", r.n.received, r.recv_rate);
-  const latency_histogram& h = r.latency;
-  std::printf("  latency    p50 %.0f us  p95 %.0f us  p99 %.0f us  max %.0f us  (%" PRIu64 " samples)\n",
-              us(h.quantile(0.50)), us(h.quantile(0.95)), us(h.quantile(0.99)), us(h.max()), h.count());
+  if (!o.no_consume) {
+    std::printf("  received   %12" PRIu64 "   %12.0f msg/s\n", r.n.received, r.recv_rate);
+    const latency_histogram& h = r.latency;
+    std::printf("  latency    p50 %.0f us  p95 %.0f us  p99 %.0f us  max %.0f us  (%" PRIu64 " samples)\n",
+                us(h.quantile(0.50)), us(h.quantile(0.95)), us(h.quantile(0.99)), us(h.max()), h.count());
+  }
   double cpu = cpu_seconds();
-  std::printf("  roost-perf CPU %.2f s over %.2f s wall = %.0f%% of one core\n", cpu, wall,
-              wall > 0 ? 100.0 * cpu / wall : 0.0);
+  std::printf("  roost-perf CPU %.2f s in %.2f s; busiest producer thread %.0f%%, consumer thread %.0f%% of a core\n",
+              cpu, wall, r.producer_cpu_pct, r.consumer_cpu_pct);
 }
 
 void print_result_line(const run_result& r) {

@@ -9,7 +9,9 @@
 // and thread; the main thread only samples counters and prints.
 #include "perf/run.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -49,7 +51,10 @@ class load_run {
   int execute();
 
  private:
-  void start_workers();
+  bool run_workers();
+  int refused(const std::exception& e);
+  void start_consumers();
+  void start_producers();
   bool wait_ready(const std::vector<worker_stats>& group);
   template <class Done>
   void watch(Done done, std::int64_t deadline);
@@ -74,17 +79,21 @@ class load_run {
   std::int64_t last_sample_ns_ = 0;
 };
 
-// Consumers first, each ready before the producers are even created.
-void load_run::start_workers() {
+void load_run::start_consumers() {
   for (std::size_t i = 0; i < consumer_stats_.size(); ++i) {
     const std::string& queue = topo_.queues[i % topo_.queues.size()];
     consumer_setups_.push_back({&opts_, queue, "roost-perf-" + std::to_string(i + 1), &consumer_stats_[i],
                                 &control_, &latency_[i]});
   }
+  // Threads start only after the vector is complete: they keep references into it.
+  for (const auto& s : consumer_setups_) threads_.emplace_back(run_consumer, std::cref(s));
+}
+
+void load_run::start_producers() {
   for (std::size_t i = 0; i < producer_stats_.size(); ++i) {
     producer_setups_.push_back({&opts_, topo_.exchange, topo_.routing_key, &producer_stats_[i], &control_});
   }
-  for (const auto& s : consumer_setups_) threads_.emplace_back(run_consumer, std::cref(s));
+  for (const auto& s : producer_setups_) threads_.emplace_back(run_producer, std::cref(s));
 }
 
 bool load_run::wait_ready(const std::vector<worker_stats>& group) {
@@ -120,7 +129,7 @@ void load_run::watch(Done done, std::int64_t deadline) {
     std::int64_t now = now_ns();
     if (now - last_sample_ns_ >= progress_interval_ns) {
       message_counts c = sample();
-      print_progress(static_cast<double>(now - control_.go_ns.load()) / 1e9,
+      print_progress(opts_, static_cast<double>(now - control_.go_ns.load()) / 1e9,
                      static_cast<double>(now - last_sample_ns_) / 1e9, counts_since(c, last_sample_));
       last_sample_ = c;
       last_sample_ns_ = now;
@@ -163,6 +172,15 @@ run_result load_run::collect() const {
   };
   r.send_rate = rate(r.n.sent, producer_stats_);
   r.recv_rate = rate(r.n.received, consumer_stats_);
+  auto busiest = [](const std::vector<worker_stats>& group) {
+    double pct = 0;
+    for (const auto& s : group) {
+      if (s.wall_ns > 0) pct = std::max(pct, 100.0 * static_cast<double>(s.cpu_ns) / static_cast<double>(s.wall_ns));
+    }
+    return pct;
+  };
+  r.producer_cpu_pct = busiest(producer_stats_);
+  r.consumer_cpu_pct = busiest(consumer_stats_);
   for (const auto& h : latency_) r.latency.merge(h);
   return r;
 }
@@ -202,21 +220,64 @@ void load_run::stop_workers() {
   threads_.clear();
 }
 
-int load_run::execute() {
-  try {
-    client_connection setup(opts_.uri, setup_read_buffer);
-    declare_topology(setup, opts_, topo_);
-    bool ok = run_workers();
-    if (topo_.fresh_names && !opts_.no_consume) delete_queues(setup, topo_);
-    if (opts_.no_consume) std::printf("left the published messages in %s\n", topo_.queues.front().c_str());
-    setup.close();
-    return ok ? 0 : 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "roost-perf: %s\n", e.what());
-    stop_workers();
-    print_result_line(run_result{});
-    return 1;
+// Setup failed before any load: just the reason and an all-zero RESULT line.
+int load_run::refused(const std::exception& e) {
+  std::fprintf(stderr, "roost-perf: setup failed: %s\n", e.what());
+  print_result_line(run_result{});
+  return 1;
+}
+
+// Consumers subscribe, then producers connect, then all publish from one
+// instant; then the drain. Returns false if any worker failed.
+bool load_run::run_workers() {
+  start_consumers();
+  bool ready = wait_ready(consumer_stats_);
+  if (ready) {
+    start_producers();
+    ready = wait_ready(producer_stats_);
   }
+  if (ready) {
+    last_sample_ns_ = now_ns();
+    control_.go_ns.store(last_sample_ns_, std::memory_order_release);
+    auto producers_done = [this] {
+      for (const auto& s : producer_stats_) {
+        if (!settled(s)) return false;
+      }
+      return true;
+    };
+    watch(producers_done, std::numeric_limits<std::int64_t>::max());
+    if (!opts_.no_consume) {
+      watch([this] { return queues_complete(); }, now_ns() + static_cast<std::int64_t>(opts_.drain * 1e9));
+    }
+  }
+  stop_workers();
+  bool failed = report_failures();
+  if (!ready && !failed) std::fprintf(stderr, "roost-perf: workers did not finish connecting in time\n");
+  return ready && !failed;
+}
+
+int load_run::execute() {
+  std::unique_ptr<client_connection> setup;
+  try {
+    setup = std::make_unique<client_connection>(opts_.uri, setup_read_buffer);
+    declare_topology(*setup, opts_, topo_);
+  } catch (const std::exception& e) {
+    return refused(e);
+  }
+  bool ok = run_workers();
+  try {
+    if (topo_.fresh_names && !opts_.no_consume) delete_queues(*setup, topo_);
+    if (opts_.no_consume) std::printf("the published messages stay queued in %s\n", topo_.queues.front().c_str());
+    setup->close();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "roost-perf: cleanup: %s\n", e.what());
+    ok = false;
+  }
+  run_result r = collect();
+  print_summary(opts_, r, static_cast<double>(now_ns() - started_ns_) / 1e9);
+  ok = check_counts(r) && ok;
+  print_result_line(r);
+  return ok ? 0 : 1;
 }
 
 }  // namespace

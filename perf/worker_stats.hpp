@@ -7,6 +7,8 @@
 // and sums them after join(). No locks anywhere on the message path.
 #pragma once
 
+#include <time.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -20,6 +22,13 @@ inline std::int64_t now_ns() {
       .count();
 }
 
+// CPU time the calling thread has used so far, in ns.
+inline std::int64_t thread_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 enum class worker_state : int { starting, ready, finished, failed };
 
 struct alignas(64) worker_stats {
@@ -29,11 +38,19 @@ struct alignas(64) worker_stats {
   std::atomic<std::int64_t> first_ns{0};    // first message sent / received; 0 = none yet
   std::atomic<std::int64_t> last_ns{0};     // latest message sent / received
   std::atomic<worker_state> state{worker_state::starting};
+  // The thread's CPU time and lifetime, set as it ends: shows whether the
+  // load generator itself ran out of CPU.
+  std::atomic<std::int64_t> cpu_ns{0};
+  std::atomic<std::int64_t> wall_ns{0};
   std::string error;  // set before state becomes failed (the store releases it)
 
   void fail(std::string why) {
     error = std::move(why);
     state.store(worker_state::failed, std::memory_order_release);
+  }
+  void end_thread(std::int64_t started_ns) {
+    cpu_ns.store(thread_cpu_ns(), std::memory_order_relaxed);
+    wall_ns.store(now_ns() - started_ns, std::memory_order_relaxed);
   }
   // Counts and the active period, once per batch.
   void publish(std::uint64_t count, std::int64_t at) {
