@@ -36,6 +36,8 @@ class connection_events {
   virtual void closing_started() = 0;
   // Input held by hold_input() may be processed again.
   virtual void input_released() = 0;
+  // The broker is stopping and the peer did not finish in time: drop the socket now.
+  virtual void abort() = 0;
 };
 
 class connection {
@@ -70,6 +72,8 @@ class connection {
   void close(amqp::connection_reply code, std::string_view text);
   // The socket is gone (EOF, error, heartbeat timeout): release everything.
   void transport_closed(std::string_view reason);
+  // Shutdown grace period over: drop the socket without further ado.
+  void abort() { events_.abort(); }
 
   state current_state() const { return state_; }
   std::uint16_t heartbeat_seconds() const { return heartbeat_; }

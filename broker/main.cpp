@@ -12,6 +12,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/config.hpp"
+#include "broker/connection.hpp"
 #include "broker/log.hpp"
 #include "broker/server.hpp"
 #include "storage/store.hpp"
@@ -119,6 +120,13 @@ int main(int argc, char** argv) {
   };
   watch_disk();
   io.run();
+  // Clients that outlived the grace period: drop their sockets and let their
+  // coroutines finish now, while the broker they refer to still exists.
+  std::vector<roost::connection*> remaining;
+  for (auto& [id, c] : broker.connections()) remaining.push_back(c);
+  for (roost::connection* c : remaining) c->abort();
+  io.restart();
+  io.poll();
   durable->close();
   scratch->close();
   roost::log::info("stopped");

@@ -38,6 +38,7 @@ class tcp_session final : public std::enable_shared_from_this<tcp_session>, priv
   void close_after_flush() override;
   void closing_started() override;
   void input_released() override { reader_wake_.cancel(); }
+  void abort() override { shut_down("broker stopped"); }
   void shut_down(std::string_view reason);
   // Hands the first `filled` input bytes to the protocol; keeps the unused tail. Returns its size.
   std::size_t process_input(std::size_t filled);

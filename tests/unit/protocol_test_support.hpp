@@ -18,6 +18,7 @@ struct recorded_events final : connection_events {
   void close_after_flush() override { closed = true; }
   void closing_started() override { closing = true; }
   void input_released() override {}
+  void abort() override {}
 };
 
 struct decoded_frame {
