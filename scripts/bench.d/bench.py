@@ -1,0 +1,977 @@
+#!/usr/bin/python3
+"""Roost vs RabbitMQ, side by side on this machine (driven by scripts/bench).
+
+Starts Roost and a private RabbitMQ node, runs every scenario with roost-perf
+against both brokers in alternation (Roost, RabbitMQ, Roost, RabbitMQ, ...),
+and writes results.md (medians, Roost/RabbitMQ ratio, targets), results.json
+(every run) and ratio.png under bench-results/<date-time>/.
+
+Scenarios (16-byte bodies unless said; every run uses fresh queue names):
+  a  1 producer -> 1 consumer, transient, autoack
+  b  as a, manual ack of every message, prefetch 100
+  c  persistent messages, durable queue, confirms (window 100), manual ack, prefetch 100
+  d  4 producers -> 4 consumers on one queue, transient, autoack
+  e  1 producer -> fanout exchange -> 10 queues, one consumer each (delivered msg/s, all consumers)
+  f  latency at a fixed 1,000 msg/s: transient autoack, and persistent with confirms as in c
+  g  a with 1 KiB and with 64 KiB bodies (msg/s and MB/s)
+  h  broker RSS with 1,000,000 transient 16-byte messages queued and no consumer
+  i  broker RSS with 1,000 idle connections (one channel each): before, during, per connection
+Units: MB = 10^6 bytes, KB = 10^3 bytes, GB/s = 10^9 bytes/s.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from amqp_admin import Admin, AmqpError  # noqa: E402
+
+RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+START = time.monotonic()
+
+
+class Interrupted(Exception):
+    """SIGINT / SIGTERM."""
+
+
+class TimeCap(Exception):
+    """The hard time cap went off."""
+
+
+class BrokerDown(Exception):
+    pass
+
+
+def log(msg):
+    print("[bench %6.1fs] %s" % (time.monotonic() - START, msg), flush=True)
+
+
+# ---------------------------------------------------------------- processes
+
+def proc_starttime(pid):
+    """Field 22 of /proc/PID/stat (start time in clock ticks), or None if gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def proc_ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def proc_comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def proc_cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def all_pids():
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def descendants(root):
+    """Every live process below root (by parent links)."""
+    parent = {pid: proc_ppid(pid) for pid in all_pids()}
+    out, frontier = [], [root]
+    while frontier:
+        p = frontier.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        out += kids
+        frontier += kids
+    return out
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise BrokerDown("no VmRSS for pid %d" % pid)
+
+
+def is_alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def stop_pid(pid, name, grace=20.0):
+    """SIGTERM, then SIGKILL after grace seconds. Only for processes we started."""
+    if not is_alive(pid):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not is_alive(pid):
+            return
+        time.sleep(0.05)
+    log("%s (pid %d) did not stop within %.0f s; killing it" % (name, pid, grace))
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def free_ports(n):
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+class PidBook:
+    """Everything we start goes into WORK/pids, so scripts/bench can stop it even if we are killed."""
+
+    def __init__(self, work):
+        self.path = os.path.join(work, "pids")
+
+    def add(self, pid, name):
+        start = proc_starttime(pid)
+        if start is not None:
+            with open(self.path, "a") as f:
+                f.write("%d %s %s\n" % (pid, start, name))
+
+
+# ---------------------------------------------------------------- brokers
+
+class Roost:
+    name, label = "roost", "Roost"
+
+    def __init__(self, binary, work, pids):
+        self.binary, self.work, self.pids = binary, work, pids
+        self.proc, self.port, self.generation, self.version = None, None, 0, None
+        self.logs = []
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    @property
+    def uri(self):
+        return "amqp://guest:guest@127.0.0.1:%d/%%2F" % self.port
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self):
+        self.generation += 1
+        base = os.path.join(self.work, "roost-%d" % self.generation)
+        os.makedirs(os.path.join(base, "data"))
+        logpath = os.path.join(base, "roost.log")
+        self.logs.append(logpath)
+        with open(logpath, "w") as logf:
+            self.proc = subprocess.Popen(
+                [self.binary, "--bind", "127.0.0.1", "--amqp-port", "0", "--data-dir", os.path.join(base, "data")],
+                stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.pids.add(self.proc.pid, "roost")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with open(logpath) as f:
+                m = re.search(r"^listening amqp 127\.0\.0\.1 (\d+)$", f.read(), re.M)
+            if m:
+                self.port = int(m.group(1))
+                break
+            if self.proc.poll() is not None:
+                raise BrokerDown("roost exited with %s at startup; see %s" % (self.proc.returncode, logpath))
+            time.sleep(0.05)
+        else:
+            raise BrokerDown("roost printed no 'listening amqp' line within 30 s")
+        with Admin("127.0.0.1", self.port) as adm:
+            self.version = str(adm.server_properties.get("version", "?"))
+        log("Roost %s up: pid %d, port %d" % (self.version, self.pid, self.port))
+
+    def stop(self):
+        if self.proc is not None:
+            stop_pid(self.proc.pid, "roost", grace=15)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            self.proc = None
+
+
+class RabbitMQ:
+    name, label = "rabbitmq", "RabbitMQ"
+
+    def __init__(self, work, pids):
+        self.work, self.pids = work, pids
+        self.wrapper = self.epmd = None
+        self.beam_pid = None
+        self.port = None
+        self.generation = 0
+        self.version = self.platform = None
+        self.logs = []
+
+    @property
+    def pid(self):
+        return self.beam_pid
+
+    @property
+    def uri(self):
+        return "amqp://guest:guest@127.0.0.1:%d/%%2F" % self.port
+
+    def alive(self):
+        return self.wrapper is not None and self.wrapper.poll() is None and self.beam_pid and is_alive(self.beam_pid)
+
+    def start(self):
+        self.generation += 1
+        base = os.path.join(self.work, "rabbit-%d" % self.generation)
+        for d in ("mnesia", "log", "home"):
+            os.makedirs(os.path.join(base, d))
+        with open(os.path.join(base, "enabled_plugins"), "w") as f:
+            f.write("[].\n")  # no management plugin, no plugins at all
+        open(os.path.join(base, "rabbitmq.conf"), "w").close()
+        open(os.path.join(base, "rabbitmq-env.conf"), "w").close()  # instead of /etc/rabbitmq/rabbitmq-env.conf
+        self.port, dist_port, epmd_port = free_ports(3)
+        self.nodename = "roostbench-%d@localhost" % os.getpid()
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("RABBITMQ_", "ERL_")) and k not in ("NOTIFY_SOCKET", "HOME")}
+        env.update({
+            "HOME": os.path.join(base, "home"),  # its own Erlang cookie
+            "ERL_EPMD_PORT": str(epmd_port), "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODENAME": self.nodename, "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port), "RABBITMQ_DIST_PORT": str(dist_port),
+            "RABBITMQ_MNESIA_BASE": os.path.join(base, "mnesia"), "RABBITMQ_LOG_BASE": os.path.join(base, "log"),
+            "RABBITMQ_CONFIG_FILE": os.path.join(base, "rabbitmq"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": os.path.join(base, "advanced.config"),
+            "RABBITMQ_CONF_ENV_FILE": os.path.join(base, "rabbitmq-env.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": os.path.join(base, "enabled_plugins"),
+            "RABBITMQ_PID_FILE": os.path.join(base, "rabbitmq.pid"),
+        })
+        out = os.path.join(base, "log", "stdout.log")
+        self.logs.append(os.path.join(base, "log"))
+        # Its own epmd, in the foreground, so we know its PID; the node finds it through ERL_EPMD_PORT.
+        with open(os.path.join(base, "log", "epmd.log"), "w") as ef:
+            self.epmd = subprocess.Popen(["epmd", "-port", str(epmd_port), "-address", "127.0.0.1"], env=env,
+                                         stdout=ef, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
+        self.pids.add(self.epmd.pid, "epmd")
+        deadline = time.monotonic() + 10
+        while not port_open(epmd_port):
+            if self.epmd.poll() is not None or time.monotonic() > deadline:
+                raise BrokerDown("epmd did not start on port %d" % epmd_port)
+            time.sleep(0.05)
+        with open(out, "w") as of:
+            self.wrapper = subprocess.Popen([RABBITMQ_SERVER], env=env, cwd=base, stdout=of,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+        self.pids.add(self.wrapper.pid, "rabbitmq-server")
+        deadline = time.monotonic() + 90
+        while True:
+            if self.wrapper.poll() is not None:
+                raise BrokerDown("rabbitmq-server exited with %s at startup; see %s" % (self.wrapper.returncode, out))
+            if time.monotonic() > deadline:
+                raise BrokerDown("RabbitMQ did not accept AMQP within 90 s; see %s" % out)
+            if self.beam_pid is None or not is_alive(self.beam_pid):
+                beams = [p for p in descendants(self.wrapper.pid) if proc_comm(p) == "beam.smp"]
+                if beams:
+                    self.beam_pid = beams[0]
+                    self.pids.add(self.beam_pid, "beam.smp")
+            with open(out, errors="replace") as f:
+                started = "Starting broker... completed" in f.read()
+            if started and self.beam_pid and port_open(self.port):
+                try:
+                    with Admin("127.0.0.1", self.port) as adm:
+                        self.version = str(adm.server_properties.get("version", "?"))
+                        self.platform = str(adm.server_properties.get("platform", ""))
+                    break
+                except (OSError, AmqpError):
+                    pass
+            time.sleep(0.2)
+        log("RabbitMQ %s (%s) up: node %s, beam.smp pid %d, AMQP port %d, dist %d, epmd %d"
+            % (self.version, self.platform, self.nodename, self.beam_pid, self.port, dist_port, epmd_port))
+
+    def stop(self):
+        # SIGTERM to beam.smp is Erlang's graceful init:stop(); the wrapper script then exits.
+        if self.beam_pid:
+            stop_pid(self.beam_pid, "RabbitMQ beam.smp", grace=30)
+            self.beam_pid = None
+        if self.wrapper is not None:
+            try:
+                self.wrapper.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                stop_pid(self.wrapper.pid, "rabbitmq-server wrapper", grace=5)
+            # Leftovers of our node (erl_child_setup, inet_gethost) share the wrapper's process group.
+            try:
+                os.killpg(self.wrapper.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.wrapper = None
+        if self.epmd is not None:
+            stop_pid(self.epmd.pid, "epmd", grace=5)
+            try:
+                self.epmd.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            self.epmd = None
+
+
+def stop_default_rabbitmq():
+    """A node started by the package install (the service runs as the system user rabbitmq, with HOME
+    /var/lib/rabbitmq) would compete for the cores: stop it. Other private nodes (other people's
+    test runs, started with their own -home) are left alone."""
+    try:
+        import pwd
+        service_uid = pwd.getpwnam("rabbitmq").pw_uid
+    except (KeyError, ImportError):
+        service_uid = None
+
+    def default_nodes():
+        found = []
+        for pid in all_pids():
+            if proc_comm(pid) != "beam.smp":
+                continue
+            args = proc_cmdline(pid)
+            home = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "-home"), None)
+            try:
+                uid = os.stat("/proc/%d" % pid).st_uid
+            except OSError:
+                continue
+            if home == "/var/lib/rabbitmq" or (service_uid is not None and uid == service_uid):
+                found.append(pid)
+        return found
+
+    pids = default_nodes()
+    if not pids:
+        return None
+    log("the package's RabbitMQ service node is running (beam.smp pid %s); stopping it" % pids)
+    if os.path.isdir("/run/systemd/system") and shutil.which("systemctl"):
+        subprocess.run(["systemctl", "stop", "rabbitmq-server"], timeout=90, check=False)
+    for pid in default_nodes():
+        stop_pid(pid, "the default RabbitMQ node", grace=30)
+    return "stopped the package's default RabbitMQ node (beam.smp pid %s)" % pids
+
+
+# ---------------------------------------------------------------- scenarios
+
+class Variant:
+    def __init__(self, vid, letter, title, kind, flags=(), size=16):
+        self.id, self.letter, self.title, self.kind, self.flags, self.size = vid, letter, title, kind, list(flags), size
+
+
+VARIANTS = [
+    Variant("a", "a", "1→1 transient, autoack", "tput", ["--autoack"]),
+    Variant("b", "b", "1→1 manual ack (every message), prefetch 100", "tput", ["--prefetch", "100"]),
+    Variant("c", "c", "persistent, durable queue, confirms (window 100), manual ack, prefetch 100", "tput",
+            ["--persistent", "--durable", "--confirm", "100", "--prefetch", "100"]),
+    Variant("d", "d", "4 producers → 4 consumers, one queue, autoack", "tput",
+            ["--producers", "4", "--consumers", "4", "--autoack"]),
+    Variant("e", "e", "1 producer → fanout → 10 queues × 1 consumer, autoack", "fanout",
+            ["--exchange-type", "fanout", "--queues", "10", "--consumers", "10", "--autoack"]),
+    Variant("f-t", "f", "1,000 msg/s, transient, autoack", "latency", ["--rate", "1000", "--autoack"]),
+    Variant("f-p", "f", "1,000 msg/s, persistent + confirms (as c)", "latency",
+            ["--rate", "1000", "--persistent", "--durable", "--confirm", "100", "--prefetch", "100"]),
+    Variant("g-1k", "g", "as a, 1 KiB bodies", "tput", ["--size", "1024", "--autoack"], size=1024),
+    Variant("g-64k", "g", "as a, 64 KiB bodies", "tput", ["--size", "65536", "--autoack"], size=65536),
+    Variant("h", "h", "1,000,000 × 16 B transient queued, no consumer", "rss_queue"),
+    Variant("i", "i", "1,000 idle connections, one channel each", "rss_conns"),
+]
+MEMORY_KINDS = ("rss_queue", "rss_conns")
+
+# (variant, metric, row label, unit, better, target text, check(roost, rabbit) -> bool, chart label)
+ROWS = [
+    ("a", "msg_s", "a · 1→1 transient, autoack", "msg/s", "higher", "≥ 10×", lambda r, q: r >= 10 * q, "a"),
+    ("b", "msg_s", "b · manual ack each, prefetch 100", "msg/s", "higher", "≥ 8×", lambda r, q: r >= 8 * q, "b"),
+    ("c", "msg_s", "c · persistent, durable, confirms 100, manual ack", "msg/s", "higher", "≥ 5×",
+     lambda r, q: r >= 5 * q, "c"),
+    ("d", "msg_s", "d · 4 → 4 on one queue", "msg/s", "higher", "≥ 8×", lambda r, q: r >= 8 * q, "d"),
+    ("e", "msg_s", "e · fanout to 10 queues, delivered (all consumers)", "msg/s", "higher", "≥ 5×",
+     lambda r, q: r >= 5 * q, "e"),
+    ("f-t", "p50_us", "f · latency @1k msg/s transient, p50", "µs", "lower", "", None, "f t p50"),
+    ("f-t", "p99_us", "f · latency @1k msg/s transient, p99", "µs", "lower", "≤ 200 µs", lambda r, q: r <= 200,
+     "f t p99"),
+    ("f-p", "p50_us", "f · latency @1k msg/s persistent+confirms, p50", "µs", "lower", "", None, "f p p50"),
+    ("f-p", "p99_us", "f · latency @1k msg/s persistent+confirms, p99", "µs", "lower", "≤ 2 ms",
+     lambda r, q: r <= 2000, "f p p99"),
+    ("g-1k", "msg_s", "g · 1 KiB bodies", "msg/s", "higher", "", None, "g 1K"),
+    ("g-1k", "mb_s", "g · 1 KiB bodies", "MB/s", "higher", "", None, None),
+    ("g-64k", "msg_s", "g · 64 KiB bodies", "msg/s", "higher", "", None, None),
+    ("g-64k", "mb_s", "g · 64 KiB bodies", "MB/s", "higher", "≥ 2 GB/s", lambda r, q: r >= 2000, "g 64K"),
+    ("h", "rss_mb", "h · RSS, 1M × 16 B queued, no consumer", "MB", "lower", "≤ 100 MB and ≤ 1/30 of RabbitMQ",
+     lambda r, q: r <= 100 and r * 30 <= q, "h RSS"),
+    ("i", "before_mb", "i · RSS before the idle connections", "MB", "lower", "", None, None),
+    ("i", "during_mb", "i · RSS with 1,000 idle connections", "MB", "lower", "", None, None),
+    ("i", "per_conn_kb", "i · per idle connection (+ channel)", "KB", "lower", "≤ 20 KB", lambda r, q: r <= 20,
+     "i conn"),
+]
+
+PROFILES = {
+    # seconds per throughput run, per latency run, drain allowance, hold for idle connections
+    "full": {"tput": 4.0, "latency": 8.0, "drain": 4.0, "hold": 5.0, "cap": 900, "rounds": 3, "mem_rounds": 3},
+    "quick": {"tput": 1.0, "latency": 2.0, "drain": 2.0, "hold": 3.0, "cap": 240, "rounds": 2, "mem_rounds": 1},
+}
+
+
+def parse_result(text):
+    lines = [l for l in text.splitlines() if l.startswith("RESULT ")]
+    if not lines:
+        return None
+    out = {}
+    for kv in lines[-1].split()[1:]:
+        k, _, v = kv.partition("=")
+        try:
+            out[k] = float(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.profile = dict(PROFILES["quick" if a.quick else "full"])
+        self.rounds = a.rounds or self.profile["rounds"]
+        self.mem_rounds = a.rounds or self.profile["mem_rounds"]
+        default_cap = self.profile["cap"] * max(1.0, self.rounds / self.profile["rounds"])
+        self.cap = a.time_cap or default_cap
+        wanted = set((a.only or "abcdefghi").replace(",", "").replace(" ", ""))
+        bad = wanted - set("abcdefghi")
+        if bad:
+            sys.exit("bench: unknown scenario(s) %s (a..i)" % ",".join(sorted(bad)))
+        self.variants = [v for v in VARIANTS if v.letter in wanted]
+        self.out = a.out or os.path.join(a.root, "bench-results", datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S"))
+        os.makedirs(os.path.join(self.out, "logs"), exist_ok=True)
+        self.pids = PidBook(a.work)
+        self.roost = Roost(os.path.abspath(a.roost), a.work, self.pids)
+        self.rabbit = RabbitMQ(a.work, self.pids)
+        self.perf_bin = os.path.abspath(a.perf)
+        self.runs, self.events = [], []
+        self.skipped = 0
+        self.current = None  # the roost-perf process running now
+        self.status = "running"
+        self.started_at = datetime.datetime.now()
+
+    # ------------------------------------------------------------ helpers
+    def remaining(self):
+        return self.cap - (time.monotonic() - START)
+
+    def event(self, msg):
+        log(msg)
+        self.events.append({"t": round(time.monotonic() - START, 1), "msg": msg})
+
+    def ensure_up(self, broker):
+        if broker.alive():
+            return
+        self.event("%s is not running (it died?); restarting it" % broker.label)
+        broker.stop()
+        broker.start()
+
+    def perf(self, broker, flags, timeout, logname):
+        cmd = [self.perf_bin, "--uri", broker.uri] + flags
+        path = os.path.join(self.out, "logs", logname + ".log")
+        t0 = time.monotonic()
+        with open(path, "w") as lf:
+            lf.write("$ " + " ".join(cmd) + "\n")
+            lf.flush()
+            self.current = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                            stdin=subprocess.DEVNULL)
+            self.pids.add(self.current.pid, "roost-perf")
+            try:
+                out, _ = self.current.communicate(timeout=timeout)
+                rc = self.current.returncode
+            except subprocess.TimeoutExpired:
+                self.current.kill()
+                out, _ = self.current.communicate()
+                rc = "timeout after %.0f s" % timeout
+            except BaseException:  # Interrupted, TimeCap: do not leave it running
+                self.current.kill()
+                self.current.wait()
+                raise
+            finally:
+                self.current = None
+            lf.write(out)
+        return rc, parse_result(out), out, time.monotonic() - t0, cmd
+
+    def record(self, v, broker, rnd, rc, result, metrics, wall, cmd, note=None, accept=False):
+        ok = (rc == 0 or accept) and metrics is not None
+        entry = {"scenario": v.id, "broker": broker.name, "round": rnd, "ok": ok, "rc": rc, "wall_s": round(wall, 2),
+                 "cmd": cmd, "result": result, "metrics": metrics}
+        if note:
+            entry["note"] = note
+        self.runs.append(entry)
+        shown = ", ".join("%s=%s" % (k, fmt_num(x)) for k, x in (metrics or {}).items())
+        log("%-6s %-8s round %d: %s%s%s" % (v.id, broker.label, rnd, "ok" if ok else "FAILED (%s)" % rc,
+                                             " — " + shown if shown else "", " (%s)" % note if note else ""))
+
+    # ------------------------------------------------------------ scenario kinds
+    def run_load(self, v, broker, rnd):
+        p = self.profile
+        dur = p["latency"] if v.kind == "latency" else p["tput"]
+        flags = list(v.flags) + ["--duration", str(dur), "--drain", str(p["drain"])]
+        exchange = None
+        if v.kind == "fanout":
+            exchange = "bench-fanout-%d-%d" % (os.getpid(), int(time.time() * 1000) % 10 ** 8)
+            flags = ["--exchange", exchange] + flags
+        rc, res, out, wall, cmd = self.perf(broker, flags, dur + p["drain"] + 45, "%s-%s-%d" % (v.id, broker.name, rnd))
+        if exchange:
+            try:
+                with Admin("127.0.0.1", broker.port) as adm:
+                    adm.exchange_delete(exchange)
+            except (OSError, AmqpError) as e:
+                self.event("could not delete exchange %s on %s: %s" % (exchange, broker.label, e))
+        metrics = None
+        if res is not None and res.get("received", 0) > 0:
+            if v.kind == "latency":
+                metrics = {"p50_us": res["p50_us"], "p99_us": res["p99_us"], "msg_s": res["recv_rate"]}
+            else:
+                metrics = {"msg_s": res["recv_rate"], "mb_s": res["recv_rate"] * v.size / 1e6}
+        # A broker whose consumers fall behind an unthrottled producer cannot empty its queues
+        # within the drain allowance; roost-perf then exits 1, but the consumers were busy the
+        # whole time, so recv_rate still is the delivered rate. Such a run counts, with a note;
+        # any other error fails it. Latency runs must drain: they are paced.
+        # (A producer whose connection.close a backlogged broker does not answer in time only
+        # makes roost-perf's "sent" uncertain, which matters for that same drain check.)
+        accept, note = False, None
+        errors = [l for l in out.splitlines() if l.startswith("roost-perf: ")
+                  and "raising --consumers" not in l and not re.match(r"roost-perf: \d+ producer\(s\)", l)]
+        undrained = [l for l in errors if re.search(r"delivered \d+ of \d+ .* within the .* drain", l)]
+        slow_close = [l for l in errors if "connection.close was not answered in time" in l]
+        if (rc == 1 and v.kind != "latency" and undrained
+                and len(undrained) + len(slow_close) == len(errors)):
+            accept = True
+            note = "not drained within %.0f s: %s" % (p["drain"], undrained[0][len("roost-perf: "):])
+            if slow_close:
+                note += "; %d producer close(s) unanswered in time" % len(slow_close)
+        self.record(v, broker, rnd, rc, res, metrics, wall, cmd, note, accept)
+
+    def stable_rss(self, pid, limit=20.0):
+        """VmRSS (KiB) once two samples 0.5 s apart agree within 1%, or after limit seconds."""
+        prev, deadline = None, time.monotonic() + limit
+        while True:
+            cur = rss_kib(pid)
+            if prev is not None and (abs(cur - prev) <= 0.01 * cur or time.monotonic() > deadline):
+                return cur
+            prev = cur
+            time.sleep(0.5)
+
+    def run_rss_queue(self, v, broker, rnd):
+        n = 1_000_000
+        queue = "bench-h-%s-%d-%d" % (broker.name, os.getpid(), int(time.time() * 1000) % 10 ** 8)
+        before = self.stable_rss(broker.pid, limit=5)
+        metrics, note, rc, res, wall, cmd = None, None, "error", None, 0.0, []
+        try:
+            rc, res, _out, wall, cmd = self.perf(
+                broker, ["--no-consume", "--pmessages", str(n), "--queue", queue, "--producers", "1"],
+                min(240, max(30, self.remaining() - 30)), "h-%s-%d" % (broker.name, rnd))
+            if rc == 0:
+                depth, t0 = None, time.monotonic()
+                with Admin("127.0.0.1", broker.port, timeout=60) as adm:
+                    while time.monotonic() - t0 < 120:
+                        got = adm.queue_depth(queue)
+                        depth = got[0] if got else None
+                        if depth is not None and depth >= n:
+                            break
+                        time.sleep(0.2)
+                if depth is None or depth < n:
+                    rc, note = "queue depth %s, not %d" % (depth, n), "depth never reached 1M"
+                else:
+                    full = self.stable_rss(broker.pid)
+                    metrics = {"rss_mb": full * 1024 / 1e6, "baseline_mb": before * 1024 / 1e6, "depth": depth,
+                               "publish_s": round(wall, 2), "publish_rate": res.get("send_rate") if res else None}
+        finally:
+            try:
+                with Admin("127.0.0.1", broker.port, timeout=120) as adm:
+                    adm.queue_delete(queue)
+            except (OSError, AmqpError) as e:
+                self.event("could not delete queue %s on %s: %s" % (queue, broker.label, e))
+        if metrics is not None:
+            time.sleep(1.0)
+            metrics["after_delete_mb"] = rss_kib(broker.pid) * 1024 / 1e6
+        self.record(v, broker, rnd, rc, res, metrics, wall, cmd, note)
+
+    def run_rss_conns(self, v, broker, rnd):
+        n, hold = 1000, self.profile["hold"]
+        before = self.stable_rss(broker.pid, limit=5)
+        cmd = [self.perf_bin, "--uri", broker.uri, "--connections-only", str(n), "--duration", str(hold)]
+        path = os.path.join(self.out, "logs", "i-%s-%d.log" % (broker.name, rnd))
+        lines, opened = [], threading.Event()
+        t0 = time.monotonic()
+        self.current = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        stdin=subprocess.DEVNULL)
+        proc = self.current
+        self.pids.add(proc.pid, "roost-perf")
+
+        def reader():
+            for line in proc.stdout:
+                lines.append(line)
+                if line.startswith("opened "):
+                    opened.set()
+        th = threading.Thread(target=reader, daemon=True)
+        th.start()
+        during, open_s, rc = None, None, "error"
+        try:
+            deadline = time.monotonic() + 120
+            while not opened.wait(0.2):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    break
+            if opened.is_set():
+                open_s = time.monotonic() - t0
+                time.sleep(min(1.0, hold / 4))
+                samples = []
+                for _ in range(3):
+                    samples.append(rss_kib(broker.pid))
+                    time.sleep(min(0.5, hold / 8))
+                during = max(samples)
+            try:
+                proc.wait(timeout=hold + 60)
+                rc = proc.returncode
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                rc = "timeout"
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            self.current = None
+            th.join(timeout=5)
+            with open(path, "w") as lf:
+                lf.write("$ " + " ".join(cmd) + "\n" + "".join(lines))
+        metrics, note = None, None
+        if during is not None:
+            metrics = {"before_mb": before * 1024 / 1e6, "during_mb": during * 1024 / 1e6,
+                       "per_conn_kb": (during - before) * 1024 / 1e3 / n, "open_s": round(open_s, 2)}
+            if during < before and rc == 0:
+                rc, note = "RSS shrank while the connections were open", "broker was still returning memory"
+        self.record(v, broker, rnd, rc, parse_result("".join(lines)), metrics, time.monotonic() - t0, cmd, note)
+
+    def estimate(self, v, broker):
+        p = self.profile
+        if v.kind == "rss_queue":
+            return 15 if broker is self.roost else 50
+        if v.kind == "rss_conns":
+            return p["hold"] + (5 if broker is self.roost else 15)
+        if v.kind == "latency" or broker is self.roost:
+            return (p["latency"] if v.kind == "latency" else p["tput"]) + 1
+        return p["tput"] + p["drain"] + 6  # RabbitMQ falls behind unthrottled producers, then deletes the backlog
+
+    # ------------------------------------------------------------ main
+    def run(self):
+        note = stop_default_rabbitmq()
+        if note:
+            self.event(note)
+        self.rabbit.start()
+        self.roost.start()
+        self.load_at_start = open("/proc/loadavg").read().split()[:3]
+        # The memory scenarios go first, on freshly started brokers: allocator state left
+        # over from throughput runs (64 KiB bodies, say) would muddy the RSS numbers of both.
+        # Every round of i comes before h: after a million messages both brokers keep
+        # hundreds of MB (RabbitMQ then shrinks while i measures), which would swamp the
+        # per-connection difference. The throughput scenarios run round-major (every
+        # scenario's round 1, then every round 2, ...): a time cap then trims late rounds
+        # rather than whole scenarios, and load from elsewhere on the machine spreads over
+        # the scenarios instead of hitting one.
+        schedule = [(v, rnd) for kind in ("rss_conns", "rss_queue") for v in self.variants if v.kind == kind
+                    for rnd in range(1, self.mem_rounds + 1)]
+        schedule += [(v, rnd) for rnd in range(1, self.rounds + 1) for v in self.variants
+                     if v.kind not in MEMORY_KINDS]
+        roost_used = False
+        for v, rnd in schedule:
+            # A round runs for both brokers or for neither, so the medians stay comparable.
+            if self.remaining() - 30 < self.estimate(v, self.roost) + self.estimate(v, self.rabbit):
+                self.event("time cap: skipping %s round %d" % (v.id, rnd))
+                self.skipped += 1
+                continue
+            if v.kind in MEMORY_KINDS and roost_used:
+                # Roost's allocator keeps the pages it freed, so a second memory round on the
+                # same process would measure nothing: give every memory round a fresh Roost
+                # (well under a second). RabbitMQ's node stays up (a restart costs 10-30 s here,
+                # and Erlang hands memory back by itself); that can only flatter RabbitMQ.
+                self.roost.stop()
+                self.roost.start()
+            roost_used = True
+            for broker in (self.roost, self.rabbit):
+                self.ensure_up(broker)
+                try:
+                    {"rss_queue": self.run_rss_queue, "rss_conns": self.run_rss_conns}.get(
+                        v.kind, self.run_load)(v, broker, rnd)
+                except (OSError, AmqpError, BrokerDown, subprocess.SubprocessError) as e:
+                    self.record(v, broker, rnd, "error: %s" % e, None, None, 0.0, [])
+        self.status = "complete" if not self.skipped else "%d round(s) skipped to stay within the time cap" % self.skipped
+
+    def shutdown(self):
+        if self.current is not None and self.current.poll() is None:
+            self.current.kill()
+            self.current.wait()
+        for b in (self.roost, self.rabbit):
+            try:
+                b.stop()
+            except Exception as e:  # keep stopping the others
+                log("stopping %s: %s" % (b.label, e))
+        # Broker logs are worth keeping next to the results (they are small).
+        for b in (self.roost, self.rabbit):
+            for i, src in enumerate(b.logs):
+                dst = os.path.join(self.out, "logs", "broker-%s-%d%s" % (b.name, i + 1, "" if os.path.isdir(src) else ".log"))
+                try:
+                    if os.path.isdir(src):
+                        shutil.copytree(src, dst, dirs_exist_ok=True)
+                    else:
+                        shutil.copy(src, dst)
+                except OSError:
+                    pass
+
+    # ------------------------------------------------------------ report
+    def summarize(self):
+        rows = []
+        for vid, metric, label, unit, better, target, check, chart in ROWS:
+            if vid not in [v.id for v in self.variants]:
+                continue
+            med, counts = {}, {}
+            for b in ("roost", "rabbitmq"):
+                runs = [r for r in self.runs if r["scenario"] == vid and r["broker"] == b]
+                vals = [r["metrics"][metric] for r in runs if r["ok"] and r["metrics"].get(metric) is not None]
+                med[b] = statistics.median(vals) if vals else None
+                undrained = sum(1 for r in runs if r["ok"] and "not drained" in (r.get("note") or ""))
+                counts[b] = "%d/%d" % (len(vals), len(runs)) + (" (%d undrained)" % undrained if undrained else "")
+            r, q = med["roost"], med["rabbitmq"]
+            ratio = r / q if r is not None and q not in (None, 0) else None
+            holds = None
+            if check is not None and r is not None and (q is not None or "×" not in target and "RabbitMQ" not in target):
+                holds = bool(check(r, q if q is not None else 0))
+            rows.append({"scenario": vid, "metric": metric, "label": label, "unit": unit, "better": better,
+                         "roost": r, "rabbitmq": q, "ratio": ratio, "target": target, "holds": holds,
+                         "ok_runs": counts, "chart": chart})
+        return rows
+
+    def machine(self):
+        cpu = "?"
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            mem_kib = int(f.readline().split()[1])
+        try:
+            git = subprocess.run(["git", "-C", self.a.root, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                 text=True, timeout=10).stdout.strip()
+            dirty = subprocess.run(["git", "-C", self.a.root, "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=10).stdout.strip()
+            git += "+dirty" if dirty else ""
+        except (OSError, subprocess.SubprocessError):
+            git = "?"
+        return {"date": self.started_at.strftime("%Y-%m-%d %H:%M:%S"), "nproc": os.cpu_count(), "cpu": cpu,
+                "ram_gb": round(mem_kib * 1024 / 1e9, 1), "rabbitmq_version": self.rabbit.version,
+                "erlang": self.rabbit.platform, "roost_version": self.roost.version, "roost_git": git,
+                "loadavg_at_start": getattr(self, "load_at_start", None)}
+
+    def report(self):
+        rows = self.summarize()
+        m = self.machine()
+        mode = "quick" if self.a.quick else "full"
+        wall = time.monotonic() - START
+        md = []
+        md.append("# Roost vs RabbitMQ — %s" % m["date"])
+        md.append("")
+        md.append("%s run, %d round(s) per scenario (%d for memory), alternating Roost / RabbitMQ; medians. "
+                  "Machine: nproc %s, %s, %.1f GB RAM. RabbitMQ %s (%s, private node, default config, no plugins); "
+                  "Roost %s (git %s, Release, default flags). Load average at start: %s. Bench wall time %.0f s%s."
+                  % (mode, self.rounds, self.mem_rounds, m["nproc"], m["cpu"], m["ram_gb"], m["rabbitmq_version"],
+                     m["erlang"], m["roost_version"], m["roost_git"], " ".join(m["loadavg_at_start"] or ["?"]), wall,
+                     "" if self.status == "complete" else " — **%s, results partial**" % self.status))
+        md.append("")
+        judged = [r for r in rows if r["holds"] is not None]
+        md.append("Targets: %d of %d hold%s." % (sum(1 for r in judged if r["holds"]), len(judged),
+                  "" if not judged else " (" + ", ".join("%s %s" % (r["chart"] or r["scenario"], "✅" if r["holds"] else "❌")
+                                                        for r in judged) + ")"))
+        md.append("")
+        md.append("| scenario | unit | Roost | RabbitMQ | Roost/RabbitMQ | target | holds | ok runs R · Q |")
+        md.append("| --- | --- | ---: | ---: | ---: | --- | :---: | --- |")
+        for r in rows:
+            holds = {True: "✅", False: "❌", None: "–" if r["target"] else ""}[r["holds"]]
+            md.append("| %s | %s | %s | %s | %s | %s | %s | %s · %s |" % (
+                r["label"], r["unit"], fmt_num(r["roost"]), fmt_num(r["rabbitmq"]),
+                "%.2f×" % r["ratio"] if r["ratio"] is not None else "–", r["target"], holds,
+                r["ok_runs"]["roost"], r["ok_runs"]["rabbitmq"]))
+        md.append("")
+        md.append("Throughput is delivered msg/s (roost-perf recv_rate, all consumers together); "
+                  "latency is publish → delivery; RSS is VmRSS of the broker process (beam.smp for RabbitMQ), "
+                  "measured first, on fresh brokers (Roost is restarted before every memory round, RabbitMQ is not). "
+                  "An *undrained* run is one whose consumers were still behind the producer when the drain allowance "
+                  "(%.0f s) ran out; its delivered rate counts. "
+                  "MB = 10^6 B, KB = 10^3 B. Durations: %.0f s per throughput run, %.0f s per latency run. "
+                  "Raw runs: results.json; roost-perf output: logs/." % (self.profile["drain"], self.profile["tput"],
+                                                                        self.profile["latency"]))
+        if self.events:
+            md.append("")
+            md.append("Events: " + "; ".join("%s (at %.0f s)" % (e["msg"], e["t"]) for e in self.events))
+        text = "\n".join(md) + "\n"
+        with open(os.path.join(self.out, "results.md"), "w") as f:
+            f.write(text)
+        with open(os.path.join(self.out, "results.json"), "w") as f:
+            json.dump({"machine": m, "mode": mode, "status": self.status, "rounds": self.rounds,
+                       "memory_rounds": self.mem_rounds, "profile": self.profile, "wall_s": round(wall, 1),
+                       "summary": rows, "runs": self.runs, "events": self.events}, f, indent=1, default=str)
+        self.chart(rows, m)
+        print()
+        print(text)
+        print("results in %s" % os.path.relpath(self.out, self.a.root))
+
+    def chart(self, rows, m):
+        pts = []
+        for r in rows:
+            if not r["chart"] or r["roost"] is None or r["rabbitmq"] is None or r["roost"] <= 0 or r["rabbitmq"] <= 0:
+                continue
+            adv = r["roost"] / r["rabbitmq"] if r["better"] == "higher" else r["rabbitmq"] / r["roost"]
+            color = {True: "0x2ca02c", False: "0xd62728", None: "0x7f7f7f"}[r["holds"]]
+            pts.append((r["chart"], adv, color))
+        if not pts or not shutil.which("gnuplot"):
+            return
+        dat = os.path.join(self.out, "ratio.dat")
+        with open(dat, "w") as f:
+            for i, (lab, adv, color) in enumerate(pts):
+                f.write('%d "%s" %.6g %s\n' % (i, lab, adv, color))
+        lo = min(0.5, min(p[1] for p in pts) / 2)
+        hi = max(20, max(p[1] for p in pts) * 2)
+        gp = """
+set terminal pngcairo size 1100,560 font ",10"
+set output '{out}'
+set title "Roost vs RabbitMQ {v} — how many times better Roost is (rates: Roost/RabbitMQ; latency, RSS: RabbitMQ/Roost)\\n{date}, nproc {nproc}, {cpu}" noenhanced
+set logscale y
+set yrange [{lo}:{hi}]
+set ylabel "advantage (×, log scale)"
+set grid ytics
+set style fill solid 0.85 border -1
+set boxwidth 0.7
+set xrange [-0.6:{n}-0.4]
+set key top left horizontal
+plot '{dat}' using 1:3:4:xtic(2) with boxes lc rgb variable notitle, \\
+     '{dat}' using 1:3:(sprintf("%.2g×", $3)) with labels offset 0,0.8 notitle, \\
+     1 with lines dt 2 lc rgb "black" title "parity (1×)", \\
+     NaN with boxes lc rgb "0x2ca02c" title "target holds", \\
+     NaN with boxes lc rgb "0xd62728" title "target missed", \\
+     NaN with boxes lc rgb "0x7f7f7f" title "no target"
+""".format(out=os.path.join(self.out, "ratio.png"), v=m["rabbitmq_version"], date=m["date"], nproc=m["nproc"],
+           cpu=m["cpu"].replace('"', ""), lo=lo, hi=hi, n=len(pts), dat=dat)
+        with open(os.path.join(self.out, "ratio.gp"), "w") as f:
+            f.write(gp)
+        r = subprocess.run(["gnuplot", os.path.join(self.out, "ratio.gp")], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            log("gnuplot failed: %s" % r.stderr.strip())
+
+
+def fmt_num(x):
+    if x is None:
+        return "–"
+    if isinstance(x, str):
+        return x
+    if abs(x) >= 1000:
+        return "{:,.0f}".format(x)
+    if abs(x) >= 100:
+        return "%.0f" % x
+    if abs(x) >= 10:
+        return "%.1f" % x
+    return "%.2f" % x
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="1 s runs (2 s for latency), 2 rounds, memory scenarios "
+                    "once: about 3 minutes (RabbitMQ alone needs ~40 s to take 1M messages)")
+    ap.add_argument("--only", metavar="LIST", help="scenarios to run, e.g. a,c (default: all of a..i)")
+    ap.add_argument("--rounds", type=int, metavar="N", help="rounds per scenario and broker, memory scenarios "
+                    "included (default 3; with --quick 2, and 1 for the memory scenarios)")
+    ap.add_argument("--time-cap", type=float, metavar="SECONDS", help="hard cap on the benchmark phase "
+                    "(default 900, or 240 with --quick; scaled up with more --rounds than the default)")
+    ap.add_argument("--out", metavar="DIR", help="results directory (default bench-results/<date-time>)")
+    ap.add_argument("--root", help=argparse.SUPPRESS)
+    ap.add_argument("--work", help=argparse.SUPPRESS)
+    ap.add_argument("--roost", help=argparse.SUPPRESS)
+    ap.add_argument("--perf", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if not (a.root and a.work and a.roost and a.perf):
+        ap.error("run me through scripts/bench")
+    if a.rounds is not None and a.rounds < 1:
+        ap.error("--rounds must be at least 1")
+    for path in (a.roost, a.perf, RABBITMQ_SERVER):
+        if not os.access(path, os.X_OK):
+            sys.exit("bench: %s is missing or not executable" % path)
+
+    def on_signal(signum, _frame):
+        raise Interrupted(signal.Signals(signum).name)
+
+    def on_alarm(_signum, _frame):
+        raise TimeCap()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGALRM, on_alarm)
+
+    bench = Bench(a)
+    log("results go to %s; time cap %.0f s" % (os.path.relpath(bench.out, a.root), bench.cap))
+    signal.alarm(int(bench.cap))
+    rc = 0
+    try:
+        bench.run()
+    except TimeCap:
+        bench.status = "stopped by the %.0f s time cap" % bench.cap
+        log(bench.status)
+        rc = 1
+    except Interrupted as e:
+        bench.status = "interrupted (%s)" % e
+        log(bench.status)
+        rc = 130
+    except BrokerDown as e:
+        bench.status = "failed: %s" % e
+        log(bench.status)
+        rc = 1
+    finally:
+        signal.alarm(0)
+        # A second Ctrl-C / TERM must not cut the shutdown short.
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, signal.SIG_IGN)
+        bench.shutdown()
+    if bench.runs:
+        bench.report()
+    if rc == 0 and not all(r["ok"] for r in bench.runs):
+        rc = 1
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
