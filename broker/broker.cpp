@@ -32,11 +32,13 @@ void broker::restore(const storage::recovered_state& state) {
 }
 
 bool broker::publish_alarm() {
-  if (storage_.durable != nullptr) {
-    std::size_t backlog = storage_.durable->backlog();
-    if (backlog > cfg_.store_backlog_high) store_alarm_ = true;
-    else if (backlog < cfg_.store_backlog_high / 2) store_alarm_ = false;
-  }
+  // Both stores count: a transient flood pages out to the scratch store, and
+  // its unwritten operations hold message copies in memory just the same.
+  std::size_t backlog = 0;
+  for (storage::store* s : {storage_.durable, storage_.scratch})
+    if (s != nullptr) backlog = std::max(backlog, s->backlog());
+  if (backlog > cfg_.store_backlog_high) store_alarm_ = true;
+  else if (backlog < cfg_.store_backlog_high / 2) store_alarm_ = false;
   return store_alarm_ || disk_alarm_;
 }
 

@@ -41,6 +41,12 @@ class broker {
   // its high-water mark (until it drains below half of it), or the disk is
   // nearly full (see check_disk).
   bool publish_alarm();
+  // RabbitMQ's connection.blocked reasons: a store that cannot keep up holds
+  // messages in memory, so it is reported as memory.
+  const char* alarm_reason() const { return disk_alarm_ ? "low on disk" : "low on memory"; }
+  // Counts socket reads and writes: how housekeeping tells busy from quiet.
+  void note_io() { ++io_events_; }
+  std::uint64_t io_events() const { return io_events_; }
   // Compares the data dir's free space with --disk-free-limit; call
   // periodically. Returns the current free-space alarm.
   bool check_disk();
@@ -62,6 +68,7 @@ class broker {
   std::uint64_t next_connection_id_ = 1;
   bool store_alarm_ = false;
   bool disk_alarm_ = false;
+  std::uint64_t io_events_ = 0;
 };
 
 }  // namespace roost

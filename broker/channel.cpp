@@ -94,7 +94,7 @@ void channel::release() {
 void channel::flush_confirms() {
   if (!confirms_due_) return;
   confirms_due_ = false;
-  confirms_->flush(conn_.outbound(), id_);
+  confirms_->flush(conn_.outbound().bytes(), id_);
   conn_.output_appended();
 }
 

@@ -32,7 +32,7 @@ void channel::deliver(channel_consumer& c, queue& from, queued_message&& m, bool
   std::uint64_t tag = next_delivery_tag_++;
   const message& msg = *m.msg;
   conn_.send(id_, amqp::basic_deliver{c.tag(), tag, m.redelivered, msg.exchange, msg.routing_key});
-  conn_.send_content(id_, msg);
+  conn_.send_content(id_, m.msg);
   if (track) unacked_.add(unacked_delivery{tag, from.id(), std::move(m), &c, false});
   else from.settle(m);  // no-ack: delivered is done
 }
@@ -115,7 +115,7 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
     // The return goes out before the confirm, which flush_confirms sends after this batch.
     reply(amqp::basic_return{static_cast<std::uint16_t>(amqp::channel_reply::no_route), "NO_ROUTE", msg->exchange,
                              msg->routing_key});
-    conn_.send_content(id_, *msg);
+    conn_.send_content(id_, msg);
   }
   std::uint64_t confirm_seq = confirms_ ? confirms_->next() : 0;
   std::vector<storage::operation> writes;
@@ -185,7 +185,7 @@ void channel::answer_get(queue* q, bool no_ack) {
   const message& msg = *head->msg;
   reply(amqp::basic_get_ok{tag, head->redelivered, msg.exchange, msg.routing_key,
                            static_cast<std::uint32_t>(q->ready_count())});
-  conn_.send_content(id_, msg);
+  conn_.send_content(id_, head->msg);
   if (!no_ack) unacked_.add(unacked_delivery{tag, q->id(), std::move(*head), nullptr, false});
   else q->settle(*head);
   q->flush_writes();

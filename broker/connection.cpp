@@ -78,10 +78,10 @@ bool connection::should_pause_reading() {
   if (block != blocked_) {
     blocked_ = block;
     if (blocked_capability_) {
-      if (block) send(0, amqp::connection_blocked{"low on disk"});  // RabbitMQ's reason text
+      if (block) send(0, amqp::connection_blocked{broker_.alarm_reason()});
       else send(0, amqp::connection_unblocked{});
     }
-    log::info("connection " + peer_ + (block ? " blocked: low on disk" : " unblocked"));
+    log::info("connection " + peer_ + (block ? std::string(" blocked: ") + broker_.alarm_reason() : " unblocked"));
   }
   return block;
 }
@@ -92,9 +92,9 @@ void connection::output_drained() {
   for (auto& [number, ch] : channels_) ch->resume_consumers();
 }
 
-void connection::send_content(std::uint16_t channel, const message& msg) {
-  amqp::append_content_header(out_, channel, msg.body.size(), msg.properties);
-  amqp::append_body_frames(out_, channel, msg.body, frame_max_);
+void connection::send_content(std::uint16_t channel, const message_ref& msg) {
+  amqp::append_content_header(out_.bytes(), channel, msg->body.size(), msg->properties);
+  out_.append_body_frames(channel, msg, frame_max_);
   output_appended();
 }
 
@@ -142,7 +142,7 @@ void connection::hang_up(amqp::connection_reply code, const std::string& detail)
 void connection::consume_header(std::string_view bytes) {
   if (bytes != amqp::protocol_header) {
     // Spec 4.2.2: answer with the protocol we speak, then close.
-    out_.append(amqp::protocol_header);
+    out_.bytes().append(amqp::protocol_header);
     state_ = state::closed;
     log::info("connection " + peer_ + " rejected: bad protocol header");
     events_.close_after_flush();

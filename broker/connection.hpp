@@ -18,6 +18,7 @@
 #include "broker/amqp/frame.hpp"
 #include "broker/amqp/reply_code.hpp"
 #include "broker/message.hpp"
+#include "broker/outbound_buffer.hpp"
 
 namespace roost {
 
@@ -55,7 +56,7 @@ class connection {
   // The largest frame the peer may send now; a reader sizes its buffer by it.
   std::uint32_t frame_limit() const { return frame_max_; }
 
-  std::string& outbound() { return out_; }
+  outbound_buffer& outbound() { return out_; }
   bool over_high_water() const;
   // The reader should not read now: our own output is backed up, or this
   // connection publishes and the store is far behind (then the client is
@@ -87,13 +88,13 @@ class connection {
 
   template <class M>
   void send(std::uint16_t channel, const M& m) {
-    amqp::append_method_frame(out_, channel, m);
+    amqp::append_method_frame(out_.bytes(), channel, m);
     output_appended();
   }
   // Frames were appended to outbound() directly: note back-pressure, wake the writer.
   void output_appended();
   // Content header and body frames of a message.
-  void send_content(std::uint16_t channel, const message& msg);
+  void send_content(std::uint16_t channel, const message_ref& msg);
 
   // Connection-class methods a client may send on channel 0; any other
   // known method there is answered 503 COMMAND_INVALID.
@@ -127,7 +128,7 @@ class connection {
   bool peer_is_loopback_;
   std::uint64_t id_;
   state state_ = state::awaiting_header;
-  std::string out_;
+  outbound_buffer out_;
   std::string user_;
   vhost* vhost_ = nullptr;
   std::uint16_t channel_max_;

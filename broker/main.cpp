@@ -13,6 +13,7 @@
 #include "broker/broker.hpp"
 #include "broker/config.hpp"
 #include "broker/connection.hpp"
+#include "broker/heap_release.hpp"
 #include "broker/log.hpp"
 #include "broker/server.hpp"
 #include "storage/store.hpp"
@@ -109,16 +110,20 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   roost::log::info("roost " ROOST_VERSION " listening for AMQP on " + cfg.bind + ":" + std::to_string(port));
 
-  // RabbitMQ's disk monitor: publishers pause while free space is below the limit.
-  boost::asio::steady_timer disk_timer(io);
-  std::function<void()> watch_disk = [&] {
+  // Once a second: RabbitMQ's disk monitor (publishers pause while free space
+  // is below the limit), and freed heap memory goes back to the system once
+  // traffic stops.
+  boost::asio::steady_timer housekeeping_timer(io);
+  roost::heap_releaser heap;
+  std::function<void()> housekeeping = [&] {
     broker.check_disk();
-    disk_timer.expires_after(1s);
-    disk_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (!ec) watch_disk();
+    heap.tick(broker.io_events());
+    housekeeping_timer.expires_after(1s);
+    housekeeping_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) housekeeping();
     });
   };
-  watch_disk();
+  housekeeping();
   io.run();
   // Clients that outlived the grace period: drop their sockets and let their
   // coroutines finish now, while the broker they refer to still exists.

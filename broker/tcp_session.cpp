@@ -23,6 +23,9 @@ namespace {
 
 constexpr std::size_t initial_read_buffer = 4096;
 constexpr std::size_t idle_buffer_limit = 64 * 1024;  // shrink back past this once drained
+// A busy stream's reads may grow the buffer to this (or one whole frame, if
+// larger): each wake-up of the reader should take many frames, not one.
+constexpr std::size_t busy_read_buffer = 1024 * 1024;
 constexpr auto close_ok_timeout = 3s;
 constexpr auto linger_timeout = 10s;
 
@@ -98,6 +101,7 @@ void tcp_session::shut_down(std::string_view reason) {
 asio::awaitable<void> tcp_session::reader() {
   input_.resize(initial_read_buffer);
   std::size_t filled = 0;
+  bool last_read_filled = false;
   boost::system::error_code ec;
   while (!shut_down_) {
     // Back-pressure: a client that does not read what we send, or a
@@ -114,9 +118,9 @@ asio::awaitable<void> tcp_session::reader() {
       filled = process_input(filled);
       continue;
     }
-    if (filled == input_.size()) {
-      std::size_t needed = std::size_t{connection_->frame_limit()} + amqp::frame_overhead;
-      input_.resize(std::max(std::min(input_.size() * 2, needed), filled + 1));
+    if (filled == input_.size() || (last_read_filled && input_.size() < busy_read_buffer)) {
+      std::size_t limit = std::max(busy_read_buffer, std::size_t{connection_->frame_limit()} + amqp::frame_overhead);
+      input_.resize(std::max(std::min(input_.size() * 2, limit), filled + 1));
     }
     std::size_t n = co_await socket_.async_read_some(asio::buffer(input_.data() + filled, input_.size() - filled),
                                                      asio::redirect_error(asio::use_awaitable, ec));
@@ -125,8 +129,13 @@ asio::awaitable<void> tcp_session::reader() {
       break;
     }
     last_read_ = std::chrono::steady_clock::now();
+    connection_->owner().note_io();
+    last_read_filled = n == input_.size() - filled;  // more was probably waiting
     filled = process_input(filled + n);
-    if (filled == 0 && input_.size() > idle_buffer_limit) {
+    // Shrink once the stream has gone quiet (a small read left nothing
+    // pending), not after every drained read: under large messages that would
+    // free and fault in the same big buffer again on each read.
+    if (filled == 0 && n < initial_read_buffer && input_.size() > idle_buffer_limit) {
       input_.resize(initial_read_buffer);
       input_.shrink_to_fit();
     }
@@ -142,7 +151,7 @@ std::size_t tcp_session::process_input(std::size_t filled) {
 asio::awaitable<void> tcp_session::writer() {
   boost::system::error_code ec;
   while (!shut_down_) {
-    std::string& out = connection_->outbound();
+    outbound_buffer& out = connection_->outbound();
     if (out.empty()) {
       if (close_after_flush_) {
         // As RabbitMQ: after the last frame, let the client close first
@@ -159,14 +168,20 @@ asio::awaitable<void> tcp_session::writer() {
       continue;
     }
     writing_.swap(out);
-    co_await asio::async_write(socket_, asio::buffer(writing_), asio::redirect_error(asio::use_awaitable, ec));
+    gather_.clear();
+    writing_.for_each_piece([this](std::string_view piece) { gather_.emplace_back(piece.data(), piece.size()); });
+    co_await asio::async_write(socket_, gather_, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       shut_down(ec.message());
       co_return;
     }
     last_write_ = std::chrono::steady_clock::now();
+    connection_->owner().note_io();
+    // Same rule for the write buffer: give it back after a small write, once traffic has calmed down.
+    bool quiet = writing_.size() < initial_read_buffer;
     writing_.clear();
-    if (writing_.capacity() > idle_buffer_limit && connection_->outbound().empty()) std::string().swap(writing_);
+    if (quiet && writing_.capacity() > idle_buffer_limit && connection_->outbound().empty())
+      writing_.release_memory();
     connection_->output_drained();
     reader_wake_.cancel();
   }
@@ -200,7 +215,7 @@ asio::awaitable<void> tcp_session::watchdog() {
         break;
       }
       if (now - last_write_ >= interval / 2) {
-        amqp::append_heartbeat(connection_->outbound());
+        amqp::append_heartbeat(connection_->outbound().bytes());
         output_ready();
       }
       tick = std::chrono::duration_cast<clock::duration>(interval) / 2;

@@ -48,7 +48,8 @@ class tcp_session final : public std::enable_shared_from_this<tcp_session>, priv
   boost::asio::steady_timer reader_wake_;  // reader waits here while output is over the high-water mark
   boost::asio::steady_timer watchdog_timer_;
   std::unique_ptr<connection> connection_;
-  std::string writing_;
+  outbound_buffer writing_;
+  std::vector<boost::asio::const_buffer> gather_;  // writing_ as the socket sees it
   std::string input_;
   std::chrono::steady_clock::time_point last_read_;
   std::chrono::steady_clock::time_point last_write_;

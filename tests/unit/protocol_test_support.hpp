@@ -40,14 +40,17 @@ struct decoded_frame {
 // Takes every whole frame out of the connection's outbound buffer.
 inline std::vector<decoded_frame> drain(connection& c) {
   std::vector<decoded_frame> frames;
-  std::string& out = c.outbound();
+  std::string out = c.outbound().flatten();
   std::size_t at = 0;
   while (out.size() - at >= amqp::frame_overhead) {
     auto h = amqp::parse_frame_header(reinterpret_cast<const std::uint8_t*>(out.data() + at));
     frames.push_back({h, out.substr(at + amqp::frame_header_size, h.size)});
     at += h.size + amqp::frame_overhead;
   }
-  out.erase(0, at);
+  // Whatever follows the last whole frame stays for the next drain.
+  std::string rest = out.substr(at);
+  c.outbound().clear();
+  c.outbound().bytes() = std::move(rest);
   return frames;
 }
 

@@ -47,7 +47,7 @@ struct fixture {
 TEST_CASE("a wrong protocol header is answered with ours and the connection closes") {
   fixture f;
   f.feed("HTTP/1.1");
-  CHECK(f.c.outbound() == std::string(amqp::protocol_header));
+  CHECK(f.c.outbound().flatten() == std::string(amqp::protocol_header));
   CHECK(f.events.closed);
 }
 
