@@ -56,9 +56,12 @@ unacked_counts count_unacked(broker& b) {
 std::string exchange_path_name(std::string_view name) { return name.empty() ? "amq.default" : std::string(name); }
 
 std::string node_name() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) return "roost@localhost";
-  return std::string("roost@") + host;
+  // Looked up once: every listed queue and connection names its node.
+  static const std::string name = [] {
+    char host[256] = {};
+    return ::gethostname(host, sizeof host - 1) == 0 ? std::string("roost@") + host : std::string("roost@localhost");
+  }();
+  return name;
 }
 
 std::string connection_name(const connection& c, const admin_context& ctx) {

@@ -108,7 +108,14 @@ asio::awaitable<void> run_session(tcp::socket socket, admin_context& ctx,
     parser.header_limit(max_request_header);
     parser.body_limit(max_request_body);
     stream.expires_after(request_timeout);
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    // curl asks before sending bodies over 1 KiB and would otherwise wait a second.
+    if (!ec && parser.get()[http::field::expect] == "100-continue") {
+      http::response<http::empty_body> go_on{http::status::continue_, 11};
+      co_await http::async_write(stream, go_on, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!ec && !parser.is_done())
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         ec == asio::error::eof || ec == asio::error::connection_reset)
       co_return;

@@ -186,7 +186,7 @@ def test_exchanges_bindings_and_publish():
     assert api("PUT", "/api/exchanges/%2F/" + q(x), {"type": "topic", "durable": False})[0] == 201
     assert api("PUT", "/api/exchanges/%2F/" + q(dest_x), {"type": "fanout", "durable": False})[0] == 201
     ok("PUT", "/api/queues/%2F/" + q(queue), {"durable": False})
-    status, _, headers = api("POST", "/api/bindings/%2F/e/%s/q/%s" % (q(x), q(queue)), {"routing_key": "app.*"})
+    status, _, headers = api("POST", "/api/bindings/%%2F/e/%s/q/%s" % (q(x), q(queue)), {"routing_key": "app.*"})
     assert status == 201
     location = headers["Location"]
     assert location.endswith("/app.%252A"), location  # the properties key "app.%2A", escaped once more
@@ -490,6 +490,32 @@ def test_static_files_served_from_http_static():
     assert api("GET", "/missing.js", port=b.http_port, auth=False)[0] == 404
     reply = _raw_http(b"GET /js/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", port=b.http_port)
     assert reply.split(b" ")[1] in (b"400", b"404") and b"root:" not in reply
+
+
+@rf.timeout(120)
+def test_ten_thousand_queues_metrics_and_lists_stay_cheap():
+    b = rf.start_broker()
+    doc = {"queues": [{"name": "many-%05d" % i, "vhost": "/", "durable": False, "auto_delete": False,
+                       "arguments": {}} for i in range(10000)]}
+    assert api("POST", "/api/definitions", doc, port=b.http_port, timeout=60)[0] == 204
+    conn = rf.connect(port=b.port)
+    ch = conn.channel()
+    ch.basic_publish("", "many-04242", b"x")
+    rf.wait_message_count(ch, "many-04242", 1)
+    t0 = time.monotonic()
+    status, text, _ = api("GET", "/metrics", port=b.http_port, auth=False, timeout=30)
+    scrape = time.monotonic() - t0
+    assert status == 200
+    assert text.count("\nrabbitmq_queue_messages_ready{") == 10000
+    assert 'rabbitmq_queue_messages_ready{vhost="/",queue="many-04242"} 1\n' in text
+    assert scrape < 2.0, "scrape of 10,000 queues took %.2fs" % scrape
+    t0 = time.monotonic()
+    page = ok("GET", "/api/queues/%2F?page=3&page_size=500&sort=messages&sort_reverse=true", port=b.http_port)
+    assert page["total_count"] == 10000 and page["page_count"] == 20 and len(page["items"]) == 500
+    assert time.monotonic() - t0 < 3.0
+    top = ok("GET", "/api/queues/%2F?page=1&page_size=1&sort=messages&sort_reverse=true", port=b.http_port)
+    assert top["items"][0]["name"] == "many-04242"
+    assert ok("GET", "/api/overview", port=b.http_port)["object_totals"]["queues"] == 10000
 
 
 # ---------------------------------------------------------------- rabbitmqadmin

@@ -3,6 +3,8 @@
 // bodies and field tables, static file paths.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
