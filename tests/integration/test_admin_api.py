@@ -459,13 +459,16 @@ def test_http_answers_while_amqp_runs_full_speed():
     t.start()
     try:
         wait_for(lambda: published[0] >= 2000 or errors, 20, "the flood to start")
-        slowest = 0.0
-        for _ in range(20):
+        slowest, rounds = 0.0, 0
+        until = time.monotonic() + 3
+        while time.monotonic() < until:
             t0 = time.monotonic()
             ok("GET", "/api/overview")
             ok("GET", "/api/queues/%2F/" + q(name))
             slowest = max(slowest, time.monotonic() - t0)
+            rounds += 1
         assert slowest < 2.0, "HTTP took %.2fs under load" % slowest
+        assert rounds >= 10 and not errors
     finally:
         stop.set()
         t.join(30)
