@@ -44,9 +44,10 @@ export function bindingForm({ fixed, exchanges = [], queues = [], onAdded }) {
   const children = [
     h('datalist', { id: 'binding-sources' }, exchanges.filter((n) => n !== '').map((n) => h('option', { value: n }))),
     destList,
-    fixed.source === undefined ? field('From exchange', source) : null,
-    fixed.destination === undefined ? [field('Destination type', destType), field('To', destination)] : null,
-    field('Routing key', key, 'Topic exchanges: * matches one word, # zero or more. Ignored by fanout.'),
+    h('div', { class: 'row' },
+      fixed.source === undefined ? field('From exchange', source) : null,
+      fixed.destination === undefined ? [field('Destination type', destType), field('To', destination)] : null,
+      field('Routing key', key, 'Topic: * is one word, # zero or more. Fanout ignores it.')),
     args.el,
   ];
   return form({

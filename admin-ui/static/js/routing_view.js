@@ -60,6 +60,23 @@ function nodeBox(n, x, y, vhost) {
     s('text', { x: x + 12, y: y + BOX_H / 2, 'dominant-baseline': 'central' }, short(label)));
 }
 
+function bezier([p0, p1, p2, p3], t) {
+  const u = 1 - t;
+  const at = (i) => u * u * u * p0[i] + 3 * u * u * t * p1[i] + 3 * u * t * t * p2[i] + t * t * t * p3[i];
+  return [at(0), at(1)];
+}
+
+// The point of a left-to-right curve at horizontal position x (x grows with t: bisection).
+function pointAtX(curve, x) {
+  let lo = 0;
+  let hi = 1;
+  for (let i = 0; i < 24; i++) {
+    const mid = (lo + hi) / 2;
+    if (bezier(curve, mid)[0] < x) lo = mid; else hi = mid;
+  }
+  return bezier(curve, lo);
+}
+
 // bindings: of one vhost. Returns an element (SVG in a scroll box, or an empty state).
 export function routingView(bindings, vhost) {
   if (!bindings.length) return h('p', { class: 'empty' }, 'No bindings to draw. Bind a queue to an exchange below.');
@@ -79,11 +96,15 @@ export function routingView(bindings, vhost) {
     const x2 = z.x; const y2 = z.y + BOX_H / 2;
     const back = x2 <= x1; // a binding to an exchange in the same or an earlier column
     const bend = back ? 80 : (x2 - x1) / 2;
+    const curve = [[x1, y1], [x1 + bend, y1], [x2 - bend, y2], [x2, y2]];
     const d = `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`;
     const label = b.routing_key === '' ? '(empty key)' : b.routing_key;
+    // The label sits in the gap just before the destination, so an edge that skips a
+    // column does not hide its key behind that column's boxes.
+    const [lx, ly] = back ? bezier(curve, 0.5) : pointAtX(curve, x2 - COL_GAP / 2);
     return s('g', { class: 'edge' },
       s('path', { d, 'marker-end': 'url(#arrow)' }),
-      s('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle' }, short(label)));
+      s('text', { x: lx, y: ly - 4, 'text-anchor': 'middle' }, short(label)));
   });
   const svg = s('svg', { class: 'routing', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'How exchanges route to queues' },
     s('defs', null, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto' },
