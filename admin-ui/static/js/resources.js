@@ -40,5 +40,6 @@ export const removeBinding = (b) =>
 export const connections = () => get('connections');
 export const closeConnection = (name) =>
   del(`connections/${seg(name)}`, { headers: { 'X-Reason': 'Closed from the Roost dashboard' } });
+// The API cannot close a single channel (RabbitMQ's has no DELETE /api/channels/{name}):
+// the channels page closes the channel's connection.
 export const channels = () => get('channels');
-export const closeChannel = (name) => del(`channels/${seg(name)}`);

@@ -103,6 +103,7 @@ export function routingView(bindings, vhost) {
     // column does not hide its key behind that column's boxes.
     const [lx, ly] = back ? bezier(curve, 0.5) : pointAtX(curve, x2 - COL_GAP / 2);
     return s('g', { class: 'edge' },
+      s('title', null, `${exchangeLabel(b.source)} → ${b.destination_type} ${b.destination}: ${label}`),
       s('path', { d, 'marker-end': 'url(#arrow)' }),
       s('text', { x: lx, y: ly - 4, 'text-anchor': 'middle' }, short(label)));
   });

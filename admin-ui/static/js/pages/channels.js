@@ -1,5 +1,6 @@
 // Channels: each open channel with its mode, prefetch, unacked messages, consumers and rates,
-// and a close button.
+// and a button that closes the channel's connection (the API closes connections, not
+// single channels).
 
 import { h } from '../dom.js';
 import { table, filterBox } from '../table.js';
@@ -7,7 +8,7 @@ import { dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
 import { count, rate, statRate } from '../format.js';
 import { header } from '../page.js';
-import { channels, closeChannel } from '../resources.js';
+import { channels, closeConnection } from '../resources.js';
 
 function mode(c) {
   return [c.confirm && 'confirm', c.transactional && 'transactional'].filter(Boolean).join(', ') || '–';
@@ -27,9 +28,11 @@ function channelTable(list, filter, reload) {
     { title: 'Publish', num: true, cell: (c) => rate(statRate(c, 'publish')) },
     { title: 'Deliver / get', num: true, cell: (c) => rate(statRate(c, 'deliver_get')) },
     { title: 'Ack', num: true, cell: (c) => rate(statRate(c, 'ack')) },
-    { title: '', cell: (c) => dangerButton('Close', async () => {
-      if (await attempt('Close', () => closeChannel(c.name))) { ok(`Channel ${c.name} closed`); reload(); }
-    }) },
+    { title: 'Connection', cell: (c) => c.connection_details?.name || '–' },
+    { title: '', cell: (c) => (c.connection_details?.name ? dangerButton('Close connection', async () => {
+      const name = c.connection_details.name;
+      if (await attempt('Close', () => closeConnection(name))) { ok(`Connection ${name} closed`); reload(); }
+    }, 'Really close?') : null) },
   ], rows, {
     label: 'Channels',
     empty: filter ? 'No channel matches the filter.' : 'No channels are open.',
