@@ -21,7 +21,7 @@ function connectionTable(list, filter, reload) {
     { title: 'User', cell: (c) => c.user },
     { title: 'Vhost', cell: (c) => c.vhost },
     { title: 'Client', cell: client },
-    { title: 'Protocol', cell: (c) => c.protocol || '–' },
+    { title: 'Protocol', cell: (c) => h('span', { class: 'nowrap' }, c.protocol || '–') },
     { title: 'Channels', num: true, cell: (c) => count(c.channels) },
     { title: 'State', cell: (c) => c.state || '–' },
     { title: 'From client', num: true, cell: (c) => byteRate(c.recv_oct_details?.rate) },
