@@ -20,7 +20,8 @@ function apply(el, attrs) {
   }
 }
 
-function append(el, children) {
+// Appends children to el, skipping null / undefined / false (Node.append would print "null").
+export function append(el, ...children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
@@ -31,20 +32,20 @@ function append(el, children) {
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   apply(el, attrs);
-  append(el, children);
+  append(el, ...children);
   return el;
 }
 
 export function s(tag, attrs, ...children) {
   const el = document.createElementNS(SVG_NS, tag);
   apply(el, attrs);
-  append(el, children);
+  append(el, ...children);
   return el;
 }
 
 // Replaces the children of el.
 export function fill(el, ...children) {
   el.replaceChildren();
-  append(el, children);
+  append(el, ...children);
   return el;
 }

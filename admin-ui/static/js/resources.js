@@ -4,7 +4,9 @@
 import { get, put, post, del, seg } from './api.js';
 
 const q = (vhost, name) => `queues/${seg(vhost)}/${seg(name)}`;
-const x = (vhost, name) => `exchanges/${seg(vhost)}/${seg(name)}`;
+// The default exchange is "" in bodies but amq.default in paths.
+const pathName = (exchange) => (exchange === '' ? 'amq.default' : exchange);
+const x = (vhost, name) => `exchanges/${seg(vhost)}/${seg(pathName(name))}`;
 
 export const whoami = (auth) => get('whoami', { auth });
 export const overview = () => get('overview');
@@ -31,11 +33,11 @@ export const bindingsTo = (vhost, name) => get(`${x(vhost, name)}/bindings/desti
 export const bindings = () => get('bindings');
 const kind = (destinationType) => (destinationType === 'exchange' ? 'e' : 'q');
 export const addBinding = (vhost, source, destinationType, destination, routingKey, args) =>
-  post(`bindings/${seg(vhost)}/e/${seg(source)}/${kind(destinationType)}/${seg(destination)}`,
+  post(`bindings/${seg(vhost)}/e/${seg(pathName(source))}/${kind(destinationType)}/${seg(destination)}`,
        { routing_key: routingKey, arguments: args });
 // b: a binding as listed by the API; properties_key names it (routing key + arguments hash).
 export const removeBinding = (b) =>
-  del(`bindings/${seg(b.vhost)}/e/${seg(b.source)}/${kind(b.destination_type)}/${seg(b.destination)}/${seg(b.properties_key)}`);
+  del(`bindings/${seg(b.vhost)}/e/${seg(pathName(b.source))}/${kind(b.destination_type)}/${seg(b.destination)}/${seg(b.properties_key)}`);
 
 export const connections = () => get('connections');
 export const closeConnection = (name) =>

@@ -1,7 +1,7 @@
 // Bindings: a drawing of how exchanges route to queues, every binding in a table (remove),
 // and a form to add one between any exchange and queue or exchange.
 
-import { h, fill } from '../dom.js';
+import { h, fill, append } from '../dom.js';
 import { filterBox, byName } from '../table.js';
 import { field, select, check } from '../forms.js';
 import { header } from '../page.js';
@@ -38,7 +38,7 @@ export async function render(ctx, _params, app) {
   vhostSelect.addEventListener('change', loadForm);
   await loadForm();
 
-  ctx.main.append(
+  append(ctx.main, 
     header('Bindings', vhostNames.length > 1 ? field('Virtual host', vhostSelect) : null),
     h('section', { class: 'card' }, h('h2', null, 'Routing'), h('div', { class: 'checks' }, defaultToggle), drawing),
     h('section', { class: 'card' }, h('div', { class: 'section-head' }, h('h2', null, 'All bindings'),

@@ -2,7 +2,7 @@
 // and a button that closes the channel's connection (the API closes connections, not
 // single channels).
 
-import { h } from '../dom.js';
+import { h, append } from '../dom.js';
 import { table, filterBox } from '../table.js';
 import { dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
@@ -43,7 +43,7 @@ export function render(ctx) {
   let filter = '';
   let latest = [];
   const live = ctx.live(async () => { latest = await channels(); return latest; }, (list) => channelTable(list, filter, () => live.refresh()));
-  ctx.main.append(
+  append(ctx.main, 
     header('Channels', filterBox((f) => { filter = f; live.el.replaceChildren(channelTable(latest, filter, () => live.refresh())); }, 'Filter by name')),
     live.el);
 }

@@ -1,7 +1,7 @@
 // Connections: who is connected, from where, with what client, and a close button (the
 // client gets connection.close 320 CONNECTION_FORCED with the reason).
 
-import { h } from '../dom.js';
+import { h, append } from '../dom.js';
 import { table, filterBox } from '../table.js';
 import { dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
@@ -40,7 +40,7 @@ export function render(ctx) {
   let filter = '';
   let latest = [];
   const live = ctx.live(async () => { latest = await connections(); return latest; }, (list) => connectionTable(list, filter, () => live.refresh()));
-  ctx.main.append(
+  append(ctx.main, 
     header('Connections', filterBox((f) => { filter = f; live.el.replaceChildren(connectionTable(latest, filter, () => live.refresh())); }, 'Filter by name')),
     live.el);
 }

@@ -1,7 +1,7 @@
 // One exchange: its settings, bindings from it and to it (add / remove), publishing a test
 // message, delete.
 
-import { h } from '../dom.js';
+import { h, append } from '../dom.js';
 import { badges } from '../table.js';
 import { field, text, select, form, dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
@@ -68,7 +68,7 @@ export async function render(ctx, { vhost, name }, app) {
   const inVhost = (list) => list.filter((o) => o.vhost === vhost).map((o) => o.name);
   const refreshBoth = () => { from.refresh(); to.refresh(); };
   const isDefault = name === '';
-  ctx.main.append(
+  append(ctx.main, 
     header(exchangeLabel(name), h('span', { class: 'kind' }, 'exchange'), h('a', { href: '#/exchanges', class: 'back' }, '← all exchanges')),
     h('section', { class: 'card' }, h('h2', null, 'Details'), factsLive.el,
       isDefault || name.startsWith('amq.') ? null : h('div', { class: 'actions' }, dangerButton('Delete exchange', async () => {

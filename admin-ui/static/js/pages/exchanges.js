@@ -1,6 +1,6 @@
 // Exchanges: the list with type, features and rates, a name filter, and a form to declare one.
 
-import { h } from '../dom.js';
+import { h, append } from '../dom.js';
 import { table, badges, byName, filterBox } from '../table.js';
 import { field, text, check, select, form, argumentsEditor, dangerButton, EXCHANGE_ARGUMENTS } from '../forms.js';
 import { attempt, ok } from '../notify.js';
@@ -66,7 +66,7 @@ export async function render(ctx, _params, app) {
   let filter = '';
   let latest = [];
   const live = ctx.live(async () => { latest = await exchanges(); return latest; }, (list) => exchangeTable(list, filter, () => live.refresh()));
-  ctx.main.append(
+  append(ctx.main, 
     header('Exchanges', filterBox((f) => { filter = f; live.el.replaceChildren(exchangeTable(latest, filter, () => live.refresh())); })),
     live.el,
     createForm(await app.vhostNames(), () => live.refresh()));

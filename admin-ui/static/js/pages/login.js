@@ -1,6 +1,6 @@
 // Login: checks the credentials with GET /api/whoami before keeping them for the session.
 
-import { h } from '../dom.js';
+import { h, append } from '../dom.js';
 import { field, text, form } from '../forms.js';
 import { basicHeader, remember } from '../auth.js';
 import { whoami } from '../resources.js';
@@ -29,6 +29,6 @@ export function render(ctx, _params, app) {
     },
   });
   login.classList.add('login');
-  ctx.main.append(login);
+  append(ctx.main, login);
   user.focus();
 }

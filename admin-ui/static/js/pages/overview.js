@@ -2,7 +2,7 @@
 // /api/overview every 2 s; the history lives as long as the tab, so it survives page
 // changes), and the deepest queues.
 
-import { h, fill } from '../dom.js';
+import { h, fill, append } from '../dom.js';
 import { lineChart } from '../chart.js';
 import { table } from '../table.js';
 import { count, rate, statRate } from '../format.js';
@@ -71,7 +71,7 @@ export function render(ctx) {
   const depth = lineChart({ title: 'Queued messages', series: DEPTH_SERIES, samples: depthSamples, format: count, windowMs: WINDOW_MS });
   const queueTable = h('div', { class: 'card' }, h('h2', null, 'Deepest queues'), h('div'));
   const footer = h('div');
-  ctx.main.append(header('Overview'), summary, h('div', { class: 'charts' }, rates.el, depth.el), queueTable, footer);
+  append(ctx.main, header('Overview'), summary, h('div', { class: 'charts' }, rates.el, depth.el), queueTable, footer);
 
   async function sample() {
     try {

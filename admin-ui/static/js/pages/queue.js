@@ -1,7 +1,7 @@
 // One queue: its numbers, the bindings that feed it (add / remove), get messages, purge and
 // delete.
 
-import { h, fill } from '../dom.js';
+import { h, fill, append } from '../dom.js';
 import { badges } from '../table.js';
 import { field, select, form, dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
@@ -75,7 +75,7 @@ export async function render(ctx, { vhost, name }, app) {
     dangerButton('Delete queue', async () => {
       if (await attempt('Delete', () => deleteQueue(vhost, name))) { ok(`Queue '${name}' deleted`); app.navigate('#/queues'); }
     }));
-  ctx.main.append(
+  append(ctx.main, 
     header(name, h('span', { class: 'kind' }, 'queue'), h('a', { href: '#/queues', class: 'back' }, '← all queues')),
     h('section', { class: 'card' }, h('h2', null, 'Details'), factsLive.el, danger),
     h('section', { class: 'card' }, h('h2', null, 'Bindings'), bindingsLive.el),

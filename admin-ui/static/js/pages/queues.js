@@ -1,7 +1,7 @@
 // Queues: every queue with its depth, rates and consumers, a name filter, and a form to
 // declare one with arguments.
 
-import { h } from '../dom.js';
+import { h, append } from '../dom.js';
 import { table, badges, byName, filterBox } from '../table.js';
 import { field, text, check, form, argumentsEditor, select, dangerButton, QUEUE_ARGUMENTS } from '../forms.js';
 import { attempt, ok } from '../notify.js';
@@ -64,7 +64,7 @@ export async function render(ctx, _params, app) {
   let filter = '';
   let latest = [];
   const live = ctx.live(async () => { latest = await queues(); return latest; }, (list) => queueTable(list, filter, () => live.refresh()));
-  ctx.main.append(
+  append(ctx.main, 
     header('Queues', filterBox((f) => { filter = f; live.el.replaceChildren(queueTable(latest, filter, () => live.refresh())); })),
     live.el,
     createForm(await app.vhostNames(), () => live.refresh()));
