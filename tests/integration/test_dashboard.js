@@ -143,6 +143,11 @@ rf.test('declare, bind, publish, watch the depth, get and unbind through the UI'
     await screenshot(page, 'queue');
     const left = await ch.get(q, { noAck: true });
     rf.eq(left.content.toString(), 'message 2', 'next message left in the queue');
+    const purge = page.getByRole('button', { name: 'Purge' });
+    await purge.click();
+    await purge.click();
+    await page.getByText(`Queue '${q}' purged`).waitFor();
+    rf.eq(await ch.get(q, { noAck: true }), false, 'basic.get after Purge (the UI-published message is gone)');
 
     // unbind (two clicks: the button asks again instead of a native dialog)
     const unbind = page.getByRole('row').filter({ hasText: 'orders.*' }).getByRole('button');
