@@ -13,10 +13,12 @@ export function rate(n) {
 }
 
 // Short axis labels: 1200 -> 1.2k.
+const fine = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+
 export function axis(n) {
   if (n >= 1e6) return `${compact.format(n / 1e6)}M`;
   if (n >= 1e3) return `${compact.format(n / 1e3)}k`;
-  return compact.format(n);
+  return fine.format(n);
 }
 
 export function bytes(n) {
