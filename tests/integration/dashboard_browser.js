@@ -42,6 +42,7 @@ async function dashboardBroker() {
     if (!process.env.ROOST_EXTERNAL_PORT) throw new Error('ROOST_DASHBOARD_URL needs ROOST_EXTERNAL_PORT (the AMQP port)');
     return { amqpPort: parseInt(process.env.ROOST_EXTERNAL_PORT, 10), url: process.env.ROOST_DASHBOARD_URL.replace(/\/$/, '') };
   }
+  if (process.env.ROOST_EXTERNAL_PORT) rf.skip('an external broker needs ROOST_DASHBOARD_URL (where its dashboard is served)');
   requireHttpServer();
   const b = await rf.startBroker({ args: ['--http-port', '0'] });
   const httpLine = () => b.stdoutLines.map((l) => l.trim().split(/\s+/))
