@@ -53,6 +53,27 @@ rf.test('login checks the credentials and keeps them in sessionStorage, not cook
   }, { loggedIn: false });
 });
 
+rf.test('a cross-site form post (no Authorization header) changes nothing', async () => {
+  await withDashboard(async ({ broker }) => {
+    const q = short('dash.csrf');
+    await api(broker, 'PUT', `queues/%2F/${q}`, { durable: false, auto_delete: false, arguments: {} });
+    // what a form on another site can send: a simple POST, no custom headers, no cookies
+    const body = JSON.stringify({ routing_key: q, payload: 'forged', payload_encoding: 'string', properties: {} });
+    const res = await fetch(`${broker.url}/api/exchanges/%2F/amq.default/publish`, {
+      method: 'POST', body, headers: { 'Content-Type': 'text/plain' },
+    });
+    rf.eq(res.status, 401, 'status of an unauthenticated publish');
+    const bind = await fetch(`${broker.url}/api/bindings/%2F/e/amq.fanout/q/${q}`, {
+      method: 'POST', body: 'routing_key=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    rf.eq(bind.status, 401, 'status of an unauthenticated bind');
+    const ch = await rf.channel(await rf.connect({ port: broker.amqpPort }));
+    rf.eq((await ch.checkQueue(q)).messageCount, 0, 'messages in the queue');
+    rf.eq(await api(broker, 'GET', `queues/%2F/${q}/bindings`).then((l) => l.filter((b) => b.source !== '').length), 0, 'bindings made');
+    await ch.deleteQueue(q);
+  }, { loggedIn: false });
+});
+
 rf.test('declare, bind, publish, watch the depth, get and unbind through the UI', async () => {
   await withDashboard(async ({ broker, page }) => {
     const ex = short('dash.x');
