@@ -3,9 +3,9 @@
 // playwright-core against a Roost started with --http-port 0. Logs in, declares an exchange
 // and a queue, binds them, publishes with amqplib and watches the depth change, gets the
 // message, unbinds, all through the UI; checks that names are shown as text (no script
-// runs for a queue called <img src=x onerror=...>), that failures show the broker's
-// reason, that connections can be closed, and that a phone-sized window does not scroll
-// sideways. Saves a screenshot of every page (see dashboard_browser.js for where).
+// runs for a queue called <img src=x onerror=...>), that a forged cross-site POST without
+// the Authorization header changes nothing, that failures show the broker's reason, that
+// connections can be closed, and that a phone-sized window does not scroll sideways. Saves a screenshot of every page (see dashboard_browser.js for where).
 
 const crypto = require('node:crypto');
 const rf = require('./roost_fixture');
