@@ -8,7 +8,8 @@ export function table(columns, rows, { empty = 'Nothing here yet.', label } = {}
   if (!rows.length) return h('p', { class: 'empty' }, empty);
   const head = h('tr', null, columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : null }, c.title)));
   const body = rows.map((row) =>
-    h('tr', null, columns.map((c) => h('td', { class: c.num ? 'num' : null, 'data-label': c.title }, c.cell(row)))));
+    h('tr', null, columns.map((c) => h('td', { class: c.num ? 'num' : null, 'data-label': c.title },
+      h('span', { class: 'cell' }, c.cell(row))))));
   return h('div', { class: 'table-wrap' },
     h('table', { 'aria-label': label }, h('thead', null, head), h('tbody', null, body)));
 }
