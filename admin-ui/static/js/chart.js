@@ -22,7 +22,7 @@ export function lineChart({ title, series, samples, format, windowMs }) {
   const legend = h('ul', { class: 'legend' }, series.map((s) => {
     const value = h('span', { class: 'legend-value' }, '–');
     legendValues.set(s.key, value);
-    return h('li', null, h('span', { class: 'swatch', style: `background:${s.color}` }), s.label, ' ', value);
+    return h('li', null, h('span', { class: 'swatch', style: { background: s.color } }), s.label, ' ', value);
   }));
   const el = h('figure', { class: 'card chart' }, h('figcaption', null, title), canvas, legend);
 

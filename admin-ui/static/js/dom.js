@@ -10,6 +10,9 @@ function apply(el, attrs) {
     if (val === undefined || val === null || val === false) continue;
     if (key === 'on') {
       for (const [event, fn] of Object.entries(val)) el.addEventListener(event, fn);
+    } else if (key === 'style') {
+      // through CSSOM, which a Content-Security-Policy without 'unsafe-inline' still allows
+      for (const [prop, v] of Object.entries(val)) el.style.setProperty(prop, v);
     } else if (key === 'dataset') {
       Object.assign(el.dataset, val);
     } else if (PROPERTIES.has(key)) {

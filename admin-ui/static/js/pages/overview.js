@@ -51,7 +51,7 @@ function deepest(list) {
   return table([
     { title: 'Queue', cell: (r) => queueLink(r.vhost, r.name) },
     { title: 'Messages', num: true, cell: (r) => count(r.messages) },
-    { title: 'Depth', cell: (r) => h('span', { class: 'bar', style: `--fill:${((r.messages || 0) / max) * 100}%` }) },
+    { title: 'Depth', cell: (r) => h('span', { class: 'bar', style: { '--fill': `${((r.messages || 0) / max) * 100}%` } }) },
     { title: 'In', num: true, cell: (r) => rate(statRate(r, 'publish')) },
     { title: 'Out', num: true, cell: (r) => rate(statRate(r, 'deliver_get')) },
   ], rows, { empty: 'No queues yet. Declare one on the Queues page or from a client.', label: 'Deepest queues' });
