@@ -284,8 +284,8 @@ rf.test('connections and channels are listed and a connection can be closed', as
 
 rf.test('a phone-sized window shows every page without sideways scrolling', async () => {
   await withDashboard(async ({ broker, page }) => {
-    await api(broker, 'PUT', `queues/%2F/${encodeURIComponent(rf.uniq('a.rather.long.queue.name.for.a.phone'))}`,
-      { durable: false, auto_delete: false, arguments: {} });
+    const long = encodeURIComponent(`a.rather.long.queue.name.for.a.phone.${short('q')}`);
+    await api(broker, 'PUT', `queues/%2F/${long}`, { durable: false, auto_delete: false, arguments: {} });
     for (const [hash, shot] of [['#/', 'phone-overview'], ['#/queues', 'phone-queues'], ['#/exchanges', 'phone-exchanges'],
       ['#/bindings', 'phone-bindings'], ['#/connections', 'phone-connections']]) {
       await page.goto(`${broker.url}/${hash}`);
@@ -294,6 +294,7 @@ rf.test('a phone-sized window shows every page without sideways scrolling', asyn
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       rf.assert(overflow <= 0, `${hash} is ${overflow}px wider than the window`);
     }
+    await api(broker, 'DELETE', `queues/%2F/${long}`);
   }, { viewport: { width: 390, height: 844 } });
 });
 
