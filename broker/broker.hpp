@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "broker/config.hpp"
+#include "broker/message_stats.hpp"
 #include "broker/storage_context.hpp"
 #include "broker/vhost.hpp"
 
@@ -46,6 +47,14 @@ class broker {
   bool check_disk();
 
   vhost* find_vhost(std::string_view name);
+  const std::map<std::string, std::unique_ptr<vhost>, std::less<>>& vhosts() const { return vhosts_; }
+  // The accounts, for the admin API's /api/users and Basic auth.
+  const std::map<std::string, user_account, std::less<>>& users() const { return users_; }
+  // Message events across all vhosts (the admin API's overview and /metrics).
+  message_stats& stats() { return stats_; }
+  // The store or the disk alarm is on (without re-evaluating it, unlike publish_alarm()).
+  bool store_alarm() const { return store_alarm_; }
+  bool disk_alarm() const { return disk_alarm_; }
   // True when the credentials are right and the peer may use this account.
   bool authenticate(std::string_view user, std::string_view password, bool from_loopback) const;
 
@@ -62,6 +71,7 @@ class broker {
   std::uint64_t next_connection_id_ = 1;
   bool store_alarm_ = false;
   bool disk_alarm_ = false;
+  message_stats stats_;
 };
 
 }  // namespace roost

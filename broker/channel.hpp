@@ -44,6 +44,9 @@ class channel_consumer final : public consumer {
 
   const std::string& tag() const { return tag_; }
   queue* source() const { return queue_; }
+  bool no_ack() const { return no_ack_; }
+  std::uint16_t prefetch() const { return prefetch_; }
+  channel& owner() const { return channel_; }
   void settled_one() { --unacked_; }
 
  private:
@@ -65,6 +68,14 @@ class channel {
 
   std::uint16_t id() const { return id_; }
   connection& conn() { return conn_; }
+  const connection& conn() const { return conn_; }
+  // Read-only views for the admin API.
+  const std::map<std::string, std::unique_ptr<channel_consumer>, std::less<>>& consumers() const { return consumers_; }
+  const unacked_deliveries& unacked() const { return unacked_; }
+  std::uint16_t consumer_prefetch() const { return consumer_prefetch_; }
+  std::uint16_t global_prefetch() const { return global_prefetch_; }
+  bool confirm_mode() const { return confirms_.has_value(); }
+  bool transactional() const { return tx_mode_; }
 
   // One method frame (payload after class and method ids is in `in`).
   void handle_method(std::uint32_t method_key, amqp::wire_reader& in);
@@ -136,6 +147,8 @@ class channel {
   // get-ok with the queue's head, or get-empty (also when the queue is gone).
   void answer_get(queue* q, bool no_ack);
   void route_and_enqueue(const amqp::basic_publish& method, message_ref msg);
+  // A delivery or get from q, for the message rates.
+  void count(queue& q, message_event e, bool redelivered);
 
   void settle(std::uint64_t tag, bool multiple, bool ack, bool requeue);
   void apply_settle(const tx_ack& request);

@@ -3,6 +3,7 @@
 #include "broker/amqp/properties.hpp"
 #include "broker/broker.hpp"
 #include "broker/channel.hpp"
+#include "broker/enqueue.hpp"
 #include "broker/errors.hpp"
 #include "broker/names.hpp"
 #include "broker/publish_confirm.hpp"
@@ -31,10 +32,21 @@ void channel_consumer::queue_deleted(queue&) {
 void channel::deliver(channel_consumer& c, queue& from, queued_message&& m, bool track) {
   std::uint64_t tag = next_delivery_tag_++;
   const message& msg = *m.msg;
+  count(from, track ? message_event::deliver : message_event::deliver_no_ack, m.redelivered);
   conn_.send(id_, amqp::basic_deliver{c.tag(), tag, m.redelivered, msg.exchange, msg.routing_key});
   conn_.send_content(id_, msg);
   if (track) unacked_.add(unacked_delivery{tag, from.id(), std::move(m), &c, false});
   else from.settle(m);  // no-ack: delivered is done
+}
+
+void channel::count(queue& q, message_event e, bool redelivered) {
+  message_stats& totals = conn_.owner().stats();
+  totals.add(e);
+  q.stats().add(e);
+  if (redelivered) {
+    totals.add(message_event::redeliver);
+    q.stats().add(message_event::redeliver);
+  }
 }
 
 void channel::consumer_lost_queue(channel_consumer& c) {
@@ -111,6 +123,10 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
   if (x.spec().internal)
     throw_access_refused("cannot publish to internal " + describe("exchange", x.name(), vh().name()));
   vh().route(x, *msg, route_scratch_);
+  message_stats& stats = conn_.owner().stats();
+  stats.add(message_event::publish);
+  if (route_scratch_.empty())
+    stats.add(method.mandatory ? message_event::return_unroutable : message_event::drop_unroutable);
   if (route_scratch_.empty() && method.mandatory) {
     // The return goes out before the confirm, which flush_confirms sends after this batch.
     reply(amqp::basic_return{static_cast<std::uint16_t>(amqp::channel_reply::no_route), "NO_ROUTE", msg->exchange,
@@ -118,33 +134,25 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
     conn_.send_content(id_, *msg);
   }
   std::uint64_t confirm_seq = confirms_ ? confirms_->next() : 0;
-  std::vector<storage::operation> writes;
-  for (queue* q : route_scratch_) {
-    bool stored = msg->persistent() && q->persisted();
-    std::uint64_t seq = q->append(msg, stored);
-    if (stored) writes.emplace_back(storage::insert_entry{{q->store_id(), seq, msg->store_id}});
-  }
-  if (!writes.empty()) {
-    storage::message_content content{msg->store_id, msg, msg->exchange, msg->routing_key, msg->properties, msg->body};
+  bool stored = enqueue_routed(conn_.owner().storage(), msg, route_scratch_, [&](std::uint32_t copies) {
     storage::completion done;
     if (confirms_) {
       // Confirmed at the commit, or once every stored copy has been acked.
-      auto pending = std::make_shared<publish_confirm>(alive_.watch(), confirm_seq,
-                                                       static_cast<std::uint32_t>(writes.size()));
+      auto pending = std::make_shared<publish_confirm>(alive_.watch(), confirm_seq, copies);
       msg->confirm = pending;
       done = [pending](bool ok) { pending->committed(ok); };
     }
-    writes.insert(writes.begin(), storage::insert_message{content});
-    conn_.owner().storage().durable->submit(std::move(writes), std::move(done));
-  } else if (confirms_) {
+    return done;
+  });
+  if (!stored && confirms_) {
+    stats.add(message_event::confirm);
     confirms_->complete(confirm_seq, confirm_tracker::outcome::ack);
     confirms_due_ = true;
   }
-  // Only now, with the entries submitted, may deliveries (and so acks) happen.
-  for (queue* q : route_scratch_) q->dispatch();
 }
 
 void channel::confirm(std::uint64_t seq, bool stored) {
+  if (stored) conn_.owner().stats().add(message_event::confirm);
   confirms_->complete(seq, stored ? confirm_tracker::outcome::ack : confirm_tracker::outcome::nack);
   confirms_due_ = true;
   flush_confirms();
@@ -183,6 +191,7 @@ void channel::answer_get(queue* q, bool no_ack) {
   }
   std::uint64_t tag = next_delivery_tag_++;
   const message& msg = *head->msg;
+  count(*q, no_ack ? message_event::get_no_ack : message_event::get, head->redelivered);
   reply(amqp::basic_get_ok{tag, head->redelivered, msg.exchange, msg.routing_key,
                            static_cast<std::uint32_t>(q->ready_count())});
   conn_.send_content(id_, msg);
@@ -200,7 +209,9 @@ void channel::settle(std::uint64_t tag, bool multiple, bool ack, bool requeue) {
   for (unacked_delivery& d : settled_scratch_) {
     if (d.owner) d.owner->settled_one();
     queue* q = vh().queue_by_id(d.queue_id);
+    if (ack) conn_.owner().stats().add(message_event::ack);
     if (q == nullptr) continue;  // deleted with its stored entries
+    if (ack) q->stats().add(message_event::ack);
     if (!ack && requeue) q->requeue(std::move(d.entry));
     else q->settle(d.entry);
   }

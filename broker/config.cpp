@@ -14,6 +14,8 @@ constexpr const char* usage =
     "usage: roost [options]\n"
     "  --bind ADDRESS         address to listen on (default 0.0.0.0)\n"
     "  --amqp-port PORT       AMQP port (default 5672; 0 picks a free port and prints it)\n"
+    "  --http-port PORT       admin HTTP API and dashboard port (default 15672; 0 picks a free port)\n"
+    "  --http-static DIR      the dashboard's files (default: admin-ui/static of the source tree)\n"
     "  --data-dir DIR         where the SQLite store lives (default ./data)\n"
     "  --log-level LEVEL      debug, info, warning or error (default info)\n"
     "  --sync MODE            full, normal or off: how hard a commit syncs (default full)\n"
@@ -61,6 +63,8 @@ std::optional<std::string> parse_command_line(int argc, char** argv, config& cfg
     bool ok = true;
     if (flag == "--bind") cfg.bind = value;
     else if (flag == "--amqp-port") ok = parse_number(value, cfg.amqp_port);
+    else if (flag == "--http-port") ok = parse_number(value, cfg.http_port);
+    else if (flag == "--http-static") cfg.http_static = value;
     else if (flag == "--data-dir") cfg.data_dir = value;
     else if (flag == "--log-level") ok = log::parse_level(value, cfg.log_level);
     else if (flag == "--sync") ok = parse_sync(value, cfg.sync);

@@ -13,6 +13,9 @@ namespace roost {
 struct config {
   std::string bind = "0.0.0.0";
   std::uint16_t amqp_port = 5672;  // 0: pick a free port and print it
+  std::uint16_t http_port = 15672;  // the admin API and dashboard; 0 as for amqp_port
+  // The dashboard's files; defaults to admin-ui/static in the source tree this was built from.
+  std::string http_static = ROOST_HTTP_STATIC_DIR;
   std::string data_dir = "./data";
   log::level log_level = log::level::info;
   storage::sync_mode sync = storage::sync_mode::full;

@@ -81,9 +81,15 @@ class connection {
   const std::string& peer() const { return peer_; }
   const std::string& user() const { return user_; }
   vhost& vh() { return *vhost_; }
+  const vhost& vh() const { return *vhost_; }
   broker& owner() { return broker_; }
   std::uint32_t frame_max() const { return frame_max_; }
   bool consumer_cancel_notify() const { return cancel_notify_; }
+  bool has_vhost() const { return vhost_ != nullptr; }
+  std::uint16_t channel_max() const { return channel_max_; }
+  bool blocked() const { return blocked_; }
+  std::chrono::steady_clock::time_point opened_at() const { return opened_at_; }
+  const std::unordered_map<std::uint16_t, std::unique_ptr<channel>>& channels() const { return channels_; }
 
   template <class M>
   void send(std::uint16_t channel, const M& m) {

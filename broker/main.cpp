@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "admin-ui/http_server.hpp"
 #include "broker/broker.hpp"
 #include "broker/config.hpp"
 #include "broker/connection.hpp"
@@ -89,13 +90,23 @@ int main(int argc, char** argv) {
   roost::log::info(summary(recovered, took.count()));
 
   roost::server server(io, broker);
+  roost::admin::admin_context admin{broker, {}, cfg.http_static};
+  roost::admin::http_server http(io, admin);
   std::uint16_t port = 0;
+  std::uint16_t http_port = 0;
   try {
     port = server.listen(cfg.bind, cfg.amqp_port);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "roost: cannot listen on %s:%u: %s\n", cfg.bind.c_str(), cfg.amqp_port, e.what());
     return 1;
   }
+  try {
+    http_port = http.listen(cfg.bind, cfg.http_port);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "roost: cannot listen for HTTP on %s:%u: %s\n", cfg.bind.c_str(), cfg.http_port, e.what());
+    return 1;
+  }
+  admin.listeners = {{"amqp", cfg.bind, port}, {"http", cfg.bind, http_port}};
   // Installed before the listening line: a SIGTERM right after it must still be a clean stop.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer drain_timer(io);
@@ -103,11 +114,14 @@ int main(int argc, char** argv) {
     if (ec) return;
     roost::log::info("received signal " + std::to_string(signal) + ", shutting down");
     server.stop();
+    http.stop();
     stop_when_drained(drain_timer, broker, std::chrono::steady_clock::now() + shutdown_grace, io);
   });
   std::printf("listening amqp %s %u\n", cfg.bind.c_str(), port);
+  std::printf("listening http %s %u\n", cfg.bind.c_str(), http_port);
   std::fflush(stdout);
-  roost::log::info("roost " ROOST_VERSION " listening for AMQP on " + cfg.bind + ":" + std::to_string(port));
+  roost::log::info("roost " ROOST_VERSION " listening for AMQP on " + cfg.bind + ":" + std::to_string(port) +
+                   ", HTTP on " + cfg.bind + ":" + std::to_string(http_port));
 
   // RabbitMQ's disk monitor: publishers pause while free space is below the limit.
   boost::asio::steady_timer disk_timer(io);

@@ -25,6 +25,7 @@
 #include "broker/amqp/field_table.hpp"
 #include "broker/lifetime_token.hpp"
 #include "broker/message.hpp"
+#include "broker/message_stats.hpp"
 #include "broker/storage_context.hpp"
 
 namespace roost {
@@ -83,6 +84,10 @@ class queue {
   // Ready messages, in memory or paged out.
   std::size_t ready_count() const { return ready_.size() + paged_count_; }
   std::size_t consumer_count() const { return consumers_.size(); }
+  const std::vector<consumer*>& consumers() const { return consumers_; }
+  // Counted by the channels that publish to and deliver from this queue.
+  message_stats& stats() { return stats_; }
+  const message_stats& stats() const { return stats_; }
 
   // Appends a message and hands ready messages to consumers that can take them.
   void enqueue(message_ref msg) {
@@ -163,6 +168,7 @@ class queue {
   std::size_t next_consumer_ = 0;
   bool had_consumer_ = false;
   bool dispatching_ = false;
+  message_stats stats_;
 };
 
 }  // namespace roost

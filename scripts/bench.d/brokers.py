@@ -179,7 +179,8 @@ class Roost:
         self.logs.append(logpath)
         with open(logpath, "w") as logf:
             self.proc = subprocess.Popen(
-                [self.binary, "--bind", "127.0.0.1", "--amqp-port", "0", "--data-dir", os.path.join(base, "data")],
+                [self.binary, "--bind", "127.0.0.1", "--amqp-port", "0", "--http-port", "0",
+                 "--data-dir", os.path.join(base, "data")],
                 stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         self.pids.add(self.proc.pid, "roost")
         deadline = time.monotonic() + 30

@@ -9,7 +9,6 @@
 // <build>/Testing/dashboard next to ROOST_BIN's build, else a temp dir);
 // ROOST_UPDATE_DOCS_SCREENSHOT=1 also copies the overview to docs/dashboard.png.
 
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -27,29 +26,16 @@ function screenshotDir() {
   return dir;
 }
 
-// Skips (does not fail) with a roost built before the HTTP admin server existed: its
-// --help does not list --http-port.
-function requireHttpServer() {
-  const bin = process.env.ROOST_BIN || path.resolve(__dirname, '..', '..', 'build', 'broker', 'roost');
-  const help = spawnSync(bin, ['--help'], { encoding: 'utf8', timeout: 10000 });
-  if (!`${help.stdout}${help.stderr}`.includes('--http-port')) rf.skip(`${bin} has no --http-port (no HTTP admin server in this build)`);
-}
-
-// A broker serving the dashboard: { amqpPort, url }. Starts Roost with --http-port 0 and reads
-// the "listening http <host> <port>" line it prints after the AMQP one.
+// A broker serving the dashboard: { amqpPort, url }. The fixture starts Roost with
+// --http-port 0 and reads the "listening http <host> <port>" line (broker.httpPort).
 async function dashboardBroker() {
   if (process.env.ROOST_DASHBOARD_URL) {
     if (!process.env.ROOST_EXTERNAL_PORT) throw new Error('ROOST_DASHBOARD_URL needs ROOST_EXTERNAL_PORT (the AMQP port)');
     return { amqpPort: parseInt(process.env.ROOST_EXTERNAL_PORT, 10), url: process.env.ROOST_DASHBOARD_URL.replace(/\/$/, '') };
   }
   if (process.env.ROOST_EXTERNAL_PORT) rf.skip('an external broker needs ROOST_DASHBOARD_URL (where its dashboard is served)');
-  requireHttpServer();
-  const b = await rf.startBroker({ args: ['--http-port', '0'] });
-  const httpLine = () => b.stdoutLines.map((l) => l.trim().split(/\s+/))
-    .find((p) => p.length === 4 && p[0] === 'listening' && p[1] === 'http');
-  await rf.waitFor(() => httpLine() || !b.alive(), "'listening http <host> <port>' on the broker's stdout", 10000);
-  if (!httpLine()) throw new Error(`broker exited before listening for HTTP; stdout=${JSON.stringify(b.stdoutLines)}`);
-  return { amqpPort: b.port, url: `http://${rf.HOST}:${parseInt(httpLine()[3], 10)}` };
+  const b = await rf.startBroker();
+  return { amqpPort: b.port, url: `http://${rf.HOST}:${b.httpPort}` };
 }
 
 // The management API from node, for arranging and checking state beside the UI.

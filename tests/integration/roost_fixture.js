@@ -6,8 +6,9 @@
 //   rf.main();
 //
 // The runner starts one broker per test file
-// ($ROOST_BIN --bind 127.0.0.1 --amqp-port 0 --data-dir <tmp> --log-level info), waits
-// (bounded) for "listening amqp 127.0.0.1 <port>" on its stdout, runs the tests in order
+// ($ROOST_BIN --bind 127.0.0.1 --amqp-port 0 --http-port 0 --data-dir <tmp> --log-level info),
+// waits (bounded) for "listening amqp 127.0.0.1 <port>" and "listening http 127.0.0.1 <port>"
+// on its stdout (broker.port, broker.httpPort), runs the tests in order
 // (each bounded by a timeout), then stops the broker by PID (SIGTERM, bounded wait,
 // SIGKILL) and fails if it crashed or exited non-zero.  With ROOST_EXTERNAL_PORT=<port>
 // nothing is started; the tests run against 127.0.0.1:<port> (e.g. real RabbitMQ).
@@ -62,6 +63,10 @@ function port() {
   return broker.port;
 }
 
+function httpPort() {
+  return broker.httpPort;
+}
+
 class Broker {
   // opts.dataDir: use this data dir (the caller owns it); default a fresh one in the temp dir.
   // opts.args: extra command-line arguments.
@@ -73,6 +78,7 @@ class Broker {
     this.stopped = null; // problems, once stop() ran
     this.proc = null;
     this.port = null;
+    this.httpPort = null;
     this.pid = null;
     this.tmpdir = null;
     this.stderrPath = null;
@@ -87,6 +93,7 @@ class Broker {
     if (ext) {
       this.external = true;
       this.port = parseInt(ext, 10);
+      this.httpPort = parseInt(process.env.ROOST_EXTERNAL_HTTP_PORT || '15672', 10);
       return this;
     }
     const bin = process.env.ROOST_BIN || path.resolve(__dirname, '..', '..', 'build', 'broker', 'roost');
@@ -100,7 +107,8 @@ class Broker {
     this.stderrPath = path.join(this.tmpdir, 'broker.stderr.log');
     const errFd = fs.openSync(this.stderrPath, 'w');
     const t0 = Date.now();
-    this.proc = spawn(bin, ['--bind', HOST, '--amqp-port', '0', '--data-dir', dataDir, '--log-level', 'info',
+    this.proc = spawn(bin, ['--bind', HOST, '--amqp-port', '0', '--http-port', '0', '--data-dir', dataDir,
+                            '--log-level', 'info',
                             ...this.extraArgs],
                       { stdio: ['ignore', 'pipe', errFd] });
     fs.closeSync(errFd);
@@ -114,6 +122,7 @@ class Broker {
         resolve();
       });
     });
+    let amqpPort = null;
     this.port = await new Promise((resolve, reject) => {
       let done = false;
       const finish = (err, value) => {
@@ -129,9 +138,12 @@ class Broker {
       rl.on('line', (line) => {
         this.stdoutLines.push(line);
         const parts = line.trim().split(/\s+/);
-        if (parts.length === 4 && parts[0] === 'listening' && parts[1] === 'amqp' && parts[2] === HOST) {
+        // The http line follows the amqp line; ready once both are in.
+        if (parts.length === 4 && parts[0] === 'listening' && parts[2] === HOST) {
           const p = parseInt(parts[3], 10);
-          if (p > 0) finish(null, p);
+          if (parts[1] === 'amqp' && p > 0) amqpPort = p;
+          if (parts[1] === 'http' && p > 0) this.httpPort = p;
+          if (amqpPort && this.httpPort) finish(null, amqpPort);
         }
       });
       this.proc.on('error', (e) => finish(e));
@@ -511,7 +523,7 @@ async function main(opts = {}) {
 }
 
 module.exports = {
-  HOST, test, main, uniq, port, connect, channel, confirmChannel, expectError, sleep, waitFor,
+  HOST, test, main, uniq, port, httpPort, connect, channel, confirmChannel, expectError, sleep, waitFor,
   assert, eq, amqpReplyText,
   Broker, SkipTest, skip, newDataDir, startBroker, restartBroker, stopBrokerClean,
 };

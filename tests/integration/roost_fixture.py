@@ -14,12 +14,14 @@ Usage in a test file:
         rf.main()
 
 The runner starts one broker per test file (``$ROOST_BIN --bind 127.0.0.1
---amqp-port 0 --data-dir <tmp> --log-level info``), waits (bounded) for its
-``listening amqp 127.0.0.1 <port>`` line on stdout, runs every ``test_*``
+--amqp-port 0 --http-port 0 --data-dir <tmp> --log-level info``), waits (bounded) for its
+``listening amqp 127.0.0.1 <port>`` and ``listening http 127.0.0.1 <port>`` lines on stdout
+(``Broker.port`` and ``Broker.http_port``; ``http_port()`` for the file's broker), runs every ``test_*``
 function of the calling module in definition order, then stops the broker by
 PID (SIGTERM, bounded wait, SIGKILL) and fails if it crashed or exited
 non-zero.  With ``ROOST_EXTERNAL_PORT=<port>`` nothing is started and the tests
-run against an existing broker on 127.0.0.1:<port> (e.g. real RabbitMQ).
+run against an existing broker on 127.0.0.1:<port> (e.g. real RabbitMQ), whose HTTP API
+is on ``ROOST_EXTERNAL_HTTP_PORT`` (default 15672).
 
 Every test is bounded (per-test SIGALRM timeout) and the whole file is bounded
 by a watchdog thread that kills the broker and exits.  The last line printed is
@@ -90,6 +92,7 @@ class Broker:
         self.killed = False           # kill9() ran
         self.proc = None
         self.port = None
+        self.http_port = None
         self.pid = None
         self.tmpdir = None
         self.stderr_path = None
@@ -106,6 +109,7 @@ class Broker:
         if ext:
             self.external = True
             self.port = int(ext)
+            self.http_port = int(os.environ.get("ROOST_EXTERNAL_HTTP_PORT", "15672"))
             return self
         binary = os.environ.get("ROOST_BIN") or _default_bin()
         if not os.path.exists(binary):
@@ -120,7 +124,8 @@ class Broker:
         self._stderr_file = open(self.stderr_path, "wb")
         t_spawn = time.monotonic()
         self.proc = subprocess.Popen(
-            [binary, "--bind", HOST, "--amqp-port", "0", "--data-dir", data_dir, "--log-level", "info"]
+            [binary, "--bind", HOST, "--amqp-port", "0", "--http-port", "0", "--data-dir", data_dir,
+             "--log-level", "info"]
             + self.extra_args,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr_file,
             preexec_fn=_die_with_parent)
@@ -128,6 +133,7 @@ class Broker:
         _live_brokers.append(self)
         ready = threading.Event()
         port_box = []
+        http_box = []
 
         def read_stdout():
             # Keeps draining stdout for the broker's whole life so it never blocks on a full pipe.
@@ -135,28 +141,32 @@ class Broker:
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
                 self.stdout_lines.append(line)
                 parts = line.split()
-                if not ready.is_set() and len(parts) == 4 and parts[:3] == ["listening", "amqp", HOST]:
+                # The http line follows the amqp line; ready once both are in.
+                if not ready.is_set() and len(parts) == 4 and parts[0] == "listening" and parts[2] == HOST \
+                        and parts[1] in ("amqp", "http"):
                     try:
-                        port_box.append(int(parts[3]))
+                        (port_box if parts[1] == "amqp" else http_box).append(int(parts[3]))
                     except ValueError:
-                        pass
-                    ready.set()
+                        ready.set()
+                    if port_box and http_box:
+                        ready.set()
             ready.set()  # EOF: the broker exited (or closed stdout) before/after being ready
 
         self._reader = threading.Thread(target=read_stdout, name="roost-stdout", daemon=True)
         self._reader.start()
-        if not ready.wait(STARTUP_TIMEOUT) or not port_box:
+        if not ready.wait(STARTUP_TIMEOUT) or not port_box or not http_box:
             try:  # stdout hit EOF: give the process a moment to be reaped for its status
                 rc = self.proc.wait(2)
             except subprocess.TimeoutExpired:
                 rc = None
             why = ("exited with status %s" % rc) if rc is not None else \
-                "did not print 'listening amqp %s <port>' within %.0fs" % (HOST, STARTUP_TIMEOUT)
+                "did not print 'listening amqp|http %s <port>' within %.0fs" % (HOST, STARTUP_TIMEOUT)
             self.kill()
             self.dump_logs()
             self.cleanup()
             raise BrokerFailed("broker %s; stdout=%r" % (why, self.stdout_lines))
         self.port = port_box[0]
+        self.http_port = http_box[0]
         self.ready_seconds = time.monotonic() - t_spawn
         return self
 
@@ -288,6 +298,10 @@ _test_dirs = []         # temp data dirs made for the current test (new_data_dir
 
 def port():
     return BROKER.port
+
+
+def http_port():
+    return BROKER.http_port
 
 
 def uniq(prefix="t"):

@@ -60,7 +60,7 @@ def run_refused(data_dir, extra_args=()):
     assert os.path.exists(binary), "broker binary not found: %s" % binary
     err_path = os.path.join(rf.new_data_dir("roost-bad-log-"), "stderr.log")
     with open(err_path, "wb") as err_file:
-        p = subprocess.Popen([binary, "--bind", rf.HOST, "--amqp-port", "0", "--data-dir", data_dir,
+        p = subprocess.Popen([binary, "--bind", rf.HOST, "--amqp-port", "0", "--http-port", "0", "--data-dir", data_dir,
                               "--log-level", "info"] + list(extra_args),
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err_file,
                              preexec_fn=rf._die_with_parent)

@@ -1,0 +1,103 @@
+#include "admin-ui/api.hpp"
+
+#include "admin-ui/api_error.hpp"
+#include "admin-ui/basic_auth.hpp"
+#include "admin-ui/metrics.hpp"
+#include "admin-ui/static_files.hpp"
+#include "broker/broker.hpp"
+#include "broker/errors.hpp"
+
+namespace roost::admin {
+
+namespace {
+
+const api_router& routes() {
+  static const api_router table = [] {
+    api_router r;
+    add_overview_routes(r);
+    add_queue_routes(r);
+    add_exchange_routes(r);
+    add_binding_routes(r);
+    add_connection_routes(r);
+    add_definition_routes(r);
+    return r;
+  }();
+  return table;
+}
+
+http_response unauthorised() {
+  http_response r = error_body(401, "not_authorised", "Login failed");
+  r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"RabbitMQ Management\"");
+  return r;
+}
+
+http_response handle_api(const http_request& req, std::string_view path, std::string_view query,
+                         admin_context& ctx) {
+  auto segments = split_path(path);
+  if (!segments) bad_request("malformed path (bad escape, empty segment, '.' or '..')");
+  auto match = routes().find(req.method, *segments);
+  if (!match) not_found("no such endpoint: " + std::string(path));
+  auto user = authenticate_basic(ctx.b, req.header("authorization"), req.peer_is_loopback);
+  if (!user) return unauthorised();
+  if (match->handler == nullptr) {
+    http_response r = error_body(405, "method_not_allowed", "method " + req.method + " not allowed here");
+    r.headers.emplace_back("Allow", match->allowed);
+    return r;
+  }
+  query_params q = parse_query(query);
+  api_call call{req, match->params, q, ctx, *user};
+  return (*match->handler)(call);
+}
+
+}  // namespace
+
+vhost& api_call::vh() const {
+  const std::string& name = param("vhost");
+  vhost* v = ctx.b.find_vhost(name);
+  if (v == nullptr) not_found("vhost '" + name + "' does not exist");
+  return *v;
+}
+
+http_response json_response(const nlohmann::json& body, int status) {
+  http_response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+http_response no_content() {
+  http_response r;
+  r.status = 204;
+  return r;
+}
+
+http_response created() {
+  http_response r;
+  r.status = 201;
+  return r;
+}
+
+http_response list_response(const api_call& call, nlohmann::json items) {
+  return json_response(apply_listing(std::move(items), parse_list_options(call.query)));
+}
+
+http_response handle_request(const http_request& req, admin_context& ctx) {
+  try {
+    std::string_view target = req.target;
+    std::size_t q = target.find('?');
+    std::string_view path = target.substr(0, q);
+    std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+    if (path == "/api" || path.starts_with("/api/")) return handle_api(req, path, query, ctx);
+    if (path == "/metrics") {
+      if (req.method != "GET") throw api_error(405, "method_not_allowed", "only GET is allowed on /metrics");
+      return metrics_response(ctx);
+    }
+    if (req.method != "GET" && req.method != "HEAD")
+      throw api_error(405, "method_not_allowed", "static files are read-only");
+    return serve_static(ctx.static_dir, path);
+  } catch (...) {
+    return error_response(std::current_exception());
+  }
+}
+
+}  // namespace roost::admin

@@ -1,0 +1,69 @@
+// What every admin API handler gets: the request, the path parameters, the
+// query, the broker state and the authenticated user; and the small helpers
+// handlers share to answer. A handler is a plain function from an api_call
+// to an http_response: it does no I/O, so tests call it directly.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "admin-ui/http_types.hpp"
+#include "admin-ui/listing.hpp"
+#include "admin-ui/router.hpp"
+
+namespace roost {
+class broker;
+class vhost;
+}  // namespace roost
+
+namespace roost::admin {
+
+struct listener {
+  std::string protocol;  // "amqp", "http"
+  std::string address;
+  std::uint16_t port = 0;
+};
+
+// Broker-wide facts the API reports besides the broker object itself.
+struct admin_context {
+  broker& b;
+  std::vector<listener> listeners;
+  std::string static_dir;  // the dashboard's files
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+struct api_call {
+  const http_request& req;
+  const route_params& params;
+  const query_params& query;
+  admin_context& ctx;
+  std::string user;
+
+  // A path parameter the route pattern guarantees.
+  const std::string& param(std::string_view name) const { return params.find(name)->second; }
+  // The vhost named by the :vhost parameter, or 404.
+  vhost& vh() const;
+};
+
+using api_handler = http_response (*)(const api_call&);
+using api_router = router<api_handler>;
+
+http_response json_response(const nlohmann::json& body, int status = 200);
+// 201 Created for a new resource, 204 No Content otherwise (RabbitMQ's answers to PUT/POST/DELETE).
+http_response no_content();
+http_response created();
+// A list endpoint: apply the query's filter, sort, pagination and columns.
+http_response list_response(const api_call& call, nlohmann::json items);
+
+// Each resource file registers its routes.
+void add_overview_routes(api_router& r);
+void add_queue_routes(api_router& r);
+void add_exchange_routes(api_router& r);
+void add_binding_routes(api_router& r);
+void add_connection_routes(api_router& r);
+void add_definition_routes(api_router& r);
+
+}  // namespace roost::admin

@@ -1,0 +1,186 @@
+// /api/queues: list, show, declare, delete, purge, get messages, and a
+// queue's bindings. Declare, delete and purge go through the same vhost
+// operations as queue.declare / queue.delete / queue.purge, as owner 0 (the
+// admin API may act on any queue, as RabbitMQ's management plugin can).
+#include <nlohmann/json.hpp>
+
+#include "admin-ui/api_call.hpp"
+#include "admin-ui/api_error.hpp"
+#include "admin-ui/basic_auth.hpp"
+#include "admin-ui/broker_view.hpp"
+#include "admin-ui/json_body.hpp"
+#include "admin-ui/message_json.hpp"
+#include "broker/broker.hpp"
+#include "broker/errors.hpp"
+#include "broker/vhost.hpp"
+
+namespace roost::admin {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr owner_id admin_owner = 0;
+
+queue& existing_queue(const api_call& c) {
+  queue* q = c.vh().find_queue(c.param("name"));
+  if (q == nullptr) not_found("no queue '" + c.param("name") + "' in vhost '" + c.param("vhost") + "'");
+  return *q;
+}
+
+// A body may repeat the path's vhost and name (rabbitmqadmin does); they must agree.
+void check_path_fields(const api_call& c, const json& body, std::string_view name_field) {
+  if (body.contains("vhost") && string_field(body, "vhost", "") != c.param("vhost"))
+    bad_request("vhost in body does not match the path");
+  if (body.contains(name_field) && string_field(body, name_field, "") != c.param("name"))
+    bad_request(std::string(name_field) + " in body does not match the path");
+}
+
+http_response list_all(const api_call& c) {
+  unacked_counts unacked = count_unacked(c.ctx.b);
+  json items = json::array();
+  for (const auto& [name, v] : c.ctx.b.vhosts())
+    for (const auto& [queue_name, q] : v->queues()) items.push_back(queue_json(*v, *q, unacked));
+  return list_response(c, std::move(items));
+}
+
+http_response list_vhost(const api_call& c) {
+  vhost& v = c.vh();
+  unacked_counts unacked = count_unacked(c.ctx.b);
+  json items = json::array();
+  for (const auto& [name, q] : v.queues()) items.push_back(queue_json(v, *q, unacked));
+  return list_response(c, std::move(items));
+}
+
+http_response show(const api_call& c) {
+  return json_response(queue_json(c.vh(), existing_queue(c), count_unacked(c.ctx.b)));
+}
+
+http_response declare(const api_call& c) {
+  vhost& v = c.vh();
+  json body = parse_body(c.req);
+  check_fields(body, {"durable", "auto_delete", "exclusive", "arguments", "vhost", "name", "node", "queue_type"});
+  check_path_fields(c, body, "name");
+  queue_options options;
+  options.durable = bool_field(body, "durable", true) ? durability::durable : durability::transient;
+  options.auto_delete = bool_field(body, "auto_delete", false);
+  if (bool_field(body, "exclusive", false))
+    bad_request("exclusive queues belong to an AMQP connection and cannot be declared over HTTP");
+  options.arguments = table_field(body, "arguments");
+  std::string type = string_field(body, "queue_type", "classic");
+  if (type != "classic") bad_request("queue type '" + type + "' is not supported (only classic)");
+  if (const auto* t = options.arguments.find("x-queue-type"))
+    if (const std::string* s = t->as_string(); s == nullptr || *s != "classic")
+      bad_request("x-queue-type must be 'classic'");
+  if (c.param("name").size() > 255) bad_request("queue name longer than 255 bytes");
+  bool created = v.declare_queue(c.param("name"), options, false, admin_owner).created;
+  return created ? admin::created() : no_content();
+}
+
+http_response remove(const api_call& c) {
+  existing_queue(c);
+  auto flag = [&](const char* key) {
+    auto it = c.query.find(key);
+    return it != c.query.end() && it->second == "true";
+  };
+  c.vh().delete_queue(c.param("name"), flag("if-unused"), flag("if-empty"), admin_owner);
+  return no_content();
+}
+
+http_response purge(const api_call& c) {
+  existing_queue(c);
+  c.vh().purge_queue(c.param("name"), admin_owner);
+  return no_content();
+}
+
+// RabbitMQ's ackmodes: whether the messages taken stay in the queue.
+bool requeue_for(const std::string& ackmode) {
+  if (ackmode == "ack_requeue_true" || ackmode == "reject_requeue_true") return true;
+  if (ackmode == "ack_requeue_false" || ackmode == "reject_requeue_false") return false;
+  bad_request("ackmode must be ack_requeue_true, ack_requeue_false, reject_requeue_true or reject_requeue_false");
+}
+
+json message_json(const queued_message& m, const queue& q, const std::string& encoding, std::int64_t truncate) {
+  const message& msg = *m.msg;
+  std::string_view payload = msg.body;
+  if (truncate >= 0 && static_cast<std::size_t>(truncate) < payload.size()) payload = payload.substr(0, truncate);
+  bool as_string = encoding == "auto" && valid_utf8(payload);
+  return json{{"payload_bytes", msg.body.size()},
+              {"redelivered", m.redelivered},
+              {"exchange", msg.exchange},
+              {"routing_key", msg.routing_key},
+              {"message_count", q.ready_count()},
+              {"properties", properties_json(amqp::decode_properties(msg.properties))},
+              {"payload", as_string ? std::string(payload) : base64_encode(payload)},
+              {"payload_encoding", as_string ? "string" : "base64"}};
+}
+
+// Takes up to count messages from the head (those in memory: a head paged
+// out to disk ends the batch), then acks or requeues them all, as RabbitMQ
+// does with basic.get on a private channel.
+http_response get(const api_call& c) {
+  queue& q = existing_queue(c);
+  json body = parse_body(c.req);
+  check_fields(body, {"count", "ackmode", "encoding", "truncate", "vhost", "name", "queue", "payload_file"});
+  check_path_fields(c, body, "name");
+  if (body.contains("queue") && string_field(body, "queue", "") != c.param("name"))
+    bad_request("queue in body does not match the path");
+  std::int64_t count = int_field(body, "count", 1);
+  if (count < 1 || count > 10000) bad_request("count must be between 1 and 10000");
+  bool requeue = requeue_for(required_string(body, "ackmode"));
+  std::string encoding = string_field(body, "encoding", "auto");
+  if (encoding != "auto" && encoding != "base64") bad_request("encoding must be auto or base64");
+  std::int64_t truncate = int_field(body, "truncate", -1);
+  c.vh().accessible_queue(q.name(), admin_owner);
+  std::vector<queued_message> taken;
+  json out = json::array();
+  message_stats& totals = c.ctx.b.stats();
+  for (std::int64_t i = 0; i < count; ++i) {
+    std::optional<queued_message> m = q.take();
+    if (!m) break;
+    q.stats().add(message_event::get);
+    totals.add(message_event::get);
+    if (m->redelivered) {
+      q.stats().add(message_event::redeliver);
+      totals.add(message_event::redeliver);
+    }
+    out.push_back(message_json(*m, q, encoding, truncate));
+    taken.push_back(std::move(*m));
+  }
+  for (queued_message& m : taken) {
+    if (requeue) {
+      q.requeue(std::move(m));
+    } else {
+      q.settle(m);
+      q.stats().add(message_event::ack);
+      totals.add(message_event::ack);
+    }
+  }
+  q.flush_writes();
+  return json_response(out);
+}
+
+http_response bindings(const api_call& c) {
+  vhost& v = c.vh();
+  queue& q = existing_queue(c);
+  json all = vhost_bindings(v);
+  json items = json::array();
+  for (auto& b : all)
+    if (b["destination_type"] == "queue" && b["destination"] == q.name()) items.push_back(std::move(b));
+  return list_response(c, std::move(items));
+}
+
+}  // namespace
+
+void add_queue_routes(api_router& r) {
+  r.add("GET", "/api/queues", list_all);
+  r.add("GET", "/api/queues/:vhost", list_vhost);
+  r.add("GET", "/api/queues/:vhost/:name", show);
+  r.add("PUT", "/api/queues/:vhost/:name", declare);
+  r.add("DELETE", "/api/queues/:vhost/:name", remove);
+  r.add("DELETE", "/api/queues/:vhost/:name/contents", purge);
+  r.add("POST", "/api/queues/:vhost/:name/get", get);
+  r.add("GET", "/api/queues/:vhost/:name/bindings", bindings);
+}
+
+}  // namespace roost::admin

@@ -1,0 +1,27 @@
+// HTTP Basic authentication against the broker's user accounts.
+//
+// Only the Authorization header counts (no cookies, no sessions), so a
+// cross-site form post, which cannot set that header, cannot act as a user.
+// Pure code.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace roost {
+class broker;
+}
+
+namespace roost::admin {
+
+// Standard base64 (RFC 4648, padding optional). Nothing on invalid input.
+std::optional<std::string> base64_decode(std::string_view text);
+std::string base64_encode(std::string_view bytes);
+
+// The user named by a valid "Basic ..." header value whose credentials the
+// broker accepts from this peer; nothing otherwise.
+std::optional<std::string> authenticate_basic(const broker& b, const std::string* authorization,
+                                              bool peer_is_loopback);
+
+}  // namespace roost::admin

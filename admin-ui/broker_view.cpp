@@ -1,0 +1,209 @@
+#include "admin-ui/broker_view.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#include "admin-ui/json_body.hpp"
+#include "admin-ui/router.hpp"
+#include "broker/amqp/wire.hpp"
+#include "broker/broker.hpp"
+#include "broker/channel.hpp"
+#include "broker/connection.hpp"
+#include "broker/exchange.hpp"
+#include "broker/vhost.hpp"
+
+namespace roost::admin {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* event_names[message_event_count] = {
+    "publish", "deliver", "deliver_no_ack", "get", "get_no_ack", "ack", "redeliver", "confirm",
+    "return_unroutable", "drop_unroutable"};
+
+std::string amqp_endpoint(const admin_context& ctx) {
+  for (const listener& l : ctx.listeners)
+    if (l.protocol == "amqp") return l.address + ":" + std::to_string(l.port);
+  return "";
+}
+
+std::string state_name(connection::state s) {
+  switch (s) {
+    case connection::state::open: return "running";
+    case connection::state::closing: return "closing";
+    case connection::state::closed: return "closed";
+    default: return "starting";
+  }
+}
+
+}  // namespace
+
+unacked_counts count_unacked(broker& b) {
+  unacked_counts counts;
+  for (const auto& [id, c] : b.connections()) {
+    if (!c->has_vhost()) continue;
+    vhost& v = c->vh();
+    for (const auto& [number, ch] : c->channels())
+      ch->unacked().for_each_queue_id([&](std::uint32_t queue_id) {
+        if (const queue* q = v.queue_by_id(queue_id)) ++counts[q];
+      });
+  }
+  return counts;
+}
+
+std::string exchange_path_name(std::string_view name) { return name.empty() ? "amq.default" : std::string(name); }
+
+std::string node_name() {
+  // Looked up once: every listed queue and connection names its node.
+  static const std::string name = [] {
+    char host[256] = {};
+    return ::gethostname(host, sizeof host - 1) == 0 ? std::string("roost@") + host : std::string("roost@localhost");
+  }();
+  return name;
+}
+
+std::string connection_name(const connection& c, const admin_context& ctx) {
+  return c.peer() + " -> " + amqp_endpoint(ctx);
+}
+
+std::string channel_name(const channel& ch, const admin_context& ctx) {
+  return connection_name(ch.conn(), ctx) + " (" + std::to_string(ch.id()) + ")";
+}
+
+json message_stats_json(const message_stats& s) {
+  json out = json::object();
+  std::uint64_t deliver_get = 0;
+  double deliver_get_rate = 0;
+  for (std::size_t i = 0; i < message_event_count; ++i) {
+    auto e = static_cast<message_event>(i);
+    out[event_names[i]] = s.total(e);
+    out[std::string(event_names[i]) + "_details"] = {{"rate", s.rate(e)}};
+    if (e == message_event::deliver || e == message_event::deliver_no_ack || e == message_event::get ||
+        e == message_event::get_no_ack) {
+      deliver_get += s.total(e);
+      deliver_get_rate += s.rate(e);
+    }
+  }
+  out["deliver_get"] = deliver_get;
+  out["deliver_get_details"] = {{"rate", deliver_get_rate}};
+  return out;
+}
+
+json queue_json(const vhost& v, const queue& q, const unacked_counts& unacked) {
+  auto it = unacked.find(&q);
+  std::size_t unacked_count = it == unacked.end() ? 0 : it->second;
+  std::size_t ready = q.ready_count();
+  return json{{"name", q.name()},
+              {"vhost", v.name()},
+              {"durable", q.durable()},
+              {"auto_delete", q.options().auto_delete},
+              {"exclusive", q.options().exclusive},
+              {"arguments", to_json(q.options().arguments)},
+              {"messages", ready + unacked_count},
+              {"messages_ready", ready},
+              {"messages_unacknowledged", unacked_count},
+              {"consumers", q.consumer_count()},
+              {"state", "running"},
+              {"type", "classic"},
+              {"node", node_name()},
+              {"message_stats", message_stats_json(q.stats())}};
+}
+
+json exchange_json(const vhost& v, const exchange& x) {
+  const exchange_spec& s = x.spec();
+  return json{{"name", s.name},
+              {"vhost", v.name()},
+              {"type", s.type},
+              {"durable", s.durable == durability::durable},
+              {"auto_delete", s.auto_delete},
+              {"internal", s.internal},
+              {"arguments", to_json(s.arguments)}};
+}
+
+std::string properties_key(const binding& b) {
+  std::string key = b.routing_key.empty() ? "~" : percent_encode(b.routing_key);
+  if (b.arguments.empty()) return key;
+  // FNV-1a over the encoded (canonical) arguments: stable, and short enough for a URL.
+  std::string encoded = amqp::encode_table(b.arguments);
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : encoded) h = (h ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return (b.routing_key.empty() ? std::string() : key) + "~" + hex;
+}
+
+json binding_json(vhost& v, const exchange& source, const binding& b) {
+  bool to_queue = b.destination.kind == routing::destination_kind::queue;
+  std::string destination;
+  if (to_queue) {
+    if (const queue* q = v.queue_by_id(b.destination.id)) destination = q->name();
+  } else {
+    for (const auto& [name, x] : v.exchanges())
+      if (x->id() == b.destination.id) destination = name;
+  }
+  return json{{"source", source.name()},
+              {"vhost", v.name()},
+              {"destination", destination},
+              {"destination_type", to_queue ? "queue" : "exchange"},
+              {"routing_key", b.routing_key},
+              {"arguments", to_json(b.arguments)},
+              {"properties_key", properties_key(b)}};
+}
+
+json vhost_bindings(vhost& v) {
+  json out = json::array();
+  // RabbitMQ lists the default exchange's implicit binding to every queue first.
+  for (const auto& [name, q] : v.queues())
+    out.push_back(json{{"source", ""},
+                       {"vhost", v.name()},
+                       {"destination", name},
+                       {"destination_type", "queue"},
+                       {"routing_key", name},
+                       {"arguments", json::object()},
+                       {"properties_key", percent_encode(name)}});
+  for (const auto& [name, x] : v.exchanges())
+    for (const binding& b : x->bindings()) out.push_back(binding_json(v, *x, b));
+  return out;
+}
+
+json connection_json(const connection& c, const admin_context& ctx) {
+  auto connected = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch() - (std::chrono::steady_clock::now() - c.opened_at()));
+  std::string peer = c.peer();
+  std::size_t colon = peer.rfind(':');
+  return json{{"name", connection_name(c, ctx)},
+              {"node", node_name()},
+              {"user", c.user()},
+              {"vhost", c.has_vhost() ? c.vh().name() : ""},
+              {"state", c.blocked() ? "blocked" : state_name(c.current_state())},
+              {"channels", c.channels().size()},
+              {"peer_host", peer.substr(0, colon)},
+              {"peer_port", colon == std::string::npos ? 0 : std::atoi(peer.c_str() + colon + 1)},
+              {"protocol", "AMQP 0-9-1"},
+              {"timeout", c.heartbeat_seconds()},
+              {"frame_max", c.frame_max()},
+              {"channel_max", c.channel_max()},
+              {"connected_at", connected.count()},
+              {"type", "network"}};
+}
+
+json channel_json(const channel& ch, const admin_context& ctx) {
+  const connection& c = ch.conn();
+  return json{{"name", channel_name(ch, ctx)},
+              {"number", ch.id()},
+              {"node", node_name()},
+              {"user", c.user()},
+              {"vhost", c.has_vhost() ? c.vh().name() : ""},
+              {"connection_details", {{"name", connection_name(c, ctx)}, {"peer_host", c.peer()}}},
+              {"consumer_count", ch.consumers().size()},
+              {"messages_unacknowledged", ch.unacked().size()},
+              {"prefetch_count", ch.consumer_prefetch()},
+              {"global_prefetch_count", ch.global_prefetch()},
+              {"confirm", ch.confirm_mode()},
+              {"transactional", ch.transactional()},
+              {"state", ch.flow_active() ? "running" : "flow"}};
+}
+
+}  // namespace roost::admin

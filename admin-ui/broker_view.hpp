@@ -1,0 +1,56 @@
+// Broker objects as the RabbitMQ management API shows them: queues,
+// exchanges, bindings, connections, channels, consumers, message stats.
+//
+// Read-only: these functions only look at broker state through its
+// accessors. Shared by the list/get handlers, /api/definitions and the
+// Prometheus exporter so each field is computed in one place.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+
+#include "admin-ui/api_call.hpp"
+#include "broker/message_stats.hpp"
+
+namespace roost {
+class broker;
+class channel;
+class connection;
+class exchange;
+class queue;
+class vhost;
+struct binding;
+}  // namespace roost
+
+namespace roost::admin {
+
+// Unacknowledged deliveries per queue, over every channel: one pass over
+// all outstanding deliveries, done once per request.
+using unacked_counts = std::unordered_map<const queue*, std::size_t>;
+unacked_counts count_unacked(broker& b);
+
+// The API's name for an exchange: "" is shown as "" in bodies but addressed as "amq.default" in paths.
+std::string exchange_path_name(std::string_view name);
+
+std::string node_name();
+// "127.0.0.1:50000 -> 127.0.0.1:5672", RabbitMQ's connection name.
+std::string connection_name(const connection& c, const admin_context& ctx);
+// "<connection name> (<channel number>)".
+std::string channel_name(const channel& ch, const admin_context& ctx);
+
+// {"publish": n, "publish_details": {"rate": r}, ...} for the events with non-zero totals, plus deliver_get.
+nlohmann::json message_stats_json(const message_stats& s);
+
+nlohmann::json queue_json(const vhost& v, const queue& q, const unacked_counts& unacked);
+nlohmann::json exchange_json(const vhost& v, const exchange& x);
+// The binding's properties key: the routing key, "~" when empty, plus "~" and a hash of the arguments if any.
+std::string properties_key(const binding& b);
+nlohmann::json binding_json(vhost& v, const exchange& source, const binding& b);
+// Every binding of a vhost, default-exchange bindings included (as RabbitMQ lists them).
+nlohmann::json vhost_bindings(vhost& v);
+nlohmann::json connection_json(const connection& c, const admin_context& ctx);
+nlohmann::json channel_json(const channel& ch, const admin_context& ctx);
+
+}  // namespace roost::admin

@@ -1,0 +1,14 @@
+#include "admin-ui/rates.hpp"
+
+#include "broker/broker.hpp"
+#include "broker/vhost.hpp"
+
+namespace roost::admin {
+
+void sample_rates(broker& b, double seconds) {
+  b.stats().sample(seconds);
+  for (const auto& [name, v] : b.vhosts())
+    for (const auto& [queue_name, q] : v->queues()) q->stats().sample(seconds);
+}
+
+}  // namespace roost::admin
