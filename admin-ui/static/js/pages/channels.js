@@ -17,6 +17,7 @@ function mode(c) {
 function channelTable(list, filter, reload) {
   const rows = list.filter((c) => c.name.toLowerCase().includes(filter)).sort((a, b) => a.name.localeCompare(b.name));
   return table([
+    // the name is "<connection name> (<channel number>)"
     { title: 'Channel', cell: (c) => c.name },
     { title: 'User', cell: (c) => c.user },
     { title: 'Vhost', cell: (c) => c.vhost },
@@ -28,7 +29,6 @@ function channelTable(list, filter, reload) {
     { title: 'Publish', num: true, cell: (c) => rate(statRate(c, 'publish')) },
     { title: 'Deliver / get', num: true, cell: (c) => rate(statRate(c, 'deliver_get')) },
     { title: 'Ack', num: true, cell: (c) => rate(statRate(c, 'ack')) },
-    { title: 'Connection', cell: (c) => c.connection_details?.name || '–' },
     { title: '', cell: (c) => (c.connection_details?.name ? dangerButton('Close connection', async () => {
       const name = c.connection_details.name;
       if (await attempt('Close', () => closeConnection(name))) { ok(`Connection ${name} closed`); reload(); }
