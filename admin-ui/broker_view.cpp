@@ -72,12 +72,13 @@ std::string channel_name(const channel& ch, const admin_context& ctx) {
   return connection_name(ch.conn(), ctx) + " (" + std::to_string(ch.id()) + ")";
 }
 
-json message_stats_json(const message_stats& s) {
+json message_stats_json(const message_stats& s, zero_events zeros) {
   json out = json::object();
   std::uint64_t deliver_get = 0;
   double deliver_get_rate = 0;
   for (std::size_t i = 0; i < message_event_count; ++i) {
     auto e = static_cast<message_event>(i);
+    if (zeros == zero_events::omit && s.total(e) == 0) continue;
     out[event_names[i]] = s.total(e);
     out[std::string(event_names[i]) + "_details"] = {{"rate", s.rate(e)}};
     if (e == message_event::deliver || e == message_event::deliver_no_ack || e == message_event::get ||
@@ -86,8 +87,10 @@ json message_stats_json(const message_stats& s) {
       deliver_get_rate += s.rate(e);
     }
   }
-  out["deliver_get"] = deliver_get;
-  out["deliver_get_details"] = {{"rate", deliver_get_rate}};
+  if (zeros == zero_events::include || deliver_get > 0) {
+    out["deliver_get"] = deliver_get;
+    out["deliver_get_details"] = {{"rate", deliver_get_rate}};
+  }
   return out;
 }
 
@@ -108,7 +111,7 @@ json queue_json(const vhost& v, const queue& q, const unacked_counts& unacked) {
               {"state", "running"},
               {"type", "classic"},
               {"node", node_name()},
-              {"message_stats", message_stats_json(q.stats())}};
+              {"message_stats", message_stats_json(q.stats(), zero_events::omit)}};
 }
 
 json exchange_json(const vhost& v, const exchange& x) {

@@ -40,8 +40,10 @@ std::string connection_name(const connection& c, const admin_context& ctx);
 // "<connection name> (<channel number>)".
 std::string channel_name(const channel& ch, const admin_context& ctx);
 
-// {"publish": n, "publish_details": {"rate": r}, ...} for the events with non-zero totals, plus deliver_get.
-nlohmann::json message_stats_json(const message_stats& s);
+// {"publish": n, "publish_details": {"rate": r}, ...} plus deliver_get. Per object (queue) only the
+// events that happened are listed, as RabbitMQ does; that also keeps big lists cheap to build.
+enum class zero_events { omit, include };
+nlohmann::json message_stats_json(const message_stats& s, zero_events zeros);
 
 nlohmann::json queue_json(const vhost& v, const queue& q, const unacked_counts& unacked);
 nlohmann::json exchange_json(const vhost& v, const exchange& x);

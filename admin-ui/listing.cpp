@@ -61,10 +61,8 @@ void copy_path(const nlohmann::json& from, nlohmann::json& to, std::string_view 
   }
 }
 
-// Missing values sort first; numbers numerically, everything else by its JSON text.
-bool less_by(const nlohmann::json& a, const nlohmann::json& b, const std::string& field) {
-  const nlohmann::json* x = at_path(a, field);
-  const nlohmann::json* y = at_path(b, field);
+// Missing values sort first; numbers numerically, strings as strings, anything else by its JSON text.
+bool less_value(const nlohmann::json* x, const nlohmann::json* y) {
   if (x == nullptr || y == nullptr) return x == nullptr && y != nullptr;
   if (x->is_number() && y->is_number()) return x->get<double>() < y->get<double>();
   if (x->is_string() && y->is_string()) return x->get_ref<const std::string&>() < y->get_ref<const std::string&>();
@@ -132,8 +130,14 @@ nlohmann::json apply_listing(nlohmann::json items, const list_options& o) {
     items = std::move(kept);
   }
   if (!o.sort.empty()) {
-    std::stable_sort(items.begin(), items.end(),
-                     [&](const nlohmann::json& a, const nlohmann::json& b) { return less_by(a, b, o.sort); });
+    // Each item's sort value is looked up once, not once per comparison.
+    std::vector<std::pair<const nlohmann::json*, std::size_t>> keys;
+    keys.reserve(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) keys.emplace_back(at_path(items[i], o.sort), i);
+    std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return less_value(a.first, b.first); });
+    nlohmann::json sorted = nlohmann::json::array();
+    for (const auto& [key, index] : keys) sorted.push_back(std::move(items[index]));
+    items = std::move(sorted);
   }
   if (o.sort_reverse) std::reverse(items.begin(), items.end());
   if (!o.columns.empty()) {

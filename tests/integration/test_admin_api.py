@@ -459,13 +459,16 @@ def test_http_answers_while_amqp_runs_full_speed():
     t.start()
     try:
         wait_for(lambda: published[0] >= 2000 or errors, 20, "the flood to start")
-        slowest = 0.0
-        for _ in range(20):
+        slowest, rounds = 0.0, 0
+        until = time.monotonic() + 3
+        while time.monotonic() < until:
             t0 = time.monotonic()
             ok("GET", "/api/overview")
             ok("GET", "/api/queues/%2F/" + q(name))
             slowest = max(slowest, time.monotonic() - t0)
+            rounds += 1
         assert slowest < 2.0, "HTTP took %.2fs under load" % slowest
+        assert rounds >= 10 and not errors
     finally:
         stop.set()
         t.join(30)
@@ -508,11 +511,12 @@ def test_ten_thousand_queues_metrics_and_lists_stay_cheap():
     assert status == 200
     assert text.count("\nrabbitmq_queue_messages_ready{") == 10000
     assert 'rabbitmq_queue_messages_ready{vhost="/",queue="many-04242"} 1\n' in text
-    assert scrape < 2.0, "scrape of 10,000 queues took %.2fs" % scrape
+    assert scrape < 3.0, "scrape of 10,000 queues took %.2fs" % scrape
     t0 = time.monotonic()
     page = ok("GET", "/api/queues/%2F?page=3&page_size=500&sort=messages&sort_reverse=true", port=b.http_port)
     assert page["total_count"] == 10000 and page["page_count"] == 20 and len(page["items"]) == 500
-    assert time.monotonic() - t0 < 3.0
+    # Generous for a loaded 2-core machine (about 0.2 s when idle); catches quadratic behaviour.
+    assert time.monotonic() - t0 < 5.0, "a sorted page of 10,000 queues took %.2fs" % (time.monotonic() - t0)
     top = ok("GET", "/api/queues/%2F?page=1&page_size=1&sort=messages&sort_reverse=true", port=b.http_port)
     assert top["items"][0]["name"] == "many-04242"
     assert ok("GET", "/api/overview", port=b.http_port)["object_totals"]["queues"] == 10000

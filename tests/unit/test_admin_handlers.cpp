@@ -45,7 +45,7 @@ struct api_fixture {
   // Publishes through the API's default exchange.
   void publish(const std::string& queue, const std::string& payload) {
     auto r = call("POST", "/api/exchanges/%2F/amq.default/publish",
-                  json{{"routing_key", queue}, {"payload", payload}, {"payload_encoding", "string"},
+                  json{{"routing_key", queue}, {"payload", base64_encode(payload)}, {"payload_encoding", "base64"},
                        {"properties", json::object()}}.dump());
     REQUIRE(r.status == 200);
     REQUIRE(json::parse(r.body)["routed"] == true);
