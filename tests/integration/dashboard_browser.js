@@ -6,8 +6,8 @@
 // Env: CHROMIUM_BIN (default /usr/bin/chromium); ROOST_DASHBOARD_URL + ROOST_EXTERNAL_PORT to
 // test a dashboard already being served (e.g. admin-ui/dev_server.py in front of a private
 // RabbitMQ node) instead of starting Roost; ROOST_SCREENSHOT_DIR (default
-// <build>/Testing/dashboard next to ROOST_BIN's build, else a temp dir);
-// ROOST_UPDATE_DOCS_SCREENSHOT=1 also copies the overview to docs/dashboard.png.
+// <build>/Testing/dashboard next to ROOST_BIN's build, else a temp dir). docs/dashboard.png
+// comes from scripts/dashboard-screenshot.js instead (it needs a minute of traffic).
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -110,9 +110,6 @@ async function screenshot(page, name) {
   await page.evaluate(() => window.scrollTo(0, 0));
   const file = path.join(screenshotDir(), `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
-  if (name === 'overview' && process.env.ROOST_UPDATE_DOCS_SCREENSHOT === '1') {
-    await page.screenshot({ path: path.resolve(__dirname, '..', '..', 'docs', 'dashboard.png') });
-  }
   return file;
 }
 
