@@ -46,7 +46,6 @@ class channel_consumer final : public consumer {
   queue* source() const { return queue_; }
   bool no_ack() const { return no_ack_; }
   std::uint16_t prefetch() const { return prefetch_; }
-  channel& owner() const { return channel_; }
   void settled_one() { --unacked_; }
 
  private:

@@ -6,10 +6,8 @@ import base64
 import http.client
 import json
 import os
-import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -434,6 +432,24 @@ def test_slow_http_clients_do_not_stall_amqp_or_http():
             s.close()
 
 
+def test_shutdown_with_open_http_connections_is_clean():
+    b = rf.start_broker()
+    idle = socket.create_connection((rf.HOST, b.http_port))
+    half = socket.create_connection((rf.HOST, b.http_port))
+    half.sendall(b"PUT /api/queues/%2F/q HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    keep = http.client.HTTPConnection(rf.HOST, b.http_port, timeout=5)
+    keep.request("GET", "/api/overview", headers={"Authorization": AUTH})
+    assert keep.getresponse().read()
+    t0 = time.monotonic()
+    rf.stop_broker_clean(b)  # SIGTERM; must exit 0
+    assert time.monotonic() - t0 < 8
+    for s in (idle, half):
+        s.settimeout(5)
+        assert s.recv(100) == b""  # the broker closed them
+        s.close()
+    keep.close()
+
+
 @rf.timeout(90)
 def test_http_answers_while_amqp_runs_full_speed():
     name = rf.uniq("flood")
@@ -478,8 +494,7 @@ def test_http_answers_while_amqp_runs_full_speed():
 
 
 def test_static_files_served_from_http_static():
-    root = tempfile.mkdtemp(prefix="roost-static-")
-    rf._test_dirs.append(root)
+    root = rf.new_data_dir("roost-static-")
     with open(os.path.join(root, "index.html"), "w") as f:
         f.write("<!doctype html><title>Roost</title>")
     os.mkdir(os.path.join(root, "js"))

@@ -358,6 +358,13 @@ TEST_CASE("connections, channels, consumers; DELETE closes a connection with 320
   CHECK(q["messages"] == 1);
   CHECK(q["consumers"] == 1);
   CHECK(f.get("/api/connections/" + percent_encode(name) + "/channels").size() == 1);
+  CHECK(f.get("/api/connections/" + percent_encode(name))["channel_max"] == 2047);
+  CHECK(f.get("/api/vhosts/%2F/connections").size() == 1);
+  CHECK(f.get("/api/vhosts/%2F/channels").size() == 1);
+  CHECK(f.get("/api/channels/" + percent_encode(name + " (1)"))["number"] == 1);
+  CHECK(f.status("GET", "/api/channels/nothing") == 404);
+  CHECK(f.get("/api/consumers").size() == 1);
+  CHECK(f.status("GET", "/api/consumers/elsewhere") == 404);
 
   CHECK(f.status("DELETE", "/api/connections/nobody") == 404);
   CHECK(f.status("DELETE", "/api/connections/" + percent_encode(name)) == 204);
