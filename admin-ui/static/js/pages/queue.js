@@ -1,0 +1,84 @@
+// One queue: its numbers, the bindings that feed it (add / remove), get messages, purge and
+// delete.
+
+import { h, fill, append } from '../dom.js';
+import { badges } from '../table.js';
+import { field, select, form, dangerButton } from '../forms.js';
+import { attempt, ok } from '../notify.js';
+import { count, rate, statRate, bytes } from '../format.js';
+import { header } from '../page.js';
+import { bindingsTable, bindingForm, argumentsText } from '../bindings_ui.js';
+import { QUEUE_FEATURES } from './queues.js';
+import { queue, queueBindings, purgeQueue, deleteQueue, getMessages, exchanges } from '../resources.js';
+
+function facts(q) {
+  const rows = [
+    ['Virtual host', q.vhost],
+    ['Features', badges(q, QUEUE_FEATURES)],
+    ['Arguments', h('code', null, argumentsText(q.arguments) || 'none')],
+    ['State', q.state || 'running'],
+    ['Consumers', count(q.consumers)],
+    ['Ready', count(q.messages_ready)],
+    ['Unacknowledged', count(q.messages_unacknowledged)],
+    ['Total', count(q.messages)],
+    ['Incoming', rate(statRate(q, 'publish'))],
+    ['Deliver / get', rate(statRate(q, 'deliver_get'))],
+    ['Acknowledge', rate(statRate(q, 'ack'))],
+  ];
+  return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', { 'data-fact': k }, v)]));
+}
+
+function message(m, i) {
+  const props = Object.entries(m.properties || {});
+  return h('article', { class: 'message' },
+    h('h3', null, `Message ${i + 1}`),
+    h('dl', { class: 'facts' },
+      h('dt', null, 'Exchange'), h('dd', null, m.exchange === '' ? '(AMQP default)' : m.exchange),
+      h('dt', null, 'Routing key'), h('dd', null, h('code', null, m.routing_key)),
+      h('dt', null, 'Redelivered'), h('dd', null, m.redelivered ? 'yes' : 'no'),
+      h('dt', null, 'Left in queue'), h('dd', null, count(m.message_count)),
+      props.map(([k, v]) => [h('dt', null, k), h('dd', null, h('code', null, typeof v === 'object' ? JSON.stringify(v) : String(v)))]),
+      h('dt', null, 'Payload'), h('dd', null, `${bytes(m.payload_bytes)}, ${m.payload_encoding}`)),
+    h('pre', { class: 'payload' }, m.payload));
+}
+
+function getForm(vhost, name, onGot) {
+  const output = h('div', { class: 'messages', 'aria-live': 'polite' });
+  const howMany = h('input', { type: 'number', name: 'count', min: 1, max: 1000, value: 1 });
+  const mode = select('ackmode', [
+    ['ack_requeue_true', 'Look only (requeue)'],
+    ['ack_requeue_false', 'Take them (ack, removes from queue)'],
+  ]);
+  const el = form({
+    label: 'Get messages',
+    submit: 'Get messages',
+    children: [h('div', { class: 'row' }, field('Messages', howMany), field('Mode', mode))],
+    onSubmit: async () => {
+      const got = await getMessages(vhost, name, Number(howMany.value) || 1, mode.value);
+      fill(output, got.length ? got.map(message) : h('p', { class: 'empty' }, 'The queue is empty.'));
+      onGot();
+    },
+  });
+  el.append(output);
+  return el;
+}
+
+export async function render(ctx, { vhost, name }, app) {
+  const bindingsLive = ctx.live(() => queueBindings(vhost, name),
+    (list) => bindingsTable(list, { hide: 'destination', onRemoved: () => bindingsLive.refresh() }));
+  const factsLive = ctx.live(() => queue(vhost, name), facts);
+  const exchangeNames = (await exchanges().catch(() => [])).filter((x) => x.vhost === vhost).map((x) => x.name);
+  const danger = h('div', { class: 'actions' },
+    dangerButton('Purge', async () => {
+      if (await attempt('Purge', () => purgeQueue(vhost, name))) { ok(`Queue '${name}' purged`); factsLive.refresh(); }
+    }),
+    dangerButton('Delete queue', async () => {
+      if (await attempt('Delete', () => deleteQueue(vhost, name))) { ok(`Queue '${name}' deleted`); app.navigate('#/queues'); }
+    }));
+  append(ctx.main, 
+    header(name, h('span', { class: 'kind' }, 'queue'), h('a', { href: '#/queues', class: 'back' }, '← all queues')),
+    h('section', { class: 'card' }, h('h2', null, 'Details'), factsLive.el, danger),
+    h('section', { class: 'card' }, h('h2', null, 'Bindings'), bindingsLive.el),
+    bindingForm({ fixed: { vhost, destinationType: 'queue', destination: name }, exchanges: exchangeNames, onAdded: () => bindingsLive.refresh() }),
+    getForm(vhost, name, () => factsLive.refresh()));
+}

@@ -1,0 +1,301 @@
+'use strict';
+// The dashboard (admin-ui/static) in a real browser: Debian's chromium, headless, driven by
+// playwright-core against a Roost started with --http-port 0. Logs in, declares an exchange
+// and a queue, binds them, publishes with amqplib and watches the depth change, gets the
+// message, unbinds, all through the UI; checks that names are shown as text (no script
+// runs for a queue called <img src=x onerror=...>), that a forged cross-site POST without
+// the Authorization header changes nothing, that failures show the broker's reason, that
+// connections can be closed, and that a phone-sized window does not scroll sideways. Saves a screenshot of every page (see dashboard_browser.js for where).
+
+const crypto = require('node:crypto');
+const rf = require('./roost_fixture');
+const { dashboardBroker, api, openBrowser, login, eventually, screenshot, expectCleanPage } = require('./dashboard_browser');
+
+// Runs body(ctx) with a broker serving the dashboard and a logged-in browser page, then
+// closes the browser (the fixture stops the broker).
+async function withDashboard(body, { viewport, loggedIn = true } = {}) {
+  const broker = await dashboardBroker();
+  const b = await openBrowser(viewport);
+  try {
+    if (loggedIn) await login(b.page, broker);
+    await body({ broker, page: b.page, events: b.events, context: b.context });
+    expectCleanPage(b.events);
+  } finally {
+    await b.close();
+  }
+}
+
+const short = (prefix) => `${prefix}.${crypto.randomBytes(3).toString('hex')}`;
+const nav = (page, name) => page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
+const nameCell = (page, name) => page.getByRole('link', { name, exact: true });
+const fact = (page, label) => page.locator(`dd[data-fact="${label}"]`);
+const textOf = async (locator) => (await locator.textContent()).trim();
+
+rf.test('login checks the credentials and keeps them in sessionStorage, not cookies', async () => {
+  await withDashboard(async ({ broker, page, context }) => {
+    await page.goto(`${broker.url}/#/queues`);
+    await page.getByLabel('Username').fill('guest');
+    await page.getByLabel('Password').fill('wrong');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('Wrong username or password.').waitFor();
+    rf.eq(await page.evaluate(() => sessionStorage.getItem('roost.authorization')), null, 'stored header after a failed login');
+    await screenshot(page, 'login');
+    await page.getByLabel('Password').fill('guest');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    // back on the page asked for before logging in
+    await page.getByRole('heading', { name: 'Queues' }).waitFor();
+    rf.eq(await page.evaluate(() => sessionStorage.getItem('roost.authorization')),
+      `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'stored Authorization header');
+    rf.eq(await context.cookies(), [], 'cookies');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('Username').waitFor();
+    rf.eq(await page.evaluate(() => sessionStorage.length), 0, 'sessionStorage entries after logout');
+  }, { loggedIn: false });
+});
+
+rf.test('a cross-site form post (no Authorization header) changes nothing', async () => {
+  await withDashboard(async ({ broker }) => {
+    const q = short('dash.csrf');
+    await api(broker, 'PUT', `queues/%2F/${q}`, { durable: false, auto_delete: false, arguments: {} });
+    // what a form on another site can send: a simple POST, no custom headers, no cookies
+    const body = JSON.stringify({ routing_key: q, payload: 'forged', payload_encoding: 'string', properties: {} });
+    const res = await fetch(`${broker.url}/api/exchanges/%2F/amq.default/publish`, {
+      method: 'POST', body, headers: { 'Content-Type': 'text/plain' },
+    });
+    rf.eq(res.status, 401, 'status of an unauthenticated publish');
+    const bind = await fetch(`${broker.url}/api/bindings/%2F/e/amq.fanout/q/${q}`, {
+      method: 'POST', body: 'routing_key=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    rf.eq(bind.status, 401, 'status of an unauthenticated bind');
+    const ch = await rf.channel(await rf.connect({ port: broker.amqpPort }));
+    rf.eq((await ch.checkQueue(q)).messageCount, 0, 'messages in the queue');
+    rf.eq(await api(broker, 'GET', `queues/%2F/${q}/bindings`).then((l) => l.filter((b) => b.source !== '').length), 0, 'bindings made');
+    await ch.deleteQueue(q);
+  }, { loggedIn: false });
+});
+
+rf.test('declare, bind, publish, watch the depth, get and unbind through the UI', async () => {
+  await withDashboard(async ({ broker, page }) => {
+    const ex = short('dash.x');
+    const q = short('dash.q');
+    await screenshot(page, 'overview-empty');
+
+    // exchange
+    await nav(page, 'Exchanges');
+    const exForm = page.getByRole('form', { name: 'Add an exchange' });
+    await exForm.getByLabel('Name').fill(ex);
+    await exForm.getByLabel('Type').selectOption('topic');
+    await exForm.getByRole('button', { name: 'Add exchange' }).click();
+    await nameCell(page, ex).waitFor();
+    rf.eq((await api(broker, 'GET', `exchanges/%2F/${encodeURIComponent(ex)}`)).type, 'topic', 'declared exchange type');
+
+    // queue with an argument
+    await nav(page, 'Queues');
+    const qForm = page.getByRole('form', { name: 'Add a queue' });
+    await qForm.getByLabel('Name').fill(q);
+    await qForm.getByRole('button', { name: '+ Add argument' }).click();
+    await qForm.getByLabel('Argument key').fill('x-max-length');
+    await qForm.getByLabel('Argument value').fill('1000');
+    await qForm.getByLabel('Argument type').selectOption('Number');
+    await qForm.getByRole('button', { name: 'Add queue' }).click();
+    await nameCell(page, q).waitFor();
+    const declared = await api(broker, 'GET', `queues/%2F/${encodeURIComponent(q)}`);
+    rf.eq(declared.arguments, { 'x-max-length': 1000 }, 'queue arguments');
+
+    // bind from the queue's page
+    await nameCell(page, q).click();
+    await page.getByRole('heading', { name: q }).waitFor();
+    await eventually(async () => (await textOf(fact(page, 'Ready'))) === '0', 'Ready 0 before publishing');
+    const bindForm = page.getByRole('form', { name: 'Add binding' });
+    await bindForm.getByLabel('From exchange').fill(ex);
+    await bindForm.getByLabel('Routing key').fill('orders.*');
+    await bindForm.getByRole('button', { name: 'Bind' }).click();
+    const bindingRow = page.getByRole('row').filter({ hasText: 'orders.*' });
+    await bindingRow.waitFor();
+    const bound = await api(broker, 'GET', `exchanges/%2F/${encodeURIComponent(ex)}/bindings/source`);
+    rf.eq(bound.map((b) => [b.destination, b.routing_key]), [[q, 'orders.*']], 'bindings after Bind');
+
+    // the routing view draws the exchange and the queue
+    await nav(page, 'Bindings');
+    const graph = page.getByRole('img', { name: 'How exchanges route to queues' });
+    await graph.waitFor();
+    const titles = await graph.locator('title').allTextContents();
+    for (const want of [`exchange ${ex}`, `queue ${q}`, `${ex} → queue ${q}: orders.*`]) {
+      rf.assert(titles.includes(want), `routing graph has '${want}': ${JSON.stringify(titles)}`);
+    }
+    await screenshot(page, 'bindings');
+
+    // publish with amqplib; the depth shown changes
+    const conn = await rf.connect({ port: broker.amqpPort });
+    const ch = await rf.confirmChannel(conn);
+    for (let i = 0; i < 3; i++) ch.publish(ex, 'orders.new', Buffer.from(`message ${i}`));
+    await ch.waitForConfirms();
+    await page.goto(`${broker.url}/#/queues/%2F/${encodeURIComponent(q)}`);
+    await eventually(async () => (await textOf(fact(page, 'Ready'))) === '3', 'Ready 3 on the queue page');
+    await nav(page, 'Overview');
+    await page.locator('.tiles').waitFor();
+    await screenshot(page, 'overview');
+    await nav(page, 'Queues');
+    const row = page.getByRole('row').filter({ has: nameCell(page, q) });
+    await eventually(async () => (await textOf(row.locator('td[data-label="Ready"]'))) === '3', 'Ready 3 in the queue list');
+    await screenshot(page, 'queues');
+
+    // publish a test message from the exchange's page
+    await nameCell(page, q).click();
+    await page.getByRole('link', { name: ex }).click();
+    const pubForm = page.getByRole('form', { name: 'Publish a message' });
+    await pubForm.getByLabel('Routing key').fill('orders.ui');
+    await pubForm.getByLabel('Payload').fill('from the dashboard');
+    await pubForm.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText('Message published and routed').waitFor();
+    await screenshot(page, 'exchange');
+
+    // get two messages off the queue through the UI
+    await page.goto(`${broker.url}/#/queues/%2F/${encodeURIComponent(q)}`);
+    await eventually(async () => (await textOf(fact(page, 'Ready'))) === '4', 'Ready 4 after the UI publish');
+    const getForm = page.getByRole('form', { name: 'Get messages' });
+    await getForm.getByLabel('Messages').fill('2');
+    await getForm.getByLabel('Mode').selectOption('ack_requeue_false');
+    await getForm.getByRole('button', { name: 'Get messages' }).click();
+    const payloads = page.locator('.payload');
+    await eventually(async () => (await payloads.count()) === 2, 'two messages shown');
+    rf.eq(await payloads.allTextContents(), ['message 0', 'message 1'], 'payloads got through the UI');
+    await eventually(async () => (await textOf(fact(page, 'Ready'))) === '2', 'Ready 2 after taking two');
+    await screenshot(page, 'queue');
+    const left = await ch.get(q, { noAck: true });
+    rf.eq(left.content.toString(), 'message 2', 'next message left in the queue');
+    const purge = page.getByRole('button', { name: 'Purge' });
+    await purge.click();
+    await purge.click();
+    await page.getByText(`Queue '${q}' purged`).waitFor();
+    rf.eq(await ch.get(q, { noAck: true }), false, 'basic.get after Purge (the UI-published message is gone)');
+
+    // unbind (two clicks: the button asks again instead of a native dialog)
+    const unbind = page.getByRole('row').filter({ hasText: 'orders.*' }).getByRole('button');
+    await unbind.click();
+    await unbind.click();
+    await page.getByText('Binding removed').waitFor();
+    await page.getByRole('row').filter({ hasText: 'orders.*' }).waitFor({ state: 'detached' });
+    rf.eq(await api(broker, 'GET', `exchanges/%2F/${encodeURIComponent(ex)}/bindings/source`), [], 'bindings after Unbind');
+
+    // delete both through the UI
+    const delQ = page.getByRole('button', { name: 'Delete queue' });
+    await delQ.click();
+    await delQ.click();
+    await page.getByRole('heading', { name: 'Queues' }).waitFor();
+    await page.goto(`${broker.url}/#/exchanges/%2F/${encodeURIComponent(ex)}`);
+    const delX = page.getByRole('button', { name: 'Delete exchange' });
+    await delX.click();
+    await delX.click();
+    await page.getByRole('heading', { name: 'Exchanges' }).waitFor();
+    const queueNames = (await api(broker, 'GET', 'queues')).map((x) => x.name);
+    const exchangeNames = (await api(broker, 'GET', 'exchanges')).map((x) => x.name);
+    rf.assert(!queueNames.includes(q) && !exchangeNames.includes(ex), 'queue and exchange deleted');
+  }, {});
+}, { timeout: 150000 });
+
+rf.test('names are shown as text, never run as HTML', async () => {
+  await withDashboard(async ({ broker, page, events }) => {
+    const evil = `<img src=x onerror="window.__xss=1;alert(1)">${rf.uniq('q')}`;
+    const evilEx = `<b onmouseover=alert(2)>x</b>${rf.uniq('x')}`;
+    const conn = await rf.connect({ port: broker.amqpPort });
+    const ch = await rf.channel(conn);
+    await ch.assertExchange(evilEx, 'direct', { durable: false });
+    await ch.assertQueue(evil, { durable: false });
+    await ch.bindQueue(evil, evilEx, '<script>alert(3)</script>');
+    await ch.sendToQueue(evil, Buffer.from('<img src=y onerror=alert(4)>'));
+    const pages = [['#/', 'xss-overview'], ['#/queues', 'xss-queues'], ['#/exchanges', 'xss-exchanges'],
+      ['#/bindings', 'xss-bindings'], [`#/queues/%2F/${encodeURIComponent(evil)}`, 'xss-queue'],
+      [`#/exchanges/%2F/${encodeURIComponent(evilEx)}`, 'xss-exchange']];
+    for (const [hash, shot] of pages) {
+      await page.goto(`${broker.url}/${hash}`);
+      await page.locator('main .live[aria-busy="false"], main .tiles').first().waitFor();
+      if (hash.startsWith('#/queues/')) {
+        await page.getByRole('heading', { name: evil }).waitFor();
+        await page.getByRole('button', { name: 'Get messages' }).click();
+        await page.locator('.payload').getByText('<img src=y onerror=alert(4)>').waitFor();
+      } else if (hash === '#/bindings' || hash.startsWith('#/exchanges/')) {
+        await page.locator('td code').getByText('<script>alert(3)</script>', { exact: true }).first().waitFor();
+      } else if (hash !== '#/exchanges') {
+        await page.getByRole('link', { name: evil, exact: true }).first().waitFor();
+      } else {
+        await page.getByText(evilEx, { exact: true }).first().waitFor();
+      }
+      await screenshot(page, shot);
+      rf.eq(await page.locator('main img, main b, main script').count(), 0, `elements made from names on ${hash}`);
+      rf.eq(await page.evaluate(() => window.__xss), undefined, `window.__xss on ${hash}`);
+    }
+    rf.eq(events.dialogs, [], 'dialogs');
+    await ch.deleteQueue(evil);
+    await ch.deleteExchange(evilEx);
+  });
+});
+
+rf.test("a refused action shows the broker's reason in the form", async () => {
+  await withDashboard(async ({ broker, page }) => {
+    const q = short('dash.durable');
+    await api(broker, 'PUT', `queues/%2F/${encodeURIComponent(q)}`, { durable: true, auto_delete: false, arguments: {} });
+    await page.goto(`${broker.url}/#/queues`);
+    const qForm = page.getByRole('form', { name: 'Add a queue' });
+    await qForm.getByLabel('Name').fill(q);
+    await qForm.getByLabel('Durable').uncheck();
+    await qForm.getByRole('button', { name: 'Add queue' }).click();
+    const error = qForm.getByRole('alert');
+    await error.waitFor();
+    const text = await textOf(error);
+    rf.assert(text.includes("inequivalent arg 'durable'"), `form error shows the reason: ${text}`);
+    await screenshot(page, 'queue-error');
+    // an argument that is not a number never reaches the broker
+    await qForm.getByLabel('Name').fill(short('dash.bad'));
+    await qForm.getByRole('button', { name: '+ Add argument' }).click();
+    await qForm.getByLabel('Argument key').fill('x-max-length');
+    await qForm.getByLabel('Argument value').fill('lots');
+    await qForm.getByLabel('Argument type').selectOption('Number');
+    await qForm.getByRole('button', { name: 'Add queue' }).click();
+    await eventually(async () => (await textOf(error)).includes("argument x-max-length: 'lots' is not a number"), 'argument error');
+    await api(broker, 'DELETE', `queues/%2F/${encodeURIComponent(q)}`);
+  });
+});
+
+rf.test('connections and channels are listed and a connection can be closed', async () => {
+  await withDashboard(async ({ broker, page }) => {
+    const conn = await rf.connect({ port: broker.amqpPort });
+    const ch = await rf.channel(conn);
+    await ch.prefetch(7);
+    const closed = new Promise((resolve) => conn.on('close', resolve));
+    await page.goto(`${broker.url}/#/channels`);
+    const chRow = page.getByRole('row').filter({ has: page.locator('td[data-label="Prefetch"]', { hasText: /^7$/ }) });
+    await chRow.waitFor();
+    await screenshot(page, 'channels');
+    await nav(page, 'Connections');
+    const rows = page.getByRole('row').filter({ has: page.locator('td[data-label="Channels"]') });
+    await eventually(async () => (await rows.count()) === 1, 'one connection listed');
+    await screenshot(page, 'connections');
+    const close = rows.first().getByRole('button', { name: 'Close' });
+    await close.click();
+    await close.click();
+    const err = await Promise.race([closed, rf.sleep(10000).then(() => 'timeout')]);
+    rf.assert(err !== 'timeout', 'amqplib saw the connection close');
+    rf.assert(err && /320/.test(String(err.message || err)), `closed with 320 CONNECTION_FORCED: ${err && err.message}`);
+    await eventually(async () => (await rows.count()) === 0, 'no connection listed after closing');
+    await page.getByText('No clients are connected.').waitFor();
+  });
+});
+
+rf.test('a phone-sized window shows every page without sideways scrolling', async () => {
+  await withDashboard(async ({ broker, page }) => {
+    const long = encodeURIComponent(`a.rather.long.queue.name.for.a.phone.${short('q')}`);
+    await api(broker, 'PUT', `queues/%2F/${long}`, { durable: false, auto_delete: false, arguments: {} });
+    for (const [hash, shot] of [['#/', 'phone-overview'], ['#/queues', 'phone-queues'], ['#/exchanges', 'phone-exchanges'],
+      ['#/bindings', 'phone-bindings'], ['#/connections', 'phone-connections']]) {
+      await page.goto(`${broker.url}/${hash}`);
+      await page.locator('main .live[aria-busy="false"], main .tiles').first().waitFor();
+      await screenshot(page, shot);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      rf.assert(overflow <= 0, `${hash} is ${overflow}px wider than the window`);
+    }
+    await api(broker, 'DELETE', `queues/%2F/${long}`);
+  }, { viewport: { width: 390, height: 844 } });
+});
+
+rf.main({ fileBroker: false });
