@@ -119,15 +119,25 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
   }
   std::uint64_t confirm_seq = confirms_ ? confirms_->next() : 0;
   std::vector<storage::operation> writes;
+  bool refused = false;  // a full queue with x-overflow reject-publish(-dlx): the publisher gets a nack
   for (queue* q : route_scratch_) {
+    if (q->refuses(*msg)) {
+      refused = true;
+      q->refused(msg);
+      continue;
+    }
     bool stored = msg->persistent() && q->persisted();
-    std::uint64_t seq = q->append(msg, stored);
-    if (stored) writes.emplace_back(storage::insert_entry{{q->store_id(), seq, msg->store_id}});
+    storage::entry_record entry = q->append(msg, stored);
+    if (stored) writes.emplace_back(storage::insert_entry{entry});
+  }
+  if (refused && confirms_) {
+    confirms_->complete(confirm_seq, confirm_tracker::outcome::nack);
+    confirms_due_ = true;
   }
   if (!writes.empty()) {
     storage::message_content content{msg->store_id, msg, msg->exchange, msg->routing_key, msg->properties, msg->body};
     storage::completion done;
-    if (confirms_) {
+    if (confirms_ && !refused) {
       // Confirmed at the commit, or once every stored copy has been acked.
       auto pending = std::make_shared<publish_confirm>(alive_.watch(), confirm_seq,
                                                        static_cast<std::uint32_t>(writes.size()));
@@ -136,7 +146,7 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
     }
     writes.insert(writes.begin(), storage::insert_message{content});
     conn_.owner().storage().durable->submit(std::move(writes), std::move(done));
-  } else if (confirms_) {
+  } else if (confirms_ && !refused) {
     confirms_->complete(confirm_seq, confirm_tracker::outcome::ack);
     confirms_due_ = true;
   }
@@ -201,8 +211,9 @@ void channel::settle(std::uint64_t tag, bool multiple, bool ack, bool requeue) {
     if (d.owner) d.owner->settled_one();
     queue* q = vh().queue_by_id(d.queue_id);
     if (q == nullptr) continue;  // deleted with its stored entries
-    if (!ack && requeue) q->requeue(std::move(d.entry));
-    else q->settle(d.entry);
+    if (ack) q->settle(d.entry);
+    else if (requeue) q->requeue(std::move(d.entry));
+    else q->reject(std::move(d.entry));
   }
   // One store submission per queue for the whole (multiple) ack.
   for (unacked_delivery& d : settled_scratch_)
