@@ -139,7 +139,6 @@ queue_declare_result vhost::declare_queue(std::string name, const queue_options&
   } else if (reserved_name(name) && find_queue(name) == nullptr) {
     throw_access_refused("queue name '" + name + "' contains reserved prefix 'amq.*'");
   }
-  parse_queue_arguments(options.arguments, describe("queue", name, name_));  // throws RabbitMQ's 406 texts
   if (queue* q = find_queue(name)) {
     accessible_queue(name, who);
     std::string what = describe("queue", name, name_);
@@ -152,6 +151,8 @@ queue_declare_result vhost::declare_queue(std::string name, const queue_options&
     q->touch();
     return {q, false};
   }
+  // As RabbitMQ: a redeclare is only compared (above); a new queue's arguments are checked.
+  parse_queue_arguments(options.arguments, describe("queue", name, name_));
   queue_options opts = options;
   opts.owner = options.exclusive ? who : 0;
   queue& created = add_queue(std::move(name), std::move(opts));
