@@ -42,13 +42,13 @@ std::vector<queue*> dead_letter_router::route(const dead_lettered& dl, death_rea
   targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
   if (reason == death_reason::rejected) return targets;  // a rejection in the loop means a client is in it
   auto cycling = [&](queue* q) { return dead_letter_cycle(dl.headers, q->name()); };
-  auto kept = std::remove_if(targets.begin(), targets.end(), cycling);
-  if (kept != targets.end()) {
+  auto first = std::find_if(targets.begin(), targets.end(), cycling);
+  if (first != targets.end()) {
     ++cycles_dropped_;
     // RabbitMQ warns each time; a loop can drop thousands a second, so this is debug.
-    log::debug("dead-letter cycle: dropped a message that would have returned to queue '" + (*kept)->name() + "'");
+    log::debug("dead-letter cycle: dropped a message that would have returned to queue '" + (*first)->name() + "'");
+    targets.erase(std::remove_if(first, targets.end(), cycling), targets.end());
   }
-  targets.erase(kept, targets.end());
   return targets;
 }
 
