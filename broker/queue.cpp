@@ -6,6 +6,8 @@
 #include <algorithm>
 
 #include "broker/dead_letter.hpp"
+#include "broker/errors.hpp"
+#include "broker/log.hpp"
 #include "broker/publish_confirm.hpp"
 #include "broker/wall_clock.hpp"
 
@@ -15,9 +17,15 @@ queue::queue(std::uint32_t id, std::string name, queue_options options, storage_
     : id_(id),
       name_(std::move(name)),
       options_(std::move(options)),
-      // Declare has validated them already (with the vhost in the texts).
-      args_(parse_queue_arguments(options_.arguments, "queue '" + name_ + "'")),
       storage_(storage) {
+  // Declare has validated them already (with the vhost in the texts). A
+  // queue stored by an older roost, which did not check, may still hold
+  // arguments that fail now: it keeps working, without them.
+  try {
+    args_ = parse_queue_arguments(options_.arguments, "queue '" + name_ + "'");
+  } catch (const channel_error& e) {
+    log::warning(std::string("ignoring the arguments of queue '") + name_ + "': " + e.what());
+  }
   if (storage_ != nullptr) {
     store_id_ = storage_->next_queue_id++;
     persisted_ = durable() && !options_.exclusive && storage_->durable != nullptr;

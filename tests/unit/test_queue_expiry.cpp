@@ -136,3 +136,11 @@ TEST_CASE("reject-publish refuses once one more message would go over the limit"
   CHECK_FALSE(bytes.refuses(*make_message("abc")));
   CHECK(bytes.refuses(*make_message("abcd")));
 }
+
+TEST_CASE("a stored queue whose arguments fail today's checks still works, without them") {
+  queue q(1, "old", with(amqp::field_table{{{"x-message-ttl", "soon"}, {"x-max-length", std::int32_t{1}}}}));
+  CHECK_FALSE(q.arguments().message_ttl_ms.has_value());
+  q.enqueue(make_message("a"));
+  q.enqueue(make_message("b"));
+  CHECK(q.ready_count() == 2);
+}
