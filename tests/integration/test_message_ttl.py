@@ -86,9 +86,11 @@ def test_counts_never_include_expired_messages():
     ch.basic_publish("", src, b"keep", pika.BasicProperties(expiration="600000"))
     start = time.monotonic()
     for i in range(50):
-        ch.basic_publish("", src, b"x%d" % i, pika.BasicProperties(expiration="500"))
+        ch.basic_publish("", src, b"x%d" % i, pika.BasicProperties(expiration="1000"))
+    published = time.monotonic()
+    assert published - start < 1.0, "publishing took longer than the TTL"
     rf.eq(count(ch, src), 51)
-    deadline = start + 0.5 + 0.15
+    deadline = published + 1.0 + 0.15
     while count(ch, src) != 1:
         assert time.monotonic() < deadline, "still %d ready after the TTL" % count(ch, src)
         time.sleep(0.01)
