@@ -6,6 +6,7 @@
 #include "broker/broker.hpp"
 #include "broker/connection.hpp"
 #include "broker/errors.hpp"
+#include "broker/queue_arguments.hpp"
 #include "broker/vhost.hpp"
 
 namespace roost {
@@ -65,6 +66,7 @@ void channel::handle_header(amqp::wire_reader& in) {
   message& msg = *publishing_->msg;
   msg.properties.assign(raw);
   msg.delivery_mode = props.delivery_mode;
+  if (props.expiration) msg.expiration_ms = parse_expiration(*props.expiration);
   msg.body.reserve(body_size);
   publishing_->body_size = body_size;
   publishing_->header_seen = true;

@@ -134,7 +134,7 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
     conn_.send_content(id_, msg);
   }
   std::uint64_t confirm_seq = confirms_ ? confirms_->next() : 0;
-  bool stored = enqueue_routed(conn_.owner().storage(), msg, route_scratch_, [&](std::uint32_t copies) {
+  enqueue_result result = enqueue_routed(conn_.owner().storage(), msg, route_scratch_, [&](std::uint32_t copies) {
     storage::completion done;
     if (confirms_) {
       // Confirmed at the commit, or once every stored copy has been acked.
@@ -144,9 +144,9 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
     }
     return done;
   });
-  if (!stored && confirms_) {
-    stats.add(message_event::confirm);
-    confirms_->complete(confirm_seq, confirm_tracker::outcome::ack);
+  if (confirms_ && (result.refused || !result.stored)) {
+    if (!result.refused) stats.add(message_event::confirm);
+    confirms_->complete(confirm_seq, result.refused ? confirm_tracker::outcome::nack : confirm_tracker::outcome::ack);
     confirms_due_ = true;
   }
 }
@@ -212,8 +212,9 @@ void channel::settle(std::uint64_t tag, bool multiple, bool ack, bool requeue) {
     if (ack) conn_.owner().stats().add(message_event::ack);
     if (q == nullptr) continue;  // deleted with its stored entries
     if (ack) q->stats().add(message_event::ack);
-    if (!ack && requeue) q->requeue(std::move(d.entry));
-    else q->settle(d.entry);
+    if (ack) q->settle(d.entry);
+    else if (requeue) q->requeue(std::move(d.entry));
+    else q->reject(std::move(d.entry));
   }
   // One store submission per queue for the whole (multiple) ack.
   for (unacked_delivery& d : settled_scratch_)

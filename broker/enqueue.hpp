@@ -16,28 +16,41 @@
 
 namespace roost {
 
-// on_stored(copies) is called when some copies go to the store, before the
-// submission; it returns the completion to run at commit (confirms). The
-// message must already have its store id. Returns whether copies were stored.
+struct enqueue_result {
+  bool stored = false;   // some copies went to the durable store
+  bool refused = false;  // a full queue with x-overflow reject-publish(-dlx) refused it: nack the publisher
+};
+
+// on_stored(copies) is called when some copies go to the store and no queue
+// refused the message, before the submission; it returns the completion to
+// run at commit (confirms). The message must already have its store id.
 template <class OnStored>
-bool enqueue_routed(storage_context& storage, const message_ref& msg, const std::vector<queue*>& queues,
-                    OnStored&& on_stored) {
+enqueue_result enqueue_routed(storage_context& storage, const message_ref& msg, const std::vector<queue*>& queues,
+                              OnStored&& on_stored) {
+  enqueue_result result;
   std::vector<storage::operation> writes;
   for (queue* q : queues) {
+    if (q->refuses(*msg)) {
+      result.refused = true;
+      q->refused(msg);
+      continue;
+    }
     bool stored = msg->persistent() && q->persisted();
     q->stats().add(message_event::publish);
-    std::uint64_t seq = q->append(msg, stored);
-    if (stored) writes.emplace_back(storage::insert_entry{{q->store_id(), seq, msg->store_id}});
+    storage::entry_record entry = q->append(msg, stored);
+    if (stored) writes.emplace_back(storage::insert_entry{entry});
   }
-  bool any_stored = !writes.empty();
-  if (any_stored) {
-    storage::completion done = on_stored(static_cast<std::uint32_t>(writes.size()));
+  result.stored = !writes.empty();
+  if (result.stored) {
+    storage::completion done;
+    if (!result.refused) done = on_stored(static_cast<std::uint32_t>(writes.size()));
     storage::message_content content{msg->store_id, msg, msg->exchange, msg->routing_key, msg->properties, msg->body};
     writes.insert(writes.begin(), storage::insert_message{content});
     storage.durable->submit(std::move(writes), std::move(done));
   }
+  // Only now, with the entries submitted, may deliveries (and so acks) happen.
   for (queue* q : queues) q->dispatch();
-  return any_stored;
+  return result;
 }
 
 }  // namespace roost

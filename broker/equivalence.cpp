@@ -27,15 +27,6 @@ bool same_value(const amqp::field_value& a, const amqp::field_value& b) {
   return a == b;
 }
 
-// RabbitMQ's name for a field's type, as its error texts print it.
-std::string_view type_name(const amqp::field_value& v) {
-  static constexpr std::string_view names[] = {"bool",    "byte",   "unsignedbyte", "short",   "unsignedshort",
-                                               "signedint", "unsignedint", "long",  "float",   "double",
-                                               "decimal", "longstr", "array",     "timestamp", "table",
-                                               "void",    "binary"};
-  return names[v.value.index()];
-}
-
 std::string value_text(const amqp::field_value& v) {
   std::int64_t i = 0;
   if (v.as_integer(i)) return std::to_string(i);
@@ -51,7 +42,7 @@ std::string value_text(const amqp::field_value& v) {
 std::string show(const amqp::field_value* v, bool with_type) {
   if (v == nullptr) return "none";
   if (!with_type) return "'" + value_text(*v) + "'";
-  return "the value '" + value_text(*v) + "' of type '" + std::string(type_name(*v)) + "'";
+  return "the value '" + value_text(*v) + "' of type '" + std::string(amqp::type_name(*v)) + "'";
 }
 
 void check_arguments(std::string_view what, const amqp::field_table& current, const amqp::field_table& requested,

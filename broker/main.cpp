@@ -14,6 +14,7 @@
 #include "broker/broker.hpp"
 #include "broker/config.hpp"
 #include "broker/connection.hpp"
+#include "broker/deadline_scheduler.hpp"
 #include "broker/heap_release.hpp"
 #include "broker/log.hpp"
 #include "broker/server.hpp"
@@ -75,7 +76,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "roost: %s\n", error.c_str());
     return 1;
   }
+  roost::deadline_scheduler timers(io);
   roost::storage_context storage{durable.get(), scratch.get(), cfg.queue_window};
+  storage.timers = &timers;
   roost::broker broker(cfg, storage);
   auto recovered = durable->recover();
   broker.restore(recovered);

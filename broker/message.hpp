@@ -21,6 +21,8 @@ struct message {
   std::string properties;
   std::string body;
   std::uint8_t delivery_mode = 0;  // 2 = persistent
+  // The expiration property in milliseconds (per-message TTL); -1 = none.
+  std::int64_t expiration_ms = -1;
   // The message's row in a store, once it has one; 0 until then. Set before
   // the message is shared, never after.
   std::uint64_t store_id = 0;

@@ -5,16 +5,32 @@
 
 #include <algorithm>
 
+#include "broker/dead_letter.hpp"
+#include "broker/errors.hpp"
+#include "broker/log.hpp"
 #include "broker/publish_confirm.hpp"
+#include "broker/wall_clock.hpp"
 
 namespace roost {
 
 queue::queue(std::uint32_t id, std::string name, queue_options options, storage_context* storage)
-    : id_(id), name_(std::move(name)), options_(std::move(options)), storage_(storage) {
+    : id_(id),
+      name_(std::move(name)),
+      options_(std::move(options)),
+      storage_(storage) {
+  // Declare has validated them already (with the vhost in the texts). A
+  // queue stored by an older roost, which did not check, may still hold
+  // arguments that fail now: it keeps working, without them.
+  try {
+    args_ = parse_queue_arguments(options_.arguments, "queue '" + name_ + "'");
+  } catch (const channel_error& e) {
+    log::warning(std::string("ignoring the arguments of queue '") + name_ + "': " + e.what());
+  }
   if (storage_ != nullptr) {
     store_id_ = storage_->next_queue_id++;
     persisted_ = durable() && !options_.exclusive && storage_->durable != nullptr;
   }
+  touch();
 }
 
 queue::~queue() {
@@ -22,45 +38,86 @@ queue::~queue() {
   wake_load_waiters();
 }
 
-std::uint64_t queue::append(message_ref msg, bool stored) {
+storage::entry_record queue::append(message_ref msg, bool stored) {
   std::uint64_t seq = next_seq_++;
+  std::int64_t expires = 0;
+  if (args_.message_ttl_ms || msg->expiration_ms >= 0) expires = expiry_for(*msg, wall_clock_ms());
+  storage::entry_record entry{store_id_, seq, msg->store_id, 0, false, expires, 0};
+  ready_bytes_ += msg->body.size();
+  if (expires != 0) index_expiry(expires, seq, msg->body.size());
   if (paged_count_ > 0 || (storage_ != nullptr && ready_.size() >= storage_->queue_window)) {
-    page_out(msg, seq, stored);
-    return seq;
+    page_out(msg, entry, stored);
+    return entry;
   }
-  ready_.push_back(queued_message{std::move(msg), seq, false, stored});
+  ready_.push_back(queued_message{std::move(msg), seq, false, stored, 0, expires});
   last_in_memory_seq_ = seq;
-  return seq;
+  return entry;
 }
 
 void queue::requeue(queued_message&& m) {
   m.redelivered = true;
-  // Usually the requeued message is older than everything ready: O(1) at the front.
-  auto at = std::upper_bound(ready_.begin(), ready_.end(), m.seq,
-                             [](std::uint64_t seq, const queued_message& q) { return seq < q.seq; });
-  ready_.insert(at, std::move(m));
+  if (past_delivery_limit(m)) {
+    dead_letter(std::move(m), death_reason::delivery_limit);
+  } else if (m.expires_at_ms != 0 && m.expires_at_ms < wall_clock_ms()) {
+    dead_letter(std::move(m), death_reason::expired);  // never delivered again
+  } else {
+    ready_bytes_ += m.msg->body.size();
+    if (m.expires_at_ms != 0) index_expiry(m.expires_at_ms, m.seq, m.msg->body.size());
+    // Usually the requeued message is older than everything ready: O(1) at the front.
+    auto at = std::upper_bound(ready_.begin(), ready_.end(), m.seq,
+                               [](std::uint64_t seq, const queued_message& q) { return seq < q.seq; });
+    ready_.insert(at, std::move(m));
+  }
   dispatch();
 }
 
-void queue::settle(const queued_message& m) {
+void queue::settle(const queued_message& m) { settle_into(m, writes_); }
+
+void queue::settle_into(const queued_message& m, std::vector<storage::operation>& ops) {
   if (!m.stored || !persisted_) return;
-  writes_.emplace_back(storage::remove_entry{store_id_, m.seq});
+  ops.emplace_back(storage::remove_entry{store_id_, m.seq});
   if (m.msg->confirm) m.msg->confirm->copy_settled();
 }
 
+void queue::dead_letter(queued_message&& m, death_reason reason) {
+  if (dead_letters_ != nullptr) {
+    dead_letters_->dead_letter(*this, std::move(m), reason);
+  } else {
+    settle(m);
+    flush_writes();
+  }
+}
+
 void queue::flush_writes() {
-  if (writes_.empty()) return;
+  if (writes_.empty() || storage_ == nullptr || storage_->durable == nullptr) return;
   storage_->durable->submit(std::move(writes_), {});
   writes_.clear();
 }
 
 std::optional<queued_message> queue::take() {
+  touch();
+  if (!expiry_index_.empty()) expire(wall_clock_ms());
+  std::optional<queued_message> m = pop_ready();
+  if (m) mark_delivered(*m);
+  flush_writes();
+  refill();
+  return m;
+}
+
+void queue::drop_expired_front() {
+  while (!ready_.empty() && ready_.front().msg == nullptr) {
+    ready_.pop_front();
+    --expired_in_place_;
+  }
+}
+
+std::optional<queued_message> queue::pop_ready() {
+  drop_expired_front();
   if (ready_.empty()) return std::nullopt;
   queued_message m = std::move(ready_.front());
   ready_.pop_front();
-  mark_delivered(m);
-  flush_writes();
-  refill();
+  ready_bytes_ -= std::min<std::uint64_t>(ready_bytes_, m.msg->body.size());
+  unindex_expiry(m);
   return m;
 }
 
@@ -68,8 +125,11 @@ std::size_t queue::purge() {
   std::size_t n = ready_count();
   std::vector<storage::operation> ops;
   for (const queued_message& m : ready_)
-    if (m.stored && persisted_) ops.emplace_back(storage::remove_entry{store_id_, m.seq});
+    if (m.msg != nullptr && m.stored && persisted_) ops.emplace_back(storage::remove_entry{store_id_, m.seq});
   ready_.clear();
+  expired_in_place_ = 0;
+  ready_bytes_ = 0;
+  expiry_index_.clear();
   if (paged_count_ > 0) ops.emplace_back(storage::purge_queue{store_id_, last_in_memory_seq_ + 1});
   if (!ops.empty()) page_store()->submit(std::move(ops), {});
   paged_count_ = 0;
@@ -91,12 +151,15 @@ void queue::mark_delivered(queued_message& m) {
   e.seq = m.seq;
   e.message_id = m.msg->store_id;
   e.delivered = true;
+  e.delivery_count = m.delivery_count;
+  e.expires_at_ms = m.expires_at_ms;
   writes_.emplace_back(storage::update_entry{e});
 }
 
 void queue::add_consumer(consumer* c) {
   consumers_.push_back(c);
   had_consumer_ = true;
+  touch();
   dispatch();
 }
 
@@ -105,6 +168,7 @@ bool queue::remove_consumer(consumer* c) {
   if (it == consumers_.end()) return false;
   std::size_t index = static_cast<std::size_t>(it - consumers_.begin());
   consumers_.erase(it);
+  touch();
   if (next_consumer_ > index) --next_consumer_;
   if (next_consumer_ >= consumers_.size()) next_consumer_ = 0;
   return true;
@@ -136,11 +200,15 @@ void queue::dispatch() {
   // outer loop picks that up, so nested calls do nothing.
   if (dispatching_) return;
   dispatching_ = true;
-  while (!ready_.empty() && !consumers_.empty()) {
+  // Expired messages are never delivered, and a queue over its length limit sheds its head first.
+  if (!expiry_index_.empty()) expire(wall_clock_ms());
+  if (args_.limits_length()) enforce_length_limit();
+  while (!consumers_.empty()) {
+    drop_expired_front();
+    if (ready_.empty()) break;
     consumer* c = next_consumer_with_credit();
     if (c == nullptr) break;
-    queued_message m = std::move(ready_.front());
-    ready_.pop_front();
+    queued_message m = *pop_ready();
     mark_delivered(m);
     c->deliver(*this, std::move(m));
   }

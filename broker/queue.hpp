@@ -19,25 +19,35 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <map>
 #include <string>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "broker/amqp/field_table.hpp"
 #include "broker/lifetime_token.hpp"
 #include "broker/message.hpp"
 #include "broker/message_stats.hpp"
+#include "broker/queue_arguments.hpp"
 #include "broker/storage_context.hpp"
+#include "broker/x_death.hpp"
 
 namespace roost {
 
 class queue;
+class dead_letter_router;
 
 struct queued_message {
-  message_ref msg;
+  message_ref msg;  // null: an expired message left in place (see queue_expiry.cpp)
   std::uint64_t seq = 0;
   bool redelivered = false;
   // The entry exists in the durable store: an ack must remove it there.
   bool stored = false;
+  // Times the message came back unacked (x-delivery-limit, x-delivery-count).
+  std::uint32_t delivery_count = 0;
+  // Wall-clock milliseconds after which the message is dead (TTL); 0 = never.
+  std::int64_t expires_at_ms = 0;
 };
 
 // Something a queue can hand messages to. Implemented by channel consumers;
@@ -81,8 +91,18 @@ class queue {
   // Durable, not exclusive, and the broker has a store: the queue and its persistent messages survive restarts.
   bool persisted() const { return persisted_; }
 
-  // Ready messages, in memory or paged out.
-  std::size_t ready_count() const { return ready_.size() + paged_count_; }
+  const queue_arguments& arguments() const { return args_; }
+  // Where messages leaving this queue unconsumed go (set by the vhost; null: dropped).
+  void set_dead_letter_router(dead_letter_router* r) { dead_letters_ = r; }
+  // x-expires: called when the queue has been unused that long; it deletes the queue.
+  void set_unused_hook(std::function<void(queue&)> f) { on_unused_ = std::move(f); }
+  // A declare, basic.get, consume or cancel: restarts the x-expires clock.
+  void touch();
+
+  // Ready messages, in memory or paged out; never counts expired ones.
+  std::size_t ready_count() const { return ready_.size() - expired_in_place_ + paged_count_; }
+  // Body bytes of the ready messages (x-max-length-bytes).
+  std::uint64_t ready_bytes() const { return ready_bytes_; }
   std::size_t consumer_count() const { return consumers_.size(); }
   const std::vector<consumer*>& consumers() const { return consumers_; }
   // Counted by the channels that publish to and deliver from this queue.
@@ -94,17 +114,28 @@ class queue {
     append(std::move(msg), false);
     dispatch();
   }
-  // Appends without dispatching and returns the message's seq. With
-  // `stored`, the caller writes the entry (store_id(), seq) to the durable
-  // store, and must submit that before calling dispatch(), so that an ack
-  // can never reach the store ahead of the entry it removes.
-  std::uint64_t append(message_ref msg, bool stored);
+  // Appends without dispatching and returns the entry. With `stored`, the
+  // caller writes it to the durable store, and must submit that before
+  // calling dispatch(), so that an ack can never reach the store ahead of
+  // the entry it removes. The length limit is applied in dispatch().
+  storage::entry_record append(message_ref msg, bool stored);
+  // x-overflow reject-publish(-dlx): the queue is full and refuses another message of this size.
+  bool refuses(const message& msg) const;
+  // A publish this queue refused: dead-lettered (reason maxlen) with reject-publish-dlx.
+  void refused(message_ref msg);
+  // Appends a message being dead-lettered into this queue; returns its
+  // entry, seq 0 if the queue refused it (reject-publish).
+  storage::entry_record append_dead_lettered(message_ref msg, bool stored);
   // Puts a delivered-but-unacked message back at its original position, marked redelivered.
   void requeue(queued_message&& m);
   // A delivered message was acked or dropped: forget it in the store too.
   // The store write waits in a buffer until flush_writes(), so that
   // settling many messages costs one submission.
   void settle(const queued_message& m);
+  // The same, with the store write appended to `ops` instead of the buffer.
+  void settle_into(const queued_message& m, std::vector<storage::operation>& ops);
+  // A delivered message was rejected or nacked without requeue.
+  void reject(queued_message&& m) { dead_letter(std::move(m), death_reason::rejected); }
   // Submits buffered store writes (delivery marks, removals) in one go.
   void flush_writes();
   // Removes and returns the head (basic.get), or nothing when empty.
@@ -129,12 +160,15 @@ class queue {
 
   // Delivers ready messages round-robin to consumers with credit, until one runs out.
   void dispatch();
+  // Dead-letters (or drops) every ready message whose TTL has passed by
+  // now_ms, wherever it is in the queue (queue_expiry.cpp).
+  void expire(std::int64_t now_ms);
   // Loads paged-out messages into the window; `loaded` is what a load_entries read.
   void accept_loaded(std::vector<storage::loaded_entry>& loaded, storage::store& from);
   bool loading() const { return loading_; }
   // Nothing ready in memory, but messages wait on disk: a basic.get must
   // wait for them rather than answer get-empty.
-  bool head_on_disk() const { return ready_.empty() && paged_count_ > 0; }
+  bool head_on_disk() const { return ready_.size() == expired_in_place_ && paged_count_ > 0; }
   // Runs `f` once the current page load has finished (or failed), or when
   // the queue is destroyed, whichever comes first.
   void when_loaded(std::function<void()> f);
@@ -142,16 +176,52 @@ class queue {
  private:
   consumer* next_consumer_with_credit();
   // The message is past the window: make sure a store has it and count it as paged.
-  void page_out(const message_ref& msg, std::uint64_t seq, bool stored);
+  void page_out(const message_ref& msg, const storage::entry_record& entry, bool stored);
+  // A message read back from a store.
+  static message_ref rebuild(storage::loaded_entry& e);
   // Starts reading the next paged-out messages back when the window runs low.
   void refill();
   storage::store* page_store() const;
   void mark_delivered(queued_message& m);
   void wake_load_waiters();
+  // Takes the first live ready message off the front (skipping expired ones).
+  std::optional<queued_message> pop_ready();
+  void drop_expired_front();
+  void dead_letter(queued_message&& m, death_reason reason);
+  // Expiry (queue_expiry.cpp).
+  std::int64_t expiry_for(const message& msg, std::int64_t now_ms) const;
+  void index_expiry(std::int64_t expires_at_ms, std::uint64_t seq, std::uint64_t bytes);
+  void unindex_expiry(const queued_message& m);
+  void expire_in_memory(std::uint64_t seq);
+  void expire_paged(std::vector<std::uint64_t>& seqs);
+  void schedule_expiry();
+  // The message's expiry was handled while it was paged out: skip it when it is loaded.
+  bool skip_loaded(const storage::loaded_entry& e) const;
+  void schedule_unused_check();
+  // Length limits (queue_limits.cpp): drop-head until the queue fits.
+  void enforce_length_limit();
+  // Delivery limit (queue_limits.cpp): counts a return; true if m must go instead.
+  bool past_delivery_limit(queued_message& m);
 
   std::uint32_t id_;
   std::string name_;
   queue_options options_;
+  queue_arguments args_;
+  dead_letter_router* dead_letters_ = nullptr;
+  std::uint64_t ready_bytes_ = 0;
+  // Expired messages still in ready_ (msg null) until they reach the front.
+  std::size_t expired_in_place_ = 0;
+  // (expires_at_ms, seq) of every ready message with a TTL, in memory or paged out.
+  // The value is the message's body size, for ready_bytes_ when a paged-out one expires.
+  std::map<std::pair<std::int64_t, std::uint64_t>, std::uint64_t> expiry_index_;
+  std::int64_t expiry_scheduled_at_ = 0;  // the earliest wake-up asked of the scheduler; 0 = none
+  // Paged-out seqs expired and being read back to be dead-lettered.
+  std::unordered_set<std::uint64_t> expiring_paged_;
+  // Entries up to this seq were restored without being indexed by expiry.
+  std::uint64_t unindexed_up_to_ = 0;
+  std::function<void(queue&)> on_unused_;
+  std::int64_t last_used_ms_ = 0;
+  bool unused_check_pending_ = false;
   storage_context* storage_;
   std::uint64_t store_id_ = 0;
   bool persisted_ = false;

@@ -11,6 +11,8 @@
 
 namespace roost {
 
+class deadline_scheduler;
+
 struct storage_context {
   storage::store* durable = nullptr;
   storage::store* scratch = nullptr;
@@ -18,6 +20,9 @@ struct storage_context {
   std::size_t queue_window = 100000;
   std::uint64_t next_queue_id = 1;
   std::uint64_t next_message_id = 1;
+  // Wake-ups for message TTL and x-expires; null in unit tests, where
+  // expiry happens only when a queue is touched.
+  deadline_scheduler* timers = nullptr;
 };
 
 }  // namespace roost

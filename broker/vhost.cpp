@@ -7,6 +7,7 @@
 #include "broker/equivalence.hpp"
 #include "broker/errors.hpp"
 #include "broker/names.hpp"
+#include "broker/queue_arguments.hpp"
 
 namespace roost {
 
@@ -128,7 +129,11 @@ void vhost::remove_exchange(exchange& x) {
 
 queue_declare_result vhost::declare_queue(std::string name, const queue_options& options, bool passive,
                                           owner_id who) {
-  if (passive) return {&accessible_queue(name, who), false};
+  if (passive) {
+    queue& q = accessible_queue(name, who);
+    q.touch();
+    return {&q, false};
+  }
   if (name.empty()) {
     name = generate_name("amq.gen-");
   } else if (reserved_name(name) && find_queue(name) == nullptr) {
@@ -143,8 +148,11 @@ queue_declare_result vhost::declare_queue(std::string name, const queue_options&
       check_flag_equivalence(what, "durable", q->durable(), options.durable == durability::durable);
     check_flag_equivalence(what, "auto_delete", q->options().auto_delete, options.auto_delete);
     check_queue_arguments(what, q->options().arguments, options.arguments);
+    q->touch();
     return {q, false};
   }
+  // As RabbitMQ: a redeclare is only compared (above); a new queue's arguments are checked.
+  parse_queue_arguments(options.arguments, describe("queue", name, name_));
   queue_options opts = options;
   opts.owner = options.exclusive ? who : 0;
   queue& created = add_queue(std::move(name), std::move(opts));
@@ -156,6 +164,8 @@ queue& vhost::add_queue(std::string name, queue_options options) {
   std::uint32_t id = next_id_++;
   auto q = std::make_unique<queue>(id, name, std::move(options), storage_);
   queue& ref = *q;
+  ref.set_dead_letter_router(&dead_letters_);
+  ref.set_unused_hook([this](queue& unused) { remove_queue(unused); });
   queues_by_id_[id] = &ref;
   queues_.emplace(std::move(name), std::move(q));
   return ref;

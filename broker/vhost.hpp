@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/dead_letter.hpp"
 #include "broker/exchange.hpp"
 #include "broker/queue.hpp"
 #include "broker/storage_context.hpp"
@@ -73,6 +74,7 @@ class vhost {
   // bindings and alternate exchanges, each queue once. The message's
   // headers are decoded only if a headers router on the way asks for them.
   void route(exchange& x, const message& msg, std::vector<queue*>& out);
+  const dead_letter_router& dead_letters() const { return dead_letters_; }
 
   // Removes a consumer from its queue, deleting the queue if it is
   // auto-delete and that was its last consumer.
@@ -110,6 +112,7 @@ class vhost {
 
   std::string name_;
   storage_context* storage_;
+  dead_letter_router dead_letters_{*this, storage_};
   bool restoring_ = false;
   std::uint32_t next_id_ = 1;
   std::map<std::string, std::unique_ptr<exchange>, std::less<>> exchanges_;

@@ -67,4 +67,12 @@ const std::string* field_value::as_string() const {
   return nullptr;
 }
 
+std::string_view type_name(const field_value& v) {
+  static constexpr std::string_view names[] = {"bool",      "byte",        "unsignedbyte", "short",     "unsignedshort",
+                                               "signedint", "unsignedint", "long",         "float",     "double",
+                                               "decimal",   "longstr",     "array",        "timestamp", "table",
+                                               "void",      "binary"};
+  return names[v.value.index()];
+}
+
 }  // namespace roost::amqp

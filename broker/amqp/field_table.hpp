@@ -91,4 +91,7 @@ inline field_value::field_value() : value(void_value{}) {}
 inline field_value::field_value(const char* s) : value(std::string(s)) {}
 inline bool field_table::operator==(const field_table& other) const { return entries == other.entries; }
 
+// RabbitMQ's name for a value's type, as its error texts print it ("signedint", "longstr", ...).
+std::string_view type_name(const field_value& v);
+
 }  // namespace roost::amqp
