@@ -64,6 +64,7 @@ void channel::resume_consumers() {
 }
 
 void channel::on(const amqp::basic_consume& m) {
+  if (m.queue == direct_reply_to::pseudo_queue) return consume_replies(m);
   queue& q = vh().accessible_queue(queue_name_or_last(m.queue), conn_.id());
   std::string tag = m.consumer_tag.empty() ? generate_name("amq.ctag-") : m.consumer_tag;
   if (consumers_.contains(tag))
@@ -79,7 +80,7 @@ void channel::on(const amqp::basic_consume& m) {
 }
 
 void channel::on(const amqp::basic_cancel& m) {
-  cancel_consumer(m.consumer_tag);
+  if (!cancel_reply_consumer(m.consumer_tag)) cancel_consumer(m.consumer_tag);
   if (!m.no_wait) reply(amqp::basic_cancel_ok{m.consumer_tag});
 }
 
@@ -110,6 +111,7 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
   exchange& x = vh().existing_exchange(msg->exchange);
   if (x.spec().internal)
     throw_access_refused("cannot publish to internal " + describe("exchange", x.name(), vh().name()));
+  if (x.is_default() && direct_reply_to::is_address(msg->routing_key)) return route_reply(method, *msg);
   vh().route(x, *msg, route_scratch_);
   if (route_scratch_.empty() && method.mandatory) {
     // The return goes out before the confirm, which flush_confirms sends after this batch.
@@ -118,6 +120,8 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
     conn_.send_content(id_, *msg);
   }
   std::uint64_t confirm_seq = confirms_ ? confirms_->next() : 0;
+  if (x.delays() && !route_scratch_.empty())
+    if (std::int64_t delay = delayed_delivery::delay_of(*msg); delay > 0) return hold_delayed(std::move(msg), confirm_seq, delay);
   std::vector<storage::operation> writes;
   for (queue* q : route_scratch_) {
     bool stored = msg->persistent() && q->persisted();
@@ -142,6 +146,19 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
   }
   // Only now, with the entries submitted, may deliveries (and so acks) happen.
   for (queue* q : route_scratch_) q->dispatch();
+}
+
+// A persistent delayed message is confirmed once stored, a transient one at once.
+void channel::hold_delayed(message_ref msg, std::uint64_t confirm_seq, std::int64_t delay_ms) {
+  storage::completion done;
+  if (confirms_)
+    done = [token = alive_.watch(), confirm_seq](bool ok) {
+      if (*token != nullptr) (*token)->confirm(confirm_seq, ok);
+    };
+  if (!vh().delays().hold(std::move(msg), route_scratch_, delay_ms, std::move(done)) && confirms_) {
+    confirms_->complete(confirm_seq, confirm_tracker::outcome::ack);
+    confirms_due_ = true;
+  }
 }
 
 void channel::confirm(std::uint64_t seq, bool stored) {

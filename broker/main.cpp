@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   roost::log::info(summary(recovered, took.count()));
 
+  broker.start_timers(io);
   roost::server server(io, broker);
   std::uint16_t port = 0;
   try {

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/delayed_delivery.hpp"
 #include "broker/exchange.hpp"
 #include "broker/queue.hpp"
 #include "broker/storage_context.hpp"
@@ -74,6 +75,8 @@ class vhost {
   // headers are decoded only if a headers router on the way asks for them.
   void route(exchange& x, const message& msg, std::vector<queue*>& out);
 
+  delayed_delivery& delays() { return delays_; }
+
   // Removes a consumer from its queue, deleting the queue if it is
   // auto-delete and that was its last consumer.
   void detach_consumer(queue& q, consumer* c);
@@ -123,6 +126,9 @@ class vhost {
   std::vector<routing::destination> route_dests_;
   std::vector<exchange*> route_work_;
   std::vector<std::uint32_t> route_seen_;
+
+  // Last: its timer refers to the queues above.
+  delayed_delivery delays_{*this, storage_};
 };
 
 }  // namespace roost
