@@ -17,7 +17,7 @@ test('100,000 random delays arrive in due order and on time', async () => {
   const ch = await rf.confirmChannel(conn);
   const x = uniq('bulk');
   await ch.assertExchange(x, 'x-delayed-message', { arguments: { 'x-delayed-type': 'direct' } });
-  const q = (await ch.assertQueue(uniq('bulk'), { exclusive: true })).queue;
+  const q = (await ch.assertQueue(uniq('bulk'), { autoDelete: true })).queue;
   await ch.bindQueue(q, x, 'k');
 
   const due = new Float64Array(N);

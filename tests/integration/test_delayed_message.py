@@ -118,9 +118,10 @@ def test_x_delayed_exchange_argument_on_a_normal_exchange():
     # An exchange without the argument ignores x-delay.
     plain = rf.uniq("plain")
     ch.exchange_declare(plain, "fanout")
-    ch.queue_bind(q, plain)
+    q2 = ch.queue_declare("", exclusive=True).method.queue
+    ch.queue_bind(q2, plain)
     ch.basic_publish(plain, "", b"ignored-delay", delayed(5000))
-    m, p, body = rf.get_eventually(ch, q, auto_ack=True)
+    m, p, body = rf.get_eventually(ch, q2, auto_ack=True)
     rf.eq(body, b"ignored-delay")
 
 
