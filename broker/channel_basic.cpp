@@ -221,9 +221,13 @@ void channel::settle(std::uint64_t tag, bool multiple, bool ack, bool requeue) {
     if (!ack && requeue) q->requeue(std::move(d.entry));
     else q->settle(d.entry);
   }
-  // One store submission per queue for the whole (multiple) ack.
+  // One store submission per queue for the whole (multiple) ack; requeued
+  // messages are dispatched only now, all back in place, so they go out in order.
   for (unacked_delivery& d : settled_scratch_)
-    if (queue* q = vh().queue_by_id(d.queue_id)) q->flush_writes();
+    if (queue* q = vh().queue_by_id(d.queue_id)) {
+      if (!ack && requeue) q->dispatch();
+      else q->flush_writes();
+    }
   settled_scratch_.clear();
   resume_consumers();
 }

@@ -6,11 +6,13 @@
 #include <algorithm>
 
 #include "broker/publish_confirm.hpp"
+#include "broker/queue_arguments.hpp"
 
 namespace roost {
 
 queue::queue(std::uint32_t id, std::string name, queue_options options, storage_context* storage)
-    : id_(id), name_(std::move(name)), options_(std::move(options)), storage_(storage) {
+    : id_(id), name_(std::move(name)), options_(std::move(options)), storage_(storage),
+      single_active_(single_active_consumer(options_.arguments)) {
   if (storage_ != nullptr) {
     store_id_ = storage_->next_queue_id++;
     persisted_ = durable() && !options_.exclusive && storage_->durable != nullptr;
@@ -39,7 +41,6 @@ void queue::requeue(queued_message&& m) {
   auto at = std::upper_bound(ready_.begin(), ready_.end(), m.seq,
                              [](std::uint64_t seq, const queued_message& q) { return seq < q.seq; });
   ready_.insert(at, std::move(m));
-  dispatch();
 }
 
 void queue::settle(const queued_message& m) {
@@ -122,6 +123,8 @@ void queue::detach_consumers() {
 }
 
 consumer* queue::next_consumer_with_credit() {
+  // Single active consumer: the longest-attached one, or nobody while it has no credit.
+  if (single_active_) return consumers_.front()->can_take() ? consumers_.front() : nullptr;
   // O(consumers) when most are saturated; typical queues have a handful.
   for (std::size_t tried = 0; tried < consumers_.size(); ++tried) {
     consumer* c = consumers_[next_consumer_];

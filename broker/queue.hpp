@@ -94,7 +94,9 @@ class queue {
   // store, and must submit that before calling dispatch(), so that an ack
   // can never reach the store ahead of the entry it removes.
   std::uint64_t append(message_ref msg, bool stored);
-  // Puts a delivered-but-unacked message back at its original position, marked redelivered.
+  // Puts a delivered-but-unacked message back at its original position,
+  // marked redelivered. Does not dispatch: a caller requeueing several
+  // messages dispatches once after the last, so they go out in order.
   void requeue(queued_message&& m);
   // A delivered message was acked or dropped: forget it in the store too.
   // The store write waits in a buffer until flush_writes(), so that
@@ -163,6 +165,7 @@ class queue {
   std::size_t next_consumer_ = 0;
   bool had_consumer_ = false;
   bool dispatching_ = false;
+  bool single_active_ = false;  // x-single-active-consumer: only consumers_.front() receives
 };
 
 }  // namespace roost

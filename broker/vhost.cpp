@@ -7,6 +7,7 @@
 #include "broker/equivalence.hpp"
 #include "broker/errors.hpp"
 #include "broker/names.hpp"
+#include "broker/queue_arguments.hpp"
 
 namespace roost {
 
@@ -146,6 +147,7 @@ queue_declare_result vhost::declare_queue(std::string name, const queue_options&
     check_queue_arguments(what, q->options().arguments, options.arguments);
     return {q, false};
   }
+  check_queue_argument_types(name, name_, options.arguments);
   queue_options opts = options;
   opts.owner = options.exclusive ? who : 0;
   queue& created = add_queue(std::move(name), std::move(opts));

@@ -17,6 +17,7 @@ normal exchange.  Each test starts its own broker (the crash test needs to kill 
 
 Against real RabbitMQ these tests are skipped (they start their own brokers; the plugin is
 not part of Debian's RabbitMQ anyway)."""
+import os
 import time
 
 import pika
@@ -24,7 +25,8 @@ import pika.exceptions as pe
 
 import roost_fixture as rf
 
-TOLERANCE_S = 0.25  # on time means within 50 ms on an idle machine; CI machines are shared
+# On time means within a few ms on an idle machine; ctest runs next to compilers on shared cores.
+TOLERANCE_S = float(os.environ.get("ROOST_DELAY_TOLERANCE_MS", "600")) / 1000.0
 PERSISTENT = 2
 
 
