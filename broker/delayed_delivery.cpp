@@ -68,8 +68,12 @@ bool delayed_delivery::hold(message_ref msg, const std::vector<queue*>& targets,
   bool store = !record.queue_ids.empty();
   if (store) {
     storage::message_content content{msg->store_id, msg, msg->exchange, msg->routing_key, msg->properties, msg->body};
+    auto done = [token = alive_.watch(), id = msg->store_id, stored = std::move(stored)](bool ok) {
+      if (!ok && *token != nullptr) (*token)->not_stored_.insert(id);
+      if (stored) stored(ok);
+    };
     storage_->durable->submit({storage::insert_message{content}, storage::insert_delayed{std::move(record)}},
-                              std::move(stored));
+                              std::move(done));
   }
   add(due, std::move(msg), targets, store);
   return store;
@@ -102,6 +106,7 @@ std::size_t delayed_delivery::release_due(std::int64_t now) {
   std::vector<storage::operation> writes;
   touched_scratch_.clear();
   for (held& h : due_scratch_) {
+    if (h.stored && !not_stored_.empty() && not_stored_.erase(h.msg->store_id) > 0) h.stored = false;
     for (std::uint32_t id : h.queue_ids) {
       queue* q = vhost_.queue_by_id(id);
       if (q == nullptr) continue;

@@ -22,9 +22,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "broker/delay_schedule.hpp"
+#include "broker/lifetime_token.hpp"
 #include "broker/message.hpp"
 #include "broker/storage_context.hpp"
 
@@ -89,6 +91,9 @@ class delayed_delivery {
   std::unique_ptr<timer> timer_;
   std::vector<held> due_scratch_;
   std::vector<queue*> touched_scratch_;
+  // Held messages whose store write failed (disk full): released as transient.
+  std::unordered_set<std::uint64_t> not_stored_;
+  lifetime_token<delayed_delivery> alive_{this};
 };
 
 }  // namespace roost
