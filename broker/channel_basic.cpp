@@ -121,7 +121,8 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
   }
   std::uint64_t confirm_seq = confirms_ ? confirms_->next() : 0;
   if (x.delays() && !route_scratch_.empty())
-    if (std::int64_t delay = delayed_delivery::delay_of(*msg); delay > 0) return hold_delayed(std::move(msg), confirm_seq, delay);
+    if (std::int64_t delay = delayed_delivery::delay_of(*msg); delay > 0)
+      return hold_delayed(std::move(msg), confirm_seq, delay);
   std::vector<storage::operation> writes;
   for (queue* q : route_scratch_) {
     bool stored = msg->persistent() && q->persisted();

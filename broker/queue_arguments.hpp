@@ -10,7 +10,8 @@
 namespace roost {
 
 // Throws 406 PRECONDITION_FAILED for an argument of the wrong type.
-void check_queue_argument_types(std::string_view queue_name, std::string_view vhost, const amqp::field_table& arguments);
+void check_queue_argument_types(std::string_view queue_name, std::string_view vhost,
+                                const amqp::field_table& arguments);
 
 // x-single-active-consumer = true: only the first consumer receives; the
 // next takes over when it goes (RabbitMQ 3.8+).
