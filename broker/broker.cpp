@@ -29,6 +29,33 @@ void broker::restore(const storage::recovered_state& state) {
     if (vhost* v = in_vhost(q.queue.vhost)) v->restore_queue(q);
   for (const auto& b : state.bindings)
     if (vhost* v = in_vhost(b.vhost)) v->restore_binding(b);
+  restore_delayed(state.delayed);
+}
+
+// A delayed message's targets are queue store ids, unique across vhosts;
+// its vhost is that of the queues it targets.
+void broker::restore_delayed(const std::vector<storage::loaded_delayed>& delayed) {
+  if (delayed.empty()) return;
+  std::unordered_map<std::uint64_t, std::pair<vhost*, queue*>> by_store_id;
+  for (const auto& [name, v] : vhosts_)
+    for (const auto& [queue_name, q] : v->queues())
+      if (q->persisted()) by_store_id.emplace(q->store_id(), std::pair{v.get(), q.get()});
+  std::vector<queue*> targets;
+  for (const storage::loaded_delayed& d : delayed) {
+    targets.clear();
+    vhost* owner = vhosts_.begin()->second.get();  // no target left: any vhost may release (and forget) it
+    for (std::uint64_t id : d.record.queue_ids) {
+      auto found = by_store_id.find(id);
+      if (found == by_store_id.end()) continue;
+      owner = found->second.first;
+      targets.push_back(found->second.second);
+    }
+    owner->delays().restore(d, targets);
+  }
+}
+
+void broker::start_timers(boost::asio::io_context& io) {
+  for (const auto& [name, v] : vhosts_) v->delays().start(io);
 }
 
 bool broker::publish_alarm() {

@@ -12,8 +12,13 @@
 
 #include "broker/config.hpp"
 #include "broker/message_stats.hpp"
+#include "broker/direct_reply_to.hpp"
 #include "broker/storage_context.hpp"
 #include "broker/vhost.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace roost {
 
@@ -33,9 +38,13 @@ class broker {
 
   const config& cfg() const { return cfg_; }
   storage_context& storage() { return storage_; }
+  direct_reply_to& reply_to() { return reply_to_; }
   // Rebuilds durable exchanges, queues and bindings from the store. Call
   // once, after attaching the store and before accepting connections.
   void restore(const storage::recovered_state& state);
+  // Starts the timers that release delayed messages (delayed_delivery.hpp)
+  // on the broker thread's io_context. Call after restore().
+  void start_timers(boost::asio::io_context& io);
   // True while some queue is reading paged-out messages back from a store.
   bool loading() const;
   // True while publishers must wait: the durable store's backlog is over
@@ -69,8 +78,11 @@ class broker {
   const std::unordered_map<std::uint64_t, connection*>& connections() const { return connections_; }
 
  private:
+  void restore_delayed(const std::vector<storage::loaded_delayed>& delayed);
+
   config cfg_;
   storage_context storage_;
+  direct_reply_to reply_to_;
   std::map<std::string, std::unique_ptr<vhost>, std::less<>> vhosts_;
   std::map<std::string, user_account, std::less<>> users_;
   std::unordered_map<std::uint64_t, connection*> connections_;

@@ -30,7 +30,9 @@ constexpr std::uint16_t basic_class_id = 60;
 
 channel::channel(connection& conn, std::uint16_t id) : conn_(conn), id_(id) {}
 
-channel::~channel() = default;
+channel::~channel() {
+  if (reply_consumer_) conn_.owner().reply_to().remove(reply_consumer_->address);
+}
 
 vhost& channel::vh() { return conn_.vh(); }
 
@@ -65,6 +67,7 @@ void channel::handle_header(amqp::wire_reader& in) {
                               "' but authenticated user was '" + conn_.user() + "'");
   message& msg = *publishing_->msg;
   msg.properties.assign(raw);
+  if (props.reply_to == direct_reply_to::pseudo_queue) stamp_reply_address(msg);
   msg.delivery_mode = props.delivery_mode;
   if (props.expiration) msg.expiration_ms = parse_expiration(*props.expiration);
   msg.body.reserve(body_size);
@@ -86,6 +89,7 @@ void channel::handle_body(std::string_view bytes) {
 }
 
 void channel::release() {
+  if (reply_consumer_) cancel_reply_consumer(reply_consumer_->tag);
   cancel_all_consumers();
   requeue_all_unacked();
   publishing_.reset();

@@ -148,6 +148,18 @@ class channel {
   void route_and_enqueue(const amqp::basic_publish& method, message_ref msg);
   // A delivery or get from q, for the message rates.
   void count(queue& q, message_event e, bool redelivered);
+  void hold_delayed(message_ref msg, std::uint64_t confirm_seq, std::int64_t delay_ms);
+
+  // Direct Reply-to (channel_reply_to.cpp).
+  void consume_replies(const amqp::basic_consume& m);
+  // True when tag named the reply consumer, which is now cancelled.
+  bool cancel_reply_consumer(const std::string& tag);
+  // reply_to = amq.rabbitmq.reply-to becomes this channel's reply address.
+  void stamp_reply_address(message& msg);
+  // A publish to the default exchange addressed to a reply consumer.
+  void route_reply(const amqp::basic_publish& method, const message& msg);
+  void deliver_reply(const message& msg);
+  void answer_reply_queue_declare(const amqp::queue_declare& m);
 
   void settle(std::uint64_t tag, bool multiple, bool ack, bool requeue);
   void apply_settle(const tx_ack& request);
@@ -173,6 +185,11 @@ class channel {
   bool tx_mode_ = false;
   std::vector<std::pair<amqp::basic_publish, message_ref>> tx_publishes_;
   std::vector<tx_ack> tx_acks_;
+  struct reply_consumer {
+    std::string tag;
+    std::string address;
+  };
+  std::optional<reply_consumer> reply_consumer_;
   lifetime_token<channel> alive_{this};
 };
 

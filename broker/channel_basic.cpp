@@ -76,6 +76,7 @@ void channel::resume_consumers() {
 }
 
 void channel::on(const amqp::basic_consume& m) {
+  if (m.queue == direct_reply_to::pseudo_queue) return consume_replies(m);
   queue& q = vh().accessible_queue(queue_name_or_last(m.queue), conn_.id());
   std::string tag = m.consumer_tag.empty() ? generate_name("amq.ctag-") : m.consumer_tag;
   if (consumers_.contains(tag))
@@ -91,7 +92,7 @@ void channel::on(const amqp::basic_consume& m) {
 }
 
 void channel::on(const amqp::basic_cancel& m) {
-  cancel_consumer(m.consumer_tag);
+  if (!cancel_reply_consumer(m.consumer_tag)) cancel_consumer(m.consumer_tag);
   if (!m.no_wait) reply(amqp::basic_cancel_ok{m.consumer_tag});
 }
 
@@ -122,6 +123,7 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
   exchange& x = vh().existing_exchange(msg->exchange);
   if (x.spec().internal)
     throw_access_refused("cannot publish to internal " + describe("exchange", x.name(), vh().name()));
+  if (x.is_default() && direct_reply_to::is_address(msg->routing_key)) return route_reply(method, *msg);
   vh().route(x, *msg, route_scratch_);
   message_stats& stats = conn_.owner().stats();
   stats.add(message_event::publish);
@@ -134,6 +136,9 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
     conn_.send_content(id_, msg);
   }
   std::uint64_t confirm_seq = confirms_ ? confirms_->next() : 0;
+  if (x.delays() && !route_scratch_.empty())
+    if (std::int64_t delay = delayed_delivery::delay_of(*msg); delay > 0)
+      return hold_delayed(std::move(msg), confirm_seq, delay);
   enqueue_result result = enqueue_routed(conn_.owner().storage(), msg, route_scratch_, [&](std::uint32_t copies) {
     storage::completion done;
     if (confirms_) {
@@ -147,6 +152,19 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
   if (confirms_ && (result.refused || !result.stored)) {
     if (!result.refused) stats.add(message_event::confirm);
     confirms_->complete(confirm_seq, result.refused ? confirm_tracker::outcome::nack : confirm_tracker::outcome::ack);
+    confirms_due_ = true;
+  }
+}
+
+// A persistent delayed message is confirmed once stored, a transient one at once.
+void channel::hold_delayed(message_ref msg, std::uint64_t confirm_seq, std::int64_t delay_ms) {
+  storage::completion done;
+  if (confirms_)
+    done = [token = alive_.watch(), confirm_seq](bool ok) {
+      if (*token != nullptr) (*token)->confirm(confirm_seq, ok);
+    };
+  if (!vh().delays().hold(std::move(msg), route_scratch_, delay_ms, std::move(done)) && confirms_) {
+    confirms_->complete(confirm_seq, confirm_tracker::outcome::ack);
     confirms_due_ = true;
   }
 }
@@ -216,9 +234,13 @@ void channel::settle(std::uint64_t tag, bool multiple, bool ack, bool requeue) {
     else if (requeue) q->requeue(std::move(d.entry));
     else q->reject(std::move(d.entry));
   }
-  // One store submission per queue for the whole (multiple) ack.
+  // One store submission per queue for the whole (multiple) ack; requeued
+  // messages are dispatched only now, all back in place, so they go out in order.
   for (unacked_delivery& d : settled_scratch_)
-    if (queue* q = vh().queue_by_id(d.queue_id)) q->flush_writes();
+    if (queue* q = vh().queue_by_id(d.queue_id)) {
+      if (!ack && requeue) q->dispatch();
+      else q->flush_writes();
+    }
   settled_scratch_.clear();
   resume_consumers();
 }

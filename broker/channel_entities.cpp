@@ -1,5 +1,6 @@
 // exchange.* and queue.* methods: thin translations onto vhost operations,
 // plus RabbitMQ's "last declared queue" shortcuts for empty names.
+#include "broker/broker.hpp"
 #include "broker/channel.hpp"
 #include "broker/connection.hpp"
 #include "broker/errors.hpp"
@@ -36,6 +37,8 @@ void channel::on(const amqp::exchange_unbind& m) {
 }
 
 void channel::on(const amqp::queue_declare& m) {
+  if (m.queue == direct_reply_to::pseudo_queue || (m.passive && direct_reply_to::is_address(m.queue)))
+    return answer_reply_queue_declare(m);
   queue_options options{m.durable ? durability::durable : durability::transient, m.exclusive, m.auto_delete,
                         m.arguments, 0};
   std::string name = m.passive ? queue_name_or_last(m.queue) : m.queue;

@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   roost::log::info(summary(recovered, took.count()));
 
+  broker.start_timers(io);
   roost::server server(io, broker);
   roost::admin::admin_context admin{broker, {}, cfg.http_static};
   roost::admin::http_server http(io, admin);

@@ -10,6 +10,7 @@
 #include "broker/log.hpp"
 #include "broker/publish_confirm.hpp"
 #include "broker/wall_clock.hpp"
+#include "broker/queue_arguments.hpp"
 
 namespace roost {
 
@@ -69,6 +70,10 @@ void queue::requeue(queued_message&& m) {
     ready_.insert(at, std::move(m));
   }
   dispatch();
+  // Usually the requeued message is older than everything ready: O(1) at the front.
+  auto at = std::upper_bound(ready_.begin(), ready_.end(), m.seq,
+                             [](std::uint64_t seq, const queued_message& q) { return seq < q.seq; });
+  ready_.insert(at, std::move(m));
 }
 
 void queue::settle(const queued_message& m) { settle_into(m, writes_); }
@@ -186,6 +191,8 @@ void queue::detach_consumers() {
 }
 
 consumer* queue::next_consumer_with_credit() {
+  // Single active consumer: the longest-attached one, or nobody while it has no credit.
+  if (args_.single_active_consumer) return consumers_.front()->can_take() ? consumers_.front() : nullptr;
   // O(consumers) when most are saturated; typical queues have a handful.
   for (std::size_t tried = 0; tried < consumers_.size(); ++tried) {
     consumer* c = consumers_[next_consumer_];

@@ -126,7 +126,9 @@ class queue {
   // Appends a message being dead-lettered into this queue; returns its
   // entry, seq 0 if the queue refused it (reject-publish).
   storage::entry_record append_dead_lettered(message_ref msg, bool stored);
-  // Puts a delivered-but-unacked message back at its original position, marked redelivered.
+  // Puts a delivered-but-unacked message back at its original position,
+  // marked redelivered. Does not dispatch: a caller requeueing several
+  // messages dispatches once after the last, so they go out in order.
   void requeue(queued_message&& m);
   // A delivered message was acked or dropped: forget it in the store too.
   // The store write waits in a buffer until flush_writes(), so that

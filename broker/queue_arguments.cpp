@@ -85,6 +85,14 @@ overflow_mode overflow(const argument_checker& check) {
   check.fail("x-overflow", "invalid_overflow");
 }
 
+bool single_active_consumer(const argument_checker& check) {
+  const amqp::field_value* v = check.find("x-single-active-consumer");
+  if (v == nullptr) return false;
+  const bool* on = v->get_if<bool>();
+  if (on == nullptr) check.fail("x-single-active-consumer", "{unacceptable_type," + std::string(type_name(*v)) + "}");
+  return *on;
+}
+
 }  // namespace
 
 queue_arguments parse_queue_arguments(const amqp::field_table& arguments, std::string_view what) {
@@ -98,6 +106,7 @@ queue_arguments parse_queue_arguments(const amqp::field_table& arguments, std::s
   out.max_length_bytes = check.non_negative("x-max-length-bytes");
   out.overflow = overflow(check);
   out.delivery_limit = check.non_negative("x-delivery-limit");
+  out.single_active_consumer = single_active_consumer(check);
   return out;
 }
 

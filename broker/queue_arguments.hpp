@@ -1,6 +1,6 @@
 // The queue arguments that change how a queue treats its messages
 // (dead-lettering, TTL, length limits, delivery limit, expiry of the queue
-// itself), parsed once at declare time and checked the way RabbitMQ 3.10's
+// itself, single active consumer), parsed once at declare time and checked the way RabbitMQ 3.10's
 // rabbit_amqqueue:declare_args does, with its reply texts.
 //
 // Plain data, no threads. x-delivery-limit is accepted on every queue
@@ -27,6 +27,9 @@ struct queue_arguments {
   std::optional<std::int64_t> max_length_bytes;
   overflow_mode overflow = overflow_mode::drop_head;
   std::optional<std::int64_t> delivery_limit;
+  // x-single-active-consumer = true: only the first consumer receives; the
+  // next takes over when it goes (RabbitMQ 3.8+).
+  bool single_active_consumer = false;
 
   bool dead_letters() const { return dead_letter_exchange.has_value(); }
   bool limits_length() const { return max_length || max_length_bytes; }

@@ -66,7 +66,7 @@ void vhost::throw_locked(std::string_view queue_name) const {
 }
 
 exchange& vhost::add_exchange(exchange_spec spec) {
-  auto router = routing::make_router(spec.type);
+  auto router = routing::make_router(spec.type, spec.arguments);
   std::uint32_t id = next_id_++;
   std::string key = spec.name;
   auto x = std::make_unique<exchange>(id, std::move(spec), std::move(router));
@@ -79,9 +79,10 @@ exchange& vhost::add_exchange(exchange_spec spec) {
 exchange& vhost::declare_exchange(const exchange_spec& spec, bool passive) {
   check_not_default_exchange(spec.name);  // RabbitMQ refuses even a passive declare of ""
   if (passive) return existing_exchange(spec.name);
-  if (routing::make_router(spec.type) == nullptr)
-    throw connection_error(amqp::connection_reply::command_invalid,
-                           "unknown exchange type '" + spec.type + "'");
+  routing::exchange_problem problem = routing::check_exchange(spec.type, spec.arguments);
+  if (problem.what == routing::exchange_problem::kind::unknown_type)
+    throw connection_error(amqp::connection_reply::command_invalid, "unknown exchange type '" + problem.text + "'");
+  if (problem.what == routing::exchange_problem::kind::invalid_arguments) throw_precondition_failed(problem.text);
   exchange* x = find_exchange(spec.name);
   if (x == nullptr) {
     if (reserved_name(spec.name))

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "broker/dead_letter.hpp"
+#include "broker/delayed_delivery.hpp"
 #include "broker/exchange.hpp"
 #include "broker/queue.hpp"
 #include "broker/storage_context.hpp"
@@ -76,6 +77,8 @@ class vhost {
   void route(exchange& x, const message& msg, std::vector<queue*>& out);
   const dead_letter_router& dead_letters() const { return dead_letters_; }
 
+  delayed_delivery& delays() { return delays_; }
+
   // Removes a consumer from its queue, deleting the queue if it is
   // auto-delete and that was its last consumer.
   void detach_consumer(queue& q, consumer* c);
@@ -126,6 +129,9 @@ class vhost {
   std::vector<routing::destination> route_dests_;
   std::vector<exchange*> route_work_;
   std::vector<std::uint32_t> route_seen_;
+
+  // Last: its timer refers to the queues above.
+  delayed_delivery delays_{*this, storage_};
 };
 
 }  // namespace roost

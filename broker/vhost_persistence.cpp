@@ -49,11 +49,12 @@ void vhost::persist_binding(const exchange& source, const binding& b, bool add) 
 
 void vhost::restore_exchange(const storage::exchange_record& r) {
   if (find_exchange(r.name) != nullptr) return;
-  if (routing::make_router(r.type) == nullptr) {
+  amqp::field_table arguments = decode_table(r.arguments);
+  if (routing::make_router(r.type, arguments) == nullptr) {
     log::warning("skipping stored exchange '" + r.name + "' of unknown type '" + r.type + "'");
     return;
   }
-  add_exchange(exchange_spec{r.name, r.type, durability::durable, r.auto_delete, r.internal, decode_table(r.arguments)});
+  add_exchange(exchange_spec{r.name, r.type, durability::durable, r.auto_delete, r.internal, std::move(arguments)});
 }
 
 void vhost::restore_queue(const storage::queue_summary& s) {

@@ -17,8 +17,12 @@ exchange& vhost::bindable_exchange(std::string_view name) {
 
 void vhost::add_binding(exchange& source, routing::destination dest, std::string_view routing_key,
                         const amqp::field_table& arguments) {
-  std::string invalid = source.router().validate_binding(arguments);
+  std::string invalid = source.router().validate_binding_key(routing_key);
+  if (invalid.empty()) invalid = source.router().validate_binding(arguments);
   if (!invalid.empty()) throw_precondition_failed(invalid);
+  source.router().name_destination(dest, dest.kind == routing::destination_kind::queue
+                                             ? queues_by_id_.at(dest.id)->name()
+                                             : exchanges_by_id_.at(dest.id)->name());
   if (!source.router().bind(dest, routing_key, arguments)) return;  // already bound: a no-op
   // Stored in the router's canonical (sorted) form, so an unbind that lists
   // the same arguments in another order finds it, as in RabbitMQ.
@@ -122,7 +126,8 @@ void vhost::route(exchange& x, const message& msg, std::vector<queue*>& out) {
       headers = in.table();
     }
     route_dests_.clear();
-    current->router().route(routing::routed_message{routing_key, headers ? &*headers : nullptr}, route_dests_);
+    current->router().route(routing::routed_message{routing_key, headers ? &*headers : nullptr, msg.properties},
+                            route_dests_);
     auto visit = [&](exchange* next) {
       if (next == nullptr || std::find(route_seen_.begin(), route_seen_.end(), next->id()) != route_seen_.end())
         return;

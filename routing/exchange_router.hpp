@@ -31,6 +31,9 @@ struct destination {
 struct routed_message {
   std::string_view routing_key;
   const amqp::field_table* headers = nullptr;
+  // The content header's raw property flags and list, for routers that
+  // read a property (consistent hashing on message_id, say).
+  std::string_view properties = {};
 };
 
 class exchange_router {
@@ -52,10 +55,28 @@ class exchange_router {
   // arguments (the text of a 406 PRECONDITION_FAILED), or empty when they are
   // acceptable. Only the headers exchange refuses anything.
   virtual std::string validate_binding(const amqp::field_table& /*arguments*/) const { return {}; }
+  // Like validate_binding, for the binding key (a consistent-hash weight must be an integer).
+  virtual std::string validate_binding_key(std::string_view /*routing_key*/) const { return {}; }
+  // Routers whose choice must be the same after a restart (consistent
+  // hashing) key on the destination's name, which, unlike its id, survives
+  // one. The vhost calls this before bind(); other routers ignore it.
+  virtual void name_destination(destination /*dest*/, std::string_view /*name*/) {}
 };
 
-// Returns the router for a built-in exchange type ("direct", "fanout",
-// "topic", "headers"), or nullptr for an unknown type.
-std::unique_ptr<exchange_router> make_router(std::string_view type);
+// Why an exchange declaration is refused, if it is: RabbitMQ answers an
+// unknown type with 503 COMMAND_INVALID and bad type-specific arguments
+// (hash-header with hash-property, a missing x-delayed-type) with 406.
+struct exchange_problem {
+  enum class kind : std::uint8_t { none, unknown_type, invalid_arguments };
+  kind what = kind::none;
+  std::string text;  // for unknown_type, the offending type name
+};
+exchange_problem check_exchange(std::string_view type, const amqp::field_table& arguments);
+
+// Returns the router for an exchange of a built-in type ("direct", "fanout",
+// "topic", "headers", "x-consistent-hash", and "x-delayed-message", which
+// routes as its x-delayed-type argument says), or nullptr when
+// check_exchange would refuse the declaration.
+std::unique_ptr<exchange_router> make_router(std::string_view type, const amqp::field_table& arguments = {});
 
 }  // namespace roost::routing

@@ -56,7 +56,12 @@ operation_executor::operation_executor(sqlite::database& db)
                                "ready_at_ms = ?6 WHERE queue_id = ?1 AND seq = ?2")),
       delete_queue_orphans_(db.prepare(delete_queue_orphans_sql)),
       delete_queue_entries_(db.prepare("DELETE FROM entries WHERE queue_id = ?1 AND seq >= ?2")),
-      load_entries_(db.prepare(load_entries_sql)) {}
+      load_entries_(db.prepare(load_entries_sql)),
+      insert_delayed_(db.prepare("INSERT INTO delayed VALUES (?1, ?2)")),
+      insert_delayed_target_(db.prepare("INSERT OR IGNORE INTO delayed_targets VALUES (?1, ?2)")),
+      remove_delayed_(db.prepare("DELETE FROM delayed WHERE message_id = ?1")),
+      remove_delayed_targets_(db.prepare("DELETE FROM delayed_targets WHERE message_id = ?1")),
+      delete_queue_delayed_targets_(db.prepare("DELETE FROM delayed_targets WHERE queue_id = ?1")) {}
 
 void operation_executor::apply(operation& op) {
   std::visit([this](const auto& o) { run(o); }, op);
@@ -90,6 +95,7 @@ void operation_executor::run(const put_queue& op) {
 
 void operation_executor::run(const delete_queue& op) {
   remove_all_entries(op.queue_id);
+  delete_queue_delayed_targets_.bind(1, op.queue_id).run();
   delete_queue_bindings_.bind(1, op.queue_id).run();
   delete_queue_.bind(1, op.queue_id).run();
 }
@@ -132,6 +138,18 @@ void operation_executor::run(const update_entry& op) {
   const entry_record& e = op.entry;
   update_entry_.bind(1, e.queue_id).bind(2, e.seq).bind(3, std::int64_t{e.delivery_count});
   update_entry_.bind(4, std::int64_t{e.delivered}).bind(5, e.expires_at_ms).bind(6, e.ready_at_ms).run();
+}
+
+void operation_executor::run(const insert_delayed& op) {
+  const delayed_record& d = op.delayed;
+  insert_delayed_.bind(1, d.message_id).bind(2, d.due_at_ms).run();
+  for (std::uint64_t queue_id : d.queue_ids) insert_delayed_target_.bind(1, d.message_id).bind(2, queue_id).run();
+}
+
+void operation_executor::run(const remove_delayed& op) {
+  remove_delayed_.bind(1, op.message_id).run();
+  remove_delayed_targets_.bind(1, op.message_id).run();
+  delete_orphan_message_.bind(1, op.message_id).run();
 }
 
 void operation_executor::run(const purge_queue& op) { remove_all_entries(op.queue_id, op.from_seq); }

@@ -30,6 +30,8 @@ class operation_executor {
   void run(const update_entry& op);
   void run(const purge_queue& op);
   void run(const load_entries& op);
+  void run(const insert_delayed& op);
+  void run(const remove_delayed& op);
 
   // Shared by delete_queue and purge_queue: the queue's entries, then the
   // messages only they referred to.
@@ -54,6 +56,11 @@ class operation_executor {
   sqlite::statement delete_queue_orphans_;
   sqlite::statement delete_queue_entries_;
   sqlite::statement load_entries_;
+  sqlite::statement insert_delayed_;
+  sqlite::statement insert_delayed_target_;
+  sqlite::statement remove_delayed_;
+  sqlite::statement remove_delayed_targets_;
+  sqlite::statement delete_queue_delayed_targets_;
 };
 
 }  // namespace roost::storage

@@ -44,6 +44,30 @@ void read_queues(sqlite::database& db, recovered_state& out) {
   });
 }
 
+// Every delayed message with its content, in due order. Targets come from
+// a second ordered scan merged by message id, not one query per message.
+void read_delayed(sqlite::database& db, recovered_state& out) {
+  std::unordered_map<std::uint64_t, std::size_t> index;  // message id -> position in out.delayed
+  auto delayed = db.prepare(
+      "SELECT d.message_id, d.due_at_ms, m.exchange, m.routing_key, m.properties, m.body "
+      "FROM delayed d JOIN messages m ON m.id = d.message_id ORDER BY d.due_at_ms, d.message_id");
+  delayed.each_row([&](sqlite::statement& row) {
+    loaded_delayed& d = out.delayed.emplace_back();
+    d.record.message_id = row.column_u64(0);
+    d.record.due_at_ms = row.column_int(1);
+    d.exchange = row.column_bytes(2);
+    d.routing_key = row.column_bytes(3);
+    d.properties = row.column_bytes(4);
+    d.body = row.column_bytes(5);
+    index.emplace(d.record.message_id, out.delayed.size() - 1);
+  });
+  auto targets = db.prepare("SELECT message_id, queue_id FROM delayed_targets");
+  targets.each_row([&](sqlite::statement& row) {
+    auto at = index.find(row.column_u64(0));
+    if (at != index.end()) out.delayed[at->second].record.queue_ids.push_back(row.column_u64(1));
+  });
+}
+
 }  // namespace
 
 recovered_state read_recovered_state(sqlite::database& db) {
@@ -57,6 +81,7 @@ recovered_state read_recovered_state(sqlite::database& db) {
     read_exchanges(db, out);
     read_queues(db, out);
     read_bindings(db, out);
+    read_delayed(db, out);
     out.max_message_id = static_cast<std::uint64_t>(db.query_int("SELECT coalesce(max(id), 0) FROM messages"));
     out.max_queue_id = static_cast<std::uint64_t>(db.query_int("SELECT coalesce(max(id), 0) FROM queues"));
   } catch (...) {

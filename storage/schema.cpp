@@ -61,8 +61,22 @@ CREATE INDEX entries_message ON entries (message_id);
 CREATE INDEX messages_transient ON messages (id) WHERE persistent = 0;
 )sql";
 
+// Delayed messages (x-delayed-message exchanges): the message row is in
+// messages as usual; delayed holds when it is due, delayed_targets the
+// queues its publish was routed to. Due messages are found in order through
+// delayed_due; a deleted queue's targets through delayed_targets_queue.
+constexpr const char* step_2 = R"sql(
+CREATE TABLE delayed (message_id INTEGER PRIMARY KEY, due_at_ms INTEGER NOT NULL);
+CREATE INDEX delayed_due ON delayed (due_at_ms);
+CREATE TABLE delayed_targets (
+  message_id INTEGER NOT NULL, queue_id INTEGER NOT NULL,
+  PRIMARY KEY (message_id, queue_id)
+) WITHOUT ROWID;
+CREATE INDEX delayed_targets_queue ON delayed_targets (queue_id);
+)sql";
+
 // Append new steps here; never edit one that has shipped.
-constexpr std::array migrations{step_1};
+constexpr std::array migrations{step_1, step_2};
 
 std::string hex(std::int64_t value) {
   char text[16];

@@ -94,12 +94,32 @@ struct loaded_entry {
   std::string body;
 };
 
+// A message held back by a delayed exchange until due_at_ms (wall-clock
+// milliseconds since the Unix epoch), with the queues its publish was routed
+// to. Its content is an insert_message in the same submission.
+struct delayed_record {
+  std::uint64_t message_id = 0;
+  std::int64_t due_at_ms = 0;
+  std::vector<std::uint64_t> queue_ids;
+  bool operator==(const delayed_record&) const = default;
+};
+
+// A delayed message read back at startup, with its content.
+struct loaded_delayed {
+  delayed_record record;
+  std::string exchange;
+  std::string routing_key;
+  std::string properties;
+  std::string body;
+};
+
 // ---- operations ----
 struct put_exchange { exchange_record exchange; };
 // Also removes bindings with this exchange as source or destination.
 struct delete_exchange { std::string vhost; std::string name; };
 struct put_queue { queue_record queue; };
-// Also removes the queue's entries, its bindings, and messages left without entries.
+// Also removes the queue's entries, its bindings, its place in delayed
+// messages' targets, and messages left without entries.
 struct delete_queue { std::uint64_t queue_id = 0; };
 struct put_binding { binding_record binding; };
 struct delete_binding { binding_record binding; };
@@ -120,8 +140,15 @@ struct load_entries {
   std::shared_ptr<std::vector<loaded_entry>> into;
 };
 
+struct insert_delayed { delayed_record delayed; };
+// The delayed message is due: forget its delay (the entries of its queues
+// are inserted in the same submission); its content goes too if no entry
+// refers to it.
+struct remove_delayed { std::uint64_t message_id = 0; };
+
 using operation = std::variant<put_exchange, delete_exchange, put_queue, delete_queue, put_binding, delete_binding,
-                               insert_message, insert_entry, remove_entry, update_entry, purge_queue, load_entries>;
+                               insert_message, insert_entry, remove_entry, update_entry, purge_queue, load_entries,
+                               insert_delayed, remove_delayed>;
 
 // What a queue holds on disk, found at startup without loading its entries.
 struct queue_summary {
@@ -134,6 +161,7 @@ struct recovered_state {
   std::vector<exchange_record> exchanges;
   std::vector<queue_summary> queues;
   std::vector<binding_record> bindings;
+  std::vector<loaded_delayed> delayed;  // ascending due_at_ms
   std::uint64_t max_message_id = 0;
   std::uint64_t max_queue_id = 0;
 };

@@ -1,5 +1,5 @@
 // Queue dispatch: round-robin among consumers, credit (prefetch) respected,
-// requeue back to the original position, consumer detachment.
+// requeue back to the original position, consumer detachment, single active consumer.
 #include <doctest/doctest.h>
 
 #include <vector>
@@ -132,4 +132,21 @@ TEST_CASE("detach_consumers tells every consumer the queue is gone") {
   CHECK(c1.lost_queue);
   CHECK(c2.lost_queue);
   CHECK(q.consumer_count() == 0);
+}
+
+TEST_CASE("single active consumer: only the first attached receives; the next takes over when it leaves") {
+  queue_options options;
+  options.arguments.set("x-single-active-consumer", true);
+  queue q(1, "q", options);
+  fake_consumer first, second;
+  first.credit = 2;
+  q.add_consumer(&first);
+  q.add_consumer(&second);
+  for (auto b : {"a", "b", "c", "d"}) q.enqueue(make_message(b));
+  CHECK(bodies(first.got) == std::vector<std::string>{"a", "b"});
+  CHECK(second.got.empty());  // waits even while the active one has no credit
+  CHECK(q.ready_count() == 2);
+  q.remove_consumer(&first);
+  q.dispatch();
+  CHECK(bodies(second.got) == std::vector<std::string>{"c", "d"});
 }

@@ -398,3 +398,59 @@ TEST_CASE("a scratch store starts empty, replacing whatever file was there") {
   }
   CHECK_FALSE(std::filesystem::exists(dir.path() / "scratch.db-wal"));
 }
+
+// ---- delayed messages (schema step 2) ----
+
+TEST_CASE("delayed messages survive a reopen in due order, with their target queues") {
+  fixture f;
+  f.run({make_queue(1, "a"), make_queue(2, "b"), make_message(7, "later", "dx", "k"),
+         insert_delayed{delayed_record{7, 5000, {1, 2}}}, make_message(8, "sooner", "dx", "k"),
+         insert_delayed{delayed_record{8, 1000, {2}}}});
+  f.reopen();
+  REQUIRE(f.state.delayed.size() == 2);
+  CHECK(f.state.delayed[0].record == delayed_record{8, 1000, {2}});
+  CHECK(f.state.delayed[0].body == "sooner");
+  CHECK(f.state.delayed[1].record.due_at_ms == 5000);
+  auto targets = f.state.delayed[1].record.queue_ids;
+  std::sort(targets.begin(), targets.end());
+  CHECK(targets == std::vector<std::uint64_t>{1, 2});
+  CHECK(f.state.delayed[1].exchange == "dx");
+  CHECK(f.state.max_message_id == 8);
+  // A deleted queue leaves the delayed messages that targeted it.
+  f.run({delete_queue{2}});
+  f.reopen();
+  REQUIRE(f.state.delayed.size() == 2);
+  CHECK(f.state.delayed[0].record.queue_ids.empty());
+  CHECK(f.state.delayed[1].record.queue_ids == std::vector<std::uint64_t>{1});
+}
+
+TEST_CASE("remove_delayed keeps a message its entries refer to, and deletes one without entries") {
+  fixture f;
+  f.run({make_queue(1, "a"), make_message(1, "due"), insert_delayed{delayed_record{1, 10, {1}}},
+         make_message(2, "gone"), insert_delayed{delayed_record{2, 10, {}}}});
+  f.run({make_entry(1, 1, 1), remove_delayed{1}, remove_delayed{2}});
+  f.reopen();
+  CHECK(f.state.delayed.empty());
+  CHECK(f.load(1).at(0).body == "due");
+  f.close();
+  CHECK(count_rows(f.file(), "messages") == 1);
+  CHECK(count_rows(f.file(), "delayed_targets") == 0);
+}
+
+TEST_CASE("a version-1 file is migrated to the latest schema, keeping its data") {
+  fixture f;
+  f.run({make_queue(1, "q"), make_message(1, "kept"), make_entry(1, 1, 1)});
+  f.close();
+  {
+    // What the first durable release wrote: no delayed tables, user_version 1.
+    sqlite::database db(f.file().string(), SQLITE_OPEN_READWRITE);
+    db.exec("DROP TABLE delayed; DROP TABLE delayed_targets; PRAGMA user_version = 1");
+  }
+  f.open();
+  CHECK(f.load(1).at(0).body == "kept");
+  f.run({make_message(2, "held"), insert_delayed{delayed_record{2, 99, {1}}}});
+  f.close();
+  sqlite::database db(f.file().string(), SQLITE_OPEN_READONLY);
+  CHECK(db.query_int("PRAGMA user_version") == latest_schema_version());
+  CHECK(db.query_int("SELECT count(*) FROM delayed") == 1);
+}
