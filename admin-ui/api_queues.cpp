@@ -156,7 +156,8 @@ http_response get(const api_call& c) {
       totals.add(message_event::ack);
     }
   }
-  q.flush_writes();
+  if (requeue) q.dispatch();  // requeue() leaves delivery to the caller, once all are back
+  else q.flush_writes();
   return json_response(out);
 }
 

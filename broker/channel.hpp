@@ -157,8 +157,8 @@ class channel {
   // reply_to = amq.rabbitmq.reply-to becomes this channel's reply address.
   void stamp_reply_address(message& msg);
   // A publish to the default exchange addressed to a reply consumer.
-  void route_reply(const amqp::basic_publish& method, const message& msg);
-  void deliver_reply(const message& msg);
+  void route_reply(const amqp::basic_publish& method, const message_ref& msg);
+  void deliver_reply(const message_ref& msg);
   void answer_reply_queue_declare(const amqp::queue_declare& m);
 
   void settle(std::uint64_t tag, bool multiple, bool ack, bool requeue);

@@ -123,7 +123,7 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
   exchange& x = vh().existing_exchange(msg->exchange);
   if (x.spec().internal)
     throw_access_refused("cannot publish to internal " + describe("exchange", x.name(), vh().name()));
-  if (x.is_default() && direct_reply_to::is_address(msg->routing_key)) return route_reply(method, *msg);
+  if (x.is_default() && direct_reply_to::is_address(msg->routing_key)) return route_reply(method, msg);
   vh().route(x, *msg, route_scratch_);
   message_stats& stats = conn_.owner().stats();
   stats.add(message_event::publish);

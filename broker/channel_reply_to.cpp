@@ -47,14 +47,15 @@ void channel::stamp_reply_address(message& msg) {
   msg.properties = std::move(encoded);
 }
 
-void channel::route_reply(const amqp::basic_publish& method, const message& msg) {
+void channel::route_reply(const amqp::basic_publish& method, const message_ref& ref) {
+  const message& msg = *ref;
   channel* requester = conn_.owner().reply_to().find(msg.routing_key);
   if (requester != nullptr) {
-    requester->deliver_reply(msg);
+    requester->deliver_reply(ref);
   } else if (method.mandatory) {
     reply(amqp::basic_return{static_cast<std::uint16_t>(amqp::channel_reply::no_route), "NO_ROUTE", msg.exchange,
                              msg.routing_key});
-    conn_.send_content(id_, msg);
+    conn_.send_content(id_, ref);
   }
   if (confirms_) {
     confirms_->complete(confirms_->next(), confirm_tracker::outcome::ack);
@@ -64,9 +65,9 @@ void channel::route_reply(const amqp::basic_publish& method, const message& msg)
 
 // No credit, flow or prefetch applies: the reply consumer is no-ack and, as
 // in RabbitMQ, replies are never held back.
-void channel::deliver_reply(const message& msg) {
-  conn_.send(id_, amqp::basic_deliver{reply_consumer_->tag, next_delivery_tag_++, false, msg.exchange,
-                                      msg.routing_key});
+void channel::deliver_reply(const message_ref& msg) {
+  conn_.send(id_, amqp::basic_deliver{reply_consumer_->tag, next_delivery_tag_++, false, msg->exchange,
+                                      msg->routing_key});
   conn_.send_content(id_, msg);
 }
 

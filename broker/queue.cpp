@@ -69,11 +69,6 @@ void queue::requeue(queued_message&& m) {
                                [](std::uint64_t seq, const queued_message& q) { return seq < q.seq; });
     ready_.insert(at, std::move(m));
   }
-  dispatch();
-  // Usually the requeued message is older than everything ready: O(1) at the front.
-  auto at = std::upper_bound(ready_.begin(), ready_.end(), m.seq,
-                             [](std::uint64_t seq, const queued_message& q) { return seq < q.seq; });
-  ready_.insert(at, std::move(m));
 }
 
 void queue::settle(const queued_message& m) { settle_into(m, writes_); }
