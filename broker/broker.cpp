@@ -69,6 +69,14 @@ bool broker::publish_alarm() {
   return store_alarm_ || disk_alarm_;
 }
 
+std::uint64_t broker::activity() const {
+  std::uint64_t sum = 0;
+  for (std::uint64_t n : stats_.totals) sum += n;
+  for (storage::store* s : {storage_.durable, storage_.scratch})
+    if (s != nullptr) sum += s->backlog();
+  return sum;
+}
+
 bool broker::check_disk() {
   struct statvfs fs {};
   if (cfg_.disk_free_limit == 0 || ::statvfs(cfg_.data_dir.c_str(), &fs) != 0) return disk_alarm_;

@@ -54,9 +54,9 @@ class broker {
   // RabbitMQ's connection.blocked reasons: a store that cannot keep up holds
   // messages in memory, so it is reported as memory.
   const char* alarm_reason() const { return disk_alarm_ ? "low on disk" : "low on memory"; }
-  // Counts socket reads and writes: how housekeeping tells busy from quiet.
-  void note_io() { ++io_events_; }
-  std::uint64_t io_events() const { return io_events_; }
+  // Moves while messages flow or a store works through its backlog: how
+  // housekeeping tells busy from quiet (an admin polling queue depths is quiet).
+  std::uint64_t activity() const;
   // Compares the data dir's free space with --disk-free-limit; call
   // periodically. Returns the current free-space alarm.
   bool check_disk();
@@ -89,7 +89,6 @@ class broker {
   std::uint64_t next_connection_id_ = 1;
   bool store_alarm_ = false;
   bool disk_alarm_ = false;
-  std::uint64_t io_events_ = 0;
   message_stats stats_;
 };
 

@@ -7,7 +7,7 @@
 // malloc_trim returns every whole free page, but it walks the free lists
 // under the arena lock (hundreds of milliseconds on a fragmented heap), so it
 // must never run while traffic flows: it runs once per quiet period, on the
-// first tick that sees no socket activity since the previous one.
+// first tick that sees no message activity since the previous one.
 #pragma once
 
 #include <cstdint>

@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
   roost::heap_releaser heap;
   std::function<void()> housekeeping = [&] {
     broker.check_disk();
-    heap.tick(broker.io_events());
+    heap.tick(broker.activity());
     housekeeping_timer.expires_after(1s);
     housekeeping_timer.async_wait([&](const boost::system::error_code& ec) {
       if (!ec) housekeeping();

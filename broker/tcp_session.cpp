@@ -25,7 +25,7 @@ constexpr std::size_t initial_read_buffer = 4096;
 constexpr std::size_t idle_buffer_limit = 64 * 1024;  // shrink back past this once drained
 // A busy stream's reads may grow the buffer to this (or one whole frame, if
 // larger): each wake-up of the reader should take many frames, not one.
-constexpr std::size_t busy_read_buffer = 1024 * 1024;
+constexpr std::size_t busy_read_buffer = 128 * 1024;
 constexpr auto close_ok_timeout = 3s;
 constexpr auto linger_timeout = 10s;
 
@@ -129,7 +129,6 @@ asio::awaitable<void> tcp_session::reader() {
       break;
     }
     last_read_ = std::chrono::steady_clock::now();
-    connection_->owner().note_io();
     last_read_filled = n == input_.size() - filled;  // more was probably waiting
     filled = process_input(filled + n);
     // Shrink once the stream has gone quiet (a small read left nothing
@@ -176,7 +175,6 @@ asio::awaitable<void> tcp_session::writer() {
       co_return;
     }
     last_write_ = std::chrono::steady_clock::now();
-    connection_->owner().note_io();
     // Same rule for the write buffer: give it back after a small write, once traffic has calmed down.
     bool quiet = writing_.size() < initial_read_buffer;
     writing_.clear();
