@@ -242,13 +242,15 @@ class Bench:
         self.record(v, broker, rnd, rc, res, metrics, wall, cmd, note, accept)
 
     def stable_rss(self, pid, limit=20.0):
-        """VmRSS (KiB) once two samples 0.5 s apart agree within 1%, or after limit seconds."""
-        prev, deadline = None, time.monotonic() + limit
+        """VmRSS (KiB) once it has stayed within 1% for 2 s (5 samples 0.5 s apart), or after limit seconds.
+
+        Both brokers give memory back some time after a burst (Erlang's GC, Roost's heap trim once
+        traffic stops), so a single pair of equal samples could catch a pause before that happens."""
+        window, deadline = [], time.monotonic() + limit
         while True:
-            cur = rss_kib(pid)
-            if prev is not None and (abs(cur - prev) <= 0.01 * cur or time.monotonic() > deadline):
-                return cur
-            prev = cur
+            window = (window + [rss_kib(pid)])[-5:]
+            if (len(window) == 5 and max(window) - min(window) <= 0.01 * max(window)) or time.monotonic() > deadline:
+                return window[-1]
             time.sleep(0.5)
 
     def run_rss_queue(self, v, broker, rnd):
