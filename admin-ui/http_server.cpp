@@ -18,6 +18,7 @@
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/rates.hpp"
 #include "broker/log.hpp"
+#include "broker/tcp_listener.hpp"
 
 namespace roost::admin {
 
@@ -32,16 +33,6 @@ namespace {
 constexpr auto request_timeout = 30s;  // a whole request must arrive within this, and idle keep-alives end
 constexpr auto write_timeout = 30s;
 constexpr auto drain_timeout = 2s;
-
-bool is_loopback(const tcp::socket& s) {
-  boost::system::error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return false;
-  auto address = ep.address();
-  if (address.is_v6() && address.to_v6().is_v4_mapped())
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
-  return address.is_loopback();
-}
 
 http_request to_request(const http::request<http::string_body>& in, bool loopback) {
   http_request r;
@@ -159,32 +150,21 @@ http_server::http_server(asio::io_context& io, admin_context& ctx)
 http_server::~http_server() = default;
 
 std::uint16_t http_server::listen(const std::string& address, std::uint16_t port) {
-  tcp::endpoint endpoint(asio::ip::make_address(address), port);
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(tcp::acceptor::reuse_address(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
-  asio::co_spawn(io_, accept_loop(), asio::detached);
+  std::uint16_t bound = open_listener(acceptor_, address, port);
+  asio::co_spawn(io_, accept_each(acceptor_, "http", [this](tcp::socket socket) { start_session(std::move(socket)); }),
+                 asio::detached);
   asio::co_spawn(io_, sample_loop(), asio::detached);
-  return acceptor_.local_endpoint().port();
+  return bound;
 }
 
-asio::awaitable<void> http_server::accept_loop() {
-  boost::system::error_code ec;
-  while (acceptor_.is_open()) {
-    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      if (ec == asio::error::operation_aborted) co_return;
-      log::warning("http accept failed: " + ec.message());
-      continue;
-    }
-    if (sessions_->open.size() >= max_http_sessions) {
-      log::warning("http: refusing a connection, " + std::to_string(max_http_sessions) + " already open");
-      socket.close(ec);
-      continue;
-    }
-    asio::co_spawn(io_, run_session(std::move(socket), ctx_, sessions_), asio::detached);
+void http_server::start_session(tcp::socket socket) {
+  if (sessions_->open.size() >= max_http_sessions) {
+    log::warning("http: refusing a connection, " + std::to_string(max_http_sessions) + " already open");
+    boost::system::error_code ec;
+    socket.close(ec);
+    return;
   }
+  asio::co_spawn(io_, run_session(std::move(socket), ctx_, sessions_), asio::detached);
 }
 
 asio::awaitable<void> http_server::sample_loop() {

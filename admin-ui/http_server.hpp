@@ -42,7 +42,8 @@ class http_server {
   struct sessions;  // the open connections, shared with their coroutines
 
  private:
-  boost::asio::awaitable<void> accept_loop();
+  // Starts a session for an accepted socket, or closes it when too many are open.
+  void start_session(boost::asio::ip::tcp::socket socket);
   boost::asio::awaitable<void> sample_loop();
 
   boost::asio::io_context& io_;

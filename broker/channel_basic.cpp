@@ -224,15 +224,19 @@ void channel::settle(std::uint64_t tag, bool multiple, bool ack, bool requeue) {
   settled_scratch_.clear();
   if (!unacked_.settle(tag, multiple, settled_scratch_))
     throw_precondition_failed("unknown delivery tag " + std::to_string(tag));
+  if (ack) conn_.owner().stats().add(message_event::ack, settled_scratch_.size());
   for (unacked_delivery& d : settled_scratch_) {
     if (d.owner) d.owner->settled_one();
     queue* q = vh().queue_by_id(d.queue_id);
-    if (ack) conn_.owner().stats().add(message_event::ack);
     if (q == nullptr) continue;  // deleted with its stored entries
-    if (ack) q->stats().add(message_event::ack);
-    if (ack) q->settle(d.entry);
-    else if (requeue) q->requeue(std::move(d.entry));
-    else q->reject(std::move(d.entry));
+    if (ack) {
+      q->stats().add(message_event::ack);
+      q->settle(d.entry);
+    } else if (requeue) {
+      q->requeue(std::move(d.entry));
+    } else {
+      q->reject(std::move(d.entry));
+    }
   }
   // One store submission per queue for the whole (multiple) ack; requeued
   // messages are dispatched only now, all back in place, so they go out in order.

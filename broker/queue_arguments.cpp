@@ -52,26 +52,21 @@ class argument_checker {
   std::string_view what_;
 };
 
-// x-dead-letter-exchange has its own phrasing in RabbitMQ.
-std::optional<std::string> dead_letter_exchange(const argument_checker& check) {
-  const amqp::field_value* v = check.find("x-dead-letter-exchange");
+// The dead-letter arguments have their own phrasing for a wrong type in RabbitMQ.
+std::optional<std::string> dead_letter_string(const argument_checker& check, std::string_view key) {
+  const amqp::field_value* v = check.find(key);
   if (v == nullptr) return std::nullopt;
   const std::string* s = v->get_if<std::string>();
   if (s == nullptr)
-    throw_precondition_failed("invalid type '" + std::string(type_name(*v)) +
-                              "' for arg 'x-dead-letter-exchange' in " + std::string(check.what()));
+    throw_precondition_failed("invalid type '" + std::string(type_name(*v)) + "' for arg '" + std::string(key) +
+                              "' in " + std::string(check.what()));
   return *s;
 }
 
 std::optional<std::string> dead_letter_routing_key(const argument_checker& check, bool has_exchange) {
-  const amqp::field_value* v = check.find("x-dead-letter-routing-key");
-  if (v == nullptr) return std::nullopt;
-  const std::string* s = v->get_if<std::string>();
-  if (s == nullptr)
-    throw_precondition_failed("invalid type '" + std::string(type_name(*v)) +
-                              "' for arg 'x-dead-letter-routing-key' in " + std::string(check.what()));
-  if (!has_exchange) check.fail("x-dead-letter-routing-key", "routing_key_but_no_dlx_defined");
-  return *s;
+  auto key = dead_letter_string(check, "x-dead-letter-routing-key");
+  if (key && !has_exchange) check.fail("x-dead-letter-routing-key", "routing_key_but_no_dlx_defined");
+  return key;
 }
 
 overflow_mode overflow(const argument_checker& check) {
@@ -100,7 +95,7 @@ queue_arguments parse_queue_arguments(const amqp::field_table& arguments, std::s
   queue_arguments out;
   out.expires_ms = check.positive("x-expires");
   out.message_ttl_ms = check.non_negative("x-message-ttl");
-  out.dead_letter_exchange = dead_letter_exchange(check);
+  out.dead_letter_exchange = dead_letter_string(check, "x-dead-letter-exchange");
   out.dead_letter_routing_key = dead_letter_routing_key(check, out.dead_letter_exchange.has_value());
   out.max_length = check.non_negative("x-max-length");
   out.max_length_bytes = check.non_negative("x-max-length-bytes");

@@ -28,8 +28,6 @@ class server {
   void stop();
 
  private:
-  boost::asio::awaitable<void> accept_loop();
-
   boost::asio::io_context& io_;
   broker& broker_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -12,6 +12,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/log.hpp"
+#include "broker/tcp_listener.hpp"
 
 namespace roost {
 
@@ -28,23 +29,6 @@ constexpr std::size_t idle_buffer_limit = 64 * 1024;  // shrink back past this o
 constexpr std::size_t busy_read_buffer = 128 * 1024;
 constexpr auto close_ok_timeout = 3s;
 constexpr auto linger_timeout = 10s;
-
-std::string describe_peer(const tcp::socket& s) {
-  boost::system::error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return "unknown peer";
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
-
-bool is_loopback(const tcp::socket& s) {
-  boost::system::error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return false;
-  auto address = ep.address();
-  if (address.is_v6() && address.to_v6().is_v4_mapped())
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
-  return address.is_loopback();
-}
 
 }  // namespace
 

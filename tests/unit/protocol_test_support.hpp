@@ -61,4 +61,19 @@ std::string method_frame(std::uint16_t channel, const M& m) {
   return out;
 }
 
+// A client's half of a guest login on vhost "/", to feed one piece at a
+// time: the protocol header (if asked for), start-ok, tune-ok, open.
+inline std::vector<std::string> guest_login(bool with_header) {
+  std::vector<std::string> pieces;
+  if (with_header) pieces.emplace_back(amqp::protocol_header);
+  amqp::connection_start_ok start_ok;
+  start_ok.mechanism = "PLAIN";
+  start_ok.response.value = std::string("\0guest\0guest", 12);
+  start_ok.locale = "en_US";
+  pieces.push_back(method_frame(0, start_ok));
+  pieces.push_back(method_frame(0, amqp::connection_tune_ok{2047, 131072, 0}));
+  pieces.push_back(method_frame(0, amqp::connection_open{"/", "", false}));
+  return pieces;
+}
+
 }  // namespace roost::test

@@ -58,14 +58,7 @@ struct amqp_client {
   connection c;
 
   amqp_client(broker& b, std::string peer) : c(b, events, std::move(peer), true) {
-    feed(std::string(amqp::protocol_header));
-    amqp::connection_start_ok start_ok;
-    start_ok.mechanism = "PLAIN";
-    start_ok.response.value = std::string("\0guest\0guest", 12);
-    start_ok.locale = "en_US";
-    feed(method_frame(0, start_ok));
-    feed(method_frame(0, amqp::connection_tune_ok{2047, 131072, 0}));
-    feed(method_frame(0, amqp::connection_open{"/", "", false}));
+    for (const std::string& piece : guest_login(true)) feed(piece);
     feed(method_frame(1, amqp::channel_open{}));
     drain(c);
   }

@@ -21,14 +21,7 @@ struct fixture {
   void feed(const std::string& bytes) { REQUIRE(c.consume(bytes) == bytes.size()); }
 
   void handshake() {
-    if (c.current_state() == connection::state::awaiting_header) feed(std::string(amqp::protocol_header));
-    amqp::connection_start_ok start_ok;
-    start_ok.mechanism = "PLAIN";
-    start_ok.response.value = std::string("\0guest\0guest", 12);
-    start_ok.locale = "en_US";
-    feed(method_frame(0, start_ok));
-    feed(method_frame(0, amqp::connection_tune_ok{2047, 131072, 0}));
-    feed(method_frame(0, amqp::connection_open{"/", "", false}));
+    for (const std::string& piece : guest_login(c.current_state() == connection::state::awaiting_header)) feed(piece);
     drain(c);
     REQUIRE(c.current_state() == connection::state::open);
   }
