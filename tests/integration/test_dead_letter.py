@@ -28,7 +28,7 @@ import roost_fixture as rf
 V = "in vhost '/'"
 
 
-def setup_dlx(ch, src_args=None, kind="fanout", target_key=""):
+def setup_dlx(ch, kind="fanout", target_key=""):
     """A dead-letter exchange with one target queue; returns (dlx, target)."""
     dlx = rf.uniq("dlx")
     target = rf.uniq("dl-target")
@@ -36,6 +36,14 @@ def setup_dlx(ch, src_args=None, kind="fanout", target_key=""):
     ch.queue_declare(target, exclusive=True)
     ch.queue_bind(target, dlx, target_key)
     return dlx, target
+
+
+def dead_lettering_source(ch, exclusive=True):
+    """A source queue dead-lettering to a fresh fanout DLX with one target; returns (dlx, target, src)."""
+    dlx, target = setup_dlx(ch)
+    src = rf.uniq("src")
+    ch.queue_declare(src, exclusive=exclusive, arguments={"x-dead-letter-exchange": dlx})
+    return dlx, target, src
 
 
 def get_one(ch, queue):
@@ -53,9 +61,7 @@ def check_recent(ts):
 def test_reject_dead_letters_with_x_death():
     conn = rf.connect()
     ch = conn.channel()
-    dlx, target = setup_dlx(ch)
-    src = rf.uniq("src")
-    ch.queue_declare(src, exclusive=True, arguments={"x-dead-letter-exchange": dlx})
+    dlx, target, src = dead_lettering_source(ch)
     ch.basic_publish("", src, b"hello", pika.BasicProperties(
         expiration="60000", headers={"CC": ["other-key"], "foo": 1}, content_type="text/plain",
         message_id="m1", delivery_mode=1))
@@ -103,9 +109,7 @@ def get_one_unacked(ch, queue):
 def test_no_expiration_means_no_original_expiration():
     conn = rf.connect()
     ch = conn.channel()
-    dlx, target = setup_dlx(ch)
-    src = rf.uniq("src")
-    ch.queue_declare(src, exclusive=True, arguments={"x-dead-letter-exchange": dlx})
+    dlx, target, src = dead_lettering_source(ch)
     ch.basic_publish("", src, b"x")
     m, _, _ = get_one_unacked(ch, src)
     ch.basic_nack(m.delivery_tag, requeue=False)
@@ -119,9 +123,7 @@ def test_no_expiration_means_no_original_expiration():
 def test_nack_multiple_dead_letters_all_in_order():
     conn = rf.connect()
     ch = conn.channel()
-    dlx, target = setup_dlx(ch)
-    src = rf.uniq("src")
-    ch.queue_declare(src, exclusive=True, arguments={"x-dead-letter-exchange": dlx})
+    dlx, target, src = dead_lettering_source(ch)
     for i in range(5):
         ch.basic_publish("", src, b"m%d" % i)
     tags = []
@@ -137,9 +139,7 @@ def test_nack_multiple_dead_letters_all_in_order():
 def test_requeue_true_and_ack_do_not_dead_letter():
     conn = rf.connect()
     ch = conn.channel()
-    dlx, target = setup_dlx(ch)
-    src = rf.uniq("src")
-    ch.queue_declare(src, exclusive=True, arguments={"x-dead-letter-exchange": dlx})
+    dlx, target, src = dead_lettering_source(ch)
     ch.basic_publish("", src, b"a")
     m, _, _ = get_one_unacked(ch, src)
     ch.basic_reject(m.delivery_tag, requeue=True)
@@ -218,9 +218,7 @@ def test_missing_dead_letter_exchange_drops():
 def test_consumer_reject_dead_letters_and_channel_close_requeues():
     conn = rf.connect()
     ch = conn.channel()
-    dlx, target = setup_dlx(ch)
-    src = rf.uniq("src")
-    ch.queue_declare(src, arguments={"x-dead-letter-exchange": dlx})
+    dlx, target, src = dead_lettering_source(ch, exclusive=False)
     try:
         for i in range(3):
             ch.basic_publish("", src, b"c%d" % i)
@@ -286,9 +284,7 @@ def parse_table(buf, off):
 def test_x_death_field_types_on_the_wire():
     conn = rf.connect()
     ch = conn.channel()
-    dlx, target = setup_dlx(ch)
-    src = rf.uniq("src")
-    ch.queue_declare(src, arguments={"x-dead-letter-exchange": dlx})
+    dlx, target, src = dead_lettering_source(ch, exclusive=False)
     ch.queue_declare(target + "-raw", arguments={})
     ch.queue_bind(target + "-raw", dlx)
     try:
