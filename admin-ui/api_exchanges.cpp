@@ -124,6 +124,7 @@ http_response publish(const api_call& c) {
   amqp::wire_writer w(msg->properties);
   amqp::encode_properties(w, props);
   msg->delivery_mode = props.delivery_mode.value_or(0);
+  msg->priority = props.priority.value_or(0);
   storage_context& storage = c.ctx.b.storage();
   if (msg->persistent() && storage.durable != nullptr) msg->store_id = storage.next_message_id++;
   std::vector<queue*> queues;

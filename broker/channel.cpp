@@ -68,7 +68,7 @@ void channel::handle_header(amqp::wire_reader& in) {
   message& msg = *publishing_->msg;
   msg.properties.assign(raw);
   if (props.reply_to == direct_reply_to::pseudo_queue) stamp_reply_address(msg);
-  msg.delivery_mode = props.delivery_mode;
+  take_property_fields(msg, props);
   if (props.expiration) msg.expiration_ms = parse_expiration(*props.expiration);
   msg.body.reserve(body_size);
   publishing_->body_size = body_size;

@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "broker/amqp/properties.hpp"
+
 namespace roost {
 
 class publish_confirm;
@@ -21,6 +23,7 @@ struct message {
   std::string properties;
   std::string body;
   std::uint8_t delivery_mode = 0;  // 2 = persistent
+  std::uint8_t priority = 0;       // the priority property; 0 when absent
   // The expiration property in milliseconds (per-message TTL); -1 = none.
   std::int64_t expiration_ms = -1;
   // The message's row in a store, once it has one; 0 until then. Set before
@@ -34,5 +37,12 @@ struct message {
 };
 
 using message_ref = std::shared_ptr<const message>;
+
+// Copies the property fields the broker acts on into m (not expiration: a
+// stored message's expiry is its entry's, not recomputed).
+inline void take_property_fields(message& m, const amqp::property_summary& props) {
+  m.delivery_mode = props.delivery_mode;
+  m.priority = props.priority.value_or(0);
+}
 
 }  // namespace roost

@@ -1,6 +1,7 @@
 // Queue ordering and dispatch. Requeue inserts by sequence number: after a
 // channel closes with unacked messages they return where they were, ahead
-// of anything published later. Paging lives in queue_paging.cpp.
+// of anything published later (in their priority lane). Paging lives in
+// queue_paging.cpp.
 #include "broker/queue.hpp"
 
 #include <algorithm>
@@ -27,6 +28,8 @@ queue::queue(std::uint32_t id, std::string name, queue_options options, storage_
   } catch (const channel_error& e) {
     log::warning(std::string("ignoring the arguments of queue '") + name_ + "': " + e.what());
   }
+  lanes_.resize(args_.priority_levels());
+  for (std::size_t l = 0; l < lanes_.size(); ++l) lanes_[l].last_in_memory_seq = storage::lane_base(l);
   if (storage_ != nullptr) {
     store_id_ = storage_->next_queue_id++;
     persisted_ = durable() && !options_.exclusive && storage_->durable != nullptr;
@@ -39,19 +42,31 @@ queue::~queue() {
   wake_load_waiters();
 }
 
+std::size_t queue::ready_count() const {
+  std::size_t n = 0;
+  for (const ready_lane& lane : lanes_) n += lane.in_memory() + lane.paged_count;
+  return n;
+}
+
+std::size_t queue::lane_window() const {
+  return std::max<std::size_t>(1, storage_->queue_window / lanes_.size());
+}
+
 storage::entry_record queue::append(message_ref msg, bool stored) {
-  std::uint64_t seq = next_seq_++;
+  std::size_t l = std::min<std::size_t>(msg->priority, lanes_.size() - 1);
+  ready_lane& lane = lanes_[l];
+  std::uint64_t seq = storage::lane_base(l) | next_counter_++;
   std::int64_t expires = 0;
   if (args_.message_ttl_ms || msg->expiration_ms >= 0) expires = expiry_for(*msg, wall_clock_ms());
   storage::entry_record entry{store_id_, seq, msg->store_id, 0, false, expires, 0};
   ready_bytes_ += msg->body.size();
   if (expires != 0) index_expiry(expires, seq, msg->body.size());
-  if (paged_count_ > 0 || (storage_ != nullptr && ready_.size() >= storage_->queue_window)) {
-    page_out(msg, entry, stored);
+  if (lane.paged_count > 0 || (storage_ != nullptr && lane.ready.size() >= lane_window())) {
+    page_out(lane, msg, entry, stored);
     return entry;
   }
-  ready_.push_back(queued_message{std::move(msg), seq, false, stored, 0, expires});
-  last_in_memory_seq_ = seq;
+  lane.ready.push_back(queued_message{std::move(msg), seq, false, stored, 0, expires});
+  lane.last_in_memory_seq = seq;
   return entry;
 }
 
@@ -65,9 +80,10 @@ void queue::requeue(queued_message&& m) {
     ready_bytes_ += m.msg->body.size();
     if (m.expires_at_ms != 0) index_expiry(m.expires_at_ms, m.seq, m.msg->body.size());
     // Usually the requeued message is older than everything ready: O(1) at the front.
-    auto at = std::upper_bound(ready_.begin(), ready_.end(), m.seq,
+    std::deque<queued_message>& ready = lane_of(m.seq).ready;
+    auto at = std::upper_bound(ready.begin(), ready.end(), m.seq,
                                [](std::uint64_t seq, const queued_message& q) { return seq < q.seq; });
-    ready_.insert(at, std::move(m));
+    ready.insert(at, std::move(m));
   }
 }
 
@@ -104,42 +120,61 @@ std::optional<queued_message> queue::take() {
   return m;
 }
 
-void queue::drop_expired_front() {
-  while (!ready_.empty() && ready_.front().msg == nullptr) {
-    ready_.pop_front();
-    --expired_in_place_;
+void queue::drop_expired_front(ready_lane& lane) {
+  while (!lane.ready.empty() && lane.ready.front().msg == nullptr) {
+    lane.ready.pop_front();
+    --lane.expired_in_place;
   }
 }
 
-std::optional<queued_message> queue::pop_ready() {
-  drop_expired_front();
-  if (ready_.empty()) return std::nullopt;
-  queued_message m = std::move(ready_.front());
-  ready_.pop_front();
+ready_lane* queue::front_lane() {
+  for (auto lane = lanes_.rbegin(); lane != lanes_.rend(); ++lane) {
+    drop_expired_front(*lane);
+    if (!lane->ready.empty()) return &*lane;
+    // Its next messages are being read back: lower priorities wait for them.
+    if (lane->paged_count > 0) return nullptr;
+  }
+  return nullptr;
+}
+
+queued_message queue::pop_front(ready_lane& lane) {
+  queued_message m = std::move(lane.ready.front());
+  lane.ready.pop_front();
   ready_bytes_ -= std::min<std::uint64_t>(ready_bytes_, m.msg->body.size());
   unindex_expiry(m);
   return m;
 }
 
+std::optional<queued_message> queue::pop_ready() {
+  ready_lane* lane = front_lane();
+  if (lane == nullptr) return std::nullopt;
+  return pop_front(*lane);
+}
+
 std::size_t queue::purge() {
   std::size_t n = ready_count();
   std::vector<storage::operation> ops;
-  for (const queued_message& m : ready_)
-    if (m.msg != nullptr && m.stored && persisted_) ops.emplace_back(storage::remove_entry{store_id_, m.seq});
-  ready_.clear();
-  expired_in_place_ = 0;
+  for (std::size_t l = 0; l < lanes_.size(); ++l) {
+    ready_lane& lane = lanes_[l];
+    for (const queued_message& m : lane.ready)
+      if (m.msg != nullptr && m.stored && persisted_) ops.emplace_back(storage::remove_entry{store_id_, m.seq});
+    if (lane.paged_count > 0)
+      ops.emplace_back(storage::purge_queue{store_id_, lane.last_in_memory_seq + 1, storage::lane_base(l + 1)});
+    lane.ready.clear();
+    lane.expired_in_place = 0;
+    lane.paged_count = 0;
+    lane.last_in_memory_seq = storage::lane_base(l) | (next_counter_ - 1);
+  }
   ready_bytes_ = 0;
   expiry_index_.clear();
-  if (paged_count_ > 0) ops.emplace_back(storage::purge_queue{store_id_, last_in_memory_seq_ + 1});
   if (!ops.empty()) page_store()->submit(std::move(ops), {});
-  paged_count_ = 0;
-  last_in_memory_seq_ = next_seq_ - 1;
   return n;
 }
 
 void queue::erase_from_store() {
+  bool paged = std::any_of(lanes_.begin(), lanes_.end(), [](const ready_lane& l) { return l.paged_count > 0; });
   if (persisted_) storage_->durable->submit({storage::delete_queue{store_id_}}, {});
-  else if (paged_count_ > 0) page_store()->submit({storage::delete_queue{store_id_}}, {});
+  else if (paged) page_store()->submit({storage::delete_queue{store_id_}}, {});
 }
 
 void queue::mark_delivered(queued_message& m) {
@@ -206,11 +241,11 @@ void queue::dispatch() {
   if (!expiry_index_.empty()) expire(wall_clock_ms());
   if (args_.limits_length()) enforce_length_limit();
   while (!consumers_.empty()) {
-    drop_expired_front();
-    if (ready_.empty()) break;
+    ready_lane* lane = front_lane();
+    if (lane == nullptr) break;
     consumer* c = next_consumer_with_credit();
     if (c == nullptr) break;
-    queued_message m = *pop_ready();
+    queued_message m = pop_front(*lane);
     mark_delivered(m);
     c->deliver(*this, std::move(m));
   }

@@ -12,6 +12,10 @@
 // ready messages live in memory; past that, new messages stay only in a
 // store (the durable one for durable queues, the scratch one otherwise) and
 // are read back in seq order as consumers drain the window.
+//
+// A priority queue (x-max-priority) keeps one such lane of ready messages
+// per priority level, sharing the window, and always delivers from the
+// highest lane that has a message in memory.
 #pragma once
 
 #include <cstdint>
@@ -64,6 +68,22 @@ class consumer {
   virtual bool exclusive() const = 0;
 };
 
+// One priority level's ready messages (a queue without priorities has one
+// lane): the first ones in memory in seq order, the rest paged out. Seqs
+// carry the lane in their top bits (storage::lane_base), so a lane's
+// entries are one seq range in the store.
+struct ready_lane {
+  std::deque<queued_message> ready;  // ascending seq
+  // Expired messages still in `ready` (msg null) until they reach the front.
+  std::size_t expired_in_place = 0;
+  // Paged-out entries: every seq of the lane above last_in_memory_seq.
+  std::uint64_t paged_count = 0;
+  std::uint64_t last_in_memory_seq = 0;
+  bool loading = false;
+
+  std::size_t in_memory() const { return ready.size() - expired_in_place; }
+};
+
 enum class durability : std::uint8_t { transient, durable };
 
 struct queue_options {
@@ -100,7 +120,7 @@ class queue {
   void touch();
 
   // Ready messages, in memory or paged out; never counts expired ones.
-  std::size_t ready_count() const { return ready_.size() - expired_in_place_ + paged_count_; }
+  std::size_t ready_count() const;
   // Body bytes of the ready messages (x-max-length-bytes).
   std::uint64_t ready_bytes() const { return ready_bytes_; }
   std::size_t consumer_count() const { return consumers_.size(); }
@@ -146,9 +166,9 @@ class queue {
   std::size_t purge();
   // The queue is being deleted: drop its entries from the store.
   void erase_from_store();
-  // Recovery: this queue is store_id in the store, which holds `count`
-  // entries up to max_seq; they are loaded lazily.
-  void restore(std::uint64_t store_id, std::uint64_t count, std::uint64_t max_seq);
+  // Recovery: this queue is stored.queue.id in the store, which holds
+  // the summarised entries; they are loaded lazily.
+  void restore(const storage::queue_summary& stored);
 
   void add_consumer(consumer* c);
   // Returns false if c was not attached.
@@ -165,36 +185,46 @@ class queue {
   // Dead-letters (or drops) every ready message whose TTL has passed by
   // now_ms, wherever it is in the queue (queue_expiry.cpp).
   void expire(std::int64_t now_ms);
-  // Loads paged-out messages into the window; `loaded` is what a load_entries read.
-  void accept_loaded(std::vector<storage::loaded_entry>& loaded, storage::store& from);
-  bool loading() const { return loading_; }
+  // Some lane is reading paged-out messages back.
+  bool loading() const;
   // Nothing ready in memory, but messages wait on disk: a basic.get must
   // wait for them rather than answer get-empty.
-  bool head_on_disk() const { return ready_.size() == expired_in_place_ && paged_count_ > 0; }
+  bool head_on_disk() const;
   // Runs `f` once the current page load has finished (or failed), or when
   // the queue is destroyed, whichever comes first.
   void when_loaded(std::function<void()> f);
 
  private:
   consumer* next_consumer_with_credit();
+  ready_lane& lane_of(std::uint64_t seq) { return lanes_[storage::lane_of(seq)]; }
+  // How many ready messages each lane keeps in memory before paging.
+  std::size_t lane_window() const;
   // The message is past the window: make sure a store has it and count it as paged.
-  void page_out(const message_ref& msg, const storage::entry_record& entry, bool stored);
+  void page_out(ready_lane& lane, const message_ref& msg, const storage::entry_record& entry, bool stored);
   // A message read back from a store.
   static message_ref rebuild(storage::loaded_entry& e);
-  // Starts reading the next paged-out messages back when the window runs low.
+  // Starts reading the next paged-out messages back into lanes whose window runs low.
   void refill();
+  void refill(std::size_t lane);
+  // Loads paged-out messages into a lane; `loaded` is what a load_entries read.
+  void accept_loaded(std::size_t lane, std::vector<storage::loaded_entry>& loaded, storage::store& from);
   storage::store* page_store() const;
   void mark_delivered(queued_message& m);
   void wake_load_waiters();
-  // Takes the first live ready message off the front (skipping expired ones).
+  // The highest-priority lane with a live message at its front (expired
+  // ones skipped), or null, also when a higher lane's next messages are
+  // still on disk.
+  ready_lane* front_lane();
+  // Takes the first live ready message off the front of the queue.
   std::optional<queued_message> pop_ready();
-  void drop_expired_front();
+  queued_message pop_front(ready_lane& lane);
+  void drop_expired_front(ready_lane& lane);
   void dead_letter(queued_message&& m, death_reason reason);
   // Expiry (queue_expiry.cpp).
   std::int64_t expiry_for(const message& msg, std::int64_t now_ms) const;
   void index_expiry(std::int64_t expires_at_ms, std::uint64_t seq, std::uint64_t bytes);
   void unindex_expiry(const queued_message& m);
-  void expire_in_memory(std::uint64_t seq);
+  void expire_in_memory(ready_lane& lane, std::uint64_t seq);
   void expire_paged(std::vector<std::uint64_t>& seqs);
   void schedule_expiry();
   // The message's expiry was handled while it was paged out: skip it when it is loaded.
@@ -211,28 +241,22 @@ class queue {
   queue_arguments args_;
   dead_letter_router* dead_letters_ = nullptr;
   std::uint64_t ready_bytes_ = 0;
-  // Expired messages still in ready_ (msg null) until they reach the front.
-  std::size_t expired_in_place_ = 0;
   // (expires_at_ms, seq) of every ready message with a TTL, in memory or paged out.
   // The value is the message's body size, for ready_bytes_ when a paged-out one expires.
   std::map<std::pair<std::int64_t, std::uint64_t>, std::uint64_t> expiry_index_;
   std::int64_t expiry_scheduled_at_ = 0;  // the earliest wake-up asked of the scheduler; 0 = none
   // Paged-out seqs expired and being read back to be dead-lettered.
   std::unordered_set<std::uint64_t> expiring_paged_;
-  // Entries up to this seq were restored without being indexed by expiry.
-  std::uint64_t unindexed_up_to_ = 0;
   std::function<void(queue&)> on_unused_;
   std::int64_t last_used_ms_ = 0;
   bool unused_check_pending_ = false;
   storage_context* storage_;
   std::uint64_t store_id_ = 0;
   bool persisted_ = false;
-  std::deque<queued_message> ready_;  // ascending seq
-  std::uint64_t next_seq_ = 1;
-  // Paged-out entries: every seq above last_in_memory_seq_ up to next_seq_ - 1.
-  std::uint64_t paged_count_ = 0;
-  std::uint64_t last_in_memory_seq_ = 0;
-  bool loading_ = false;
+  // Indexed by priority; one lane without x-max-priority.
+  std::vector<ready_lane> lanes_;
+  // The arrival counter: the low bits of the next seq, whatever its lane.
+  std::uint64_t next_counter_ = 1;
   lifetime_token<queue> alive_{this};
   std::vector<storage::operation> writes_;  // for the durable store, see flush_writes()
   std::vector<std::function<void()>> load_waiters_;

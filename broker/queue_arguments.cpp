@@ -80,6 +80,14 @@ overflow_mode overflow(const argument_checker& check) {
   check.fail("x-overflow", "invalid_overflow");
 }
 
+// RabbitMQ's check_max_priority_arg: a non-negative integer up to 255.
+std::optional<std::int64_t> max_priority(const argument_checker& check) {
+  constexpr std::int64_t most = 255;
+  auto n = check.non_negative("x-max-priority");
+  if (n && *n > most) check.fail("x-max-priority", "{max_value_exceeded," + std::to_string(*n) + "}");
+  return n;
+}
+
 bool single_active_consumer(const argument_checker& check) {
   const amqp::field_value* v = check.find("x-single-active-consumer");
   if (v == nullptr) return false;
@@ -99,6 +107,7 @@ queue_arguments parse_queue_arguments(const amqp::field_table& arguments, std::s
   out.dead_letter_routing_key = dead_letter_routing_key(check, out.dead_letter_exchange.has_value());
   out.max_length = check.non_negative("x-max-length");
   out.max_length_bytes = check.non_negative("x-max-length-bytes");
+  out.max_priority = max_priority(check);
   out.overflow = overflow(check);
   out.delivery_limit = check.non_negative("x-delivery-limit");
   out.single_active_consumer = single_active_consumer(check);

@@ -68,35 +68,38 @@ void queue::expire(std::int64_t now_ms) {
     std::uint64_t seq = first->first.second;
     std::uint64_t bytes = first->second;
     expiry_index_.erase(first);
-    if (seq <= last_in_memory_seq_) {
-      expire_in_memory(seq);
+    ready_lane& lane = lane_of(seq);
+    if (seq <= lane.last_in_memory_seq) {
+      expire_in_memory(lane, seq);
     } else {
       ready_bytes_ -= std::min(ready_bytes_, bytes);
+      lane.paged_count -= std::min<std::uint64_t>(lane.paged_count, 1);
       paged.push_back(seq);
     }
   }
   if (!paged.empty()) expire_paged(paged);
-  drop_expired_front();
-  if (expired_in_place_ > compact_threshold && expired_in_place_ > ready_.size() / 2) {
-    std::erase_if(ready_, [](const queued_message& m) { return m.msg == nullptr; });
-    expired_in_place_ = 0;
+  for (ready_lane& lane : lanes_) {
+    drop_expired_front(lane);
+    if (lane.expired_in_place > compact_threshold && lane.expired_in_place > lane.ready.size() / 2) {
+      std::erase_if(lane.ready, [](const queued_message& m) { return m.msg == nullptr; });
+      lane.expired_in_place = 0;
+    }
   }
   flush_writes();
 }
 
-void queue::expire_in_memory(std::uint64_t seq) {
-  auto it = std::lower_bound(ready_.begin(), ready_.end(), seq,
+void queue::expire_in_memory(ready_lane& lane, std::uint64_t seq) {
+  auto it = std::lower_bound(lane.ready.begin(), lane.ready.end(), seq,
                              [](const queued_message& q, std::uint64_t s) { return q.seq < s; });
-  if (it == ready_.end() || it->seq != seq || it->msg == nullptr) return;
+  if (it == lane.ready.end() || it->seq != seq || it->msg == nullptr) return;
   queued_message m = std::move(*it);
   it->msg = nullptr;
-  ++expired_in_place_;
+  ++lane.expired_in_place;
   ready_bytes_ -= std::min<std::uint64_t>(ready_bytes_, m.msg->body.size());
   dead_letter(std::move(m), death_reason::expired);
 }
 
 void queue::expire_paged(std::vector<std::uint64_t>& seqs) {
-  paged_count_ -= std::min<std::uint64_t>(paged_count_, seqs.size());
   storage::store* from = page_store();
   if (!args_.dead_letters()) {
     std::vector<storage::operation> removals;
@@ -134,9 +137,8 @@ void queue::expire_paged(std::vector<std::uint64_t>& seqs) {
 
 bool queue::skip_loaded(const storage::loaded_entry& e) const {
   if (expiring_paged_.contains(e.entry.seq)) return true;
-  // Indexed when appended and no longer in the index: it expired while on disk and is handled.
-  return e.entry.expires_at_ms != 0 && e.entry.seq > unindexed_up_to_ &&
-         !expiry_index_.contains({e.entry.expires_at_ms, e.entry.seq});
+  // Indexed when appended (or restored) and no longer in the index: it expired while on disk and is handled.
+  return e.entry.expires_at_ms != 0 && !expiry_index_.contains({e.entry.expires_at_ms, e.entry.seq});
 }
 
 // ---- x-expires: the queue itself goes after being unused that long ----

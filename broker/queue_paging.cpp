@@ -1,23 +1,25 @@
 // Paging a deep queue: messages past the in-memory window live only in a
-// store and are read back, in seq order, when the window runs low.
+// store and are read back, in seq order, when the window runs low. Each
+// priority lane pages on its own, in its own seq range.
 //
 // Loads go through the store like writes, so a load sees every entry
 // submitted before it; each message's entry is submitted before the next
 // message is enqueued, so what a load finds is always a contiguous run of
-// seqs right after what is in memory.
+// the lane's seqs right after what is in memory.
+#include <algorithm>
 #include <memory>
 
 #include "broker/amqp/properties.hpp"
 #include "broker/log.hpp"
 #include "broker/queue.hpp"
-#include "broker/wall_clock.hpp"
 
 namespace roost {
 
 storage::store* queue::page_store() const { return persisted_ ? storage_->durable : storage_->scratch; }
 
-void queue::page_out(const message_ref& msg, const storage::entry_record& stored_entry, bool stored) {
-  ++paged_count_;
+void queue::page_out(ready_lane& lane, const message_ref& msg, const storage::entry_record& stored_entry,
+                     bool stored) {
+  ++lane.paged_count;
   if (stored) return;  // already on its way to the durable store
   // A transient message (or any message of a non-durable queue) is written
   // to the paging store as it leaves memory; it is not durable there.
@@ -29,39 +31,70 @@ void queue::page_out(const message_ref& msg, const storage::entry_record& stored
   page_store()->submit({storage::insert_message{content}, storage::insert_entry{entry}}, {});
 }
 
-void queue::restore(std::uint64_t store_id, std::uint64_t count, std::uint64_t max_seq) {
-  store_id_ = store_id;
-  paged_count_ = count;
-  next_seq_ = max_seq + 1;
-  last_in_memory_seq_ = 0;
-  unindexed_up_to_ = max_seq;
+void queue::restore(const storage::queue_summary& stored) {
+  store_id_ = stored.queue.id;
+  for (const storage::lane_summary& summary : stored.lanes) {
+    // Entries of a level the queue no longer has (its arguments could not be
+    // read): give it a lane anyway, so they are still delivered.
+    while (lanes_.size() <= summary.lane) {
+      ready_lane& added = lanes_.emplace_back();
+      added.last_in_memory_seq = storage::lane_base(lanes_.size() - 1);
+    }
+    lanes_[summary.lane].paged_count = summary.entry_count;
+    next_counter_ = std::max(next_counter_, (summary.max_seq & (storage::lane_base(1) - 1)) + 1);
+  }
+  // Every entry is counted and indexed now, not when it is paged in, so
+  // limits see the whole queue and TTLs (also those that passed while the
+  // broker was down) fire on time wherever the message is.
+  ready_bytes_ = stored.body_bytes;
+  for (const storage::expiring_entry& e : stored.expiring)
+    expiry_index_.emplace(std::pair{e.expires_at_ms, e.seq}, e.body_size);
+  schedule_expiry();
   refill();
 }
 
+bool queue::loading() const {
+  return std::any_of(lanes_.begin(), lanes_.end(), [](const ready_lane& l) { return l.loading; });
+}
+
+bool queue::head_on_disk() const {
+  // The highest lane holding anything decides.
+  for (auto lane = lanes_.rbegin(); lane != lanes_.rend(); ++lane) {
+    if (lane->in_memory() > 0) return false;
+    if (lane->paged_count > 0) return true;
+  }
+  return false;
+}
+
 void queue::refill() {
-  if (loading_ || paged_count_ == 0 || storage_ == nullptr) return;
-  std::size_t window = storage_->queue_window;
-  std::size_t in_memory = ready_.size() - expired_in_place_;
-  if (in_memory > window / 2) return;
-  loading_ = true;
+  for (std::size_t l = 0; l < lanes_.size(); ++l) refill(l);
+}
+
+void queue::refill(std::size_t l) {
+  ready_lane& lane = lanes_[l];
+  if (lane.loading || lane.paged_count == 0 || storage_ == nullptr) return;
+  std::size_t window = lane_window();
+  if (lane.in_memory() > window / 2) return;
+  lane.loading = true;
   auto into = std::make_shared<std::vector<storage::loaded_entry>>();
   storage::store* from = page_store();
-  std::size_t limit = window - std::min(window, in_memory);
+  std::size_t limit = window - std::min(window, lane.in_memory());
   // The completion may run after this queue is deleted: check it still exists.
-  from->submit({storage::load_entries{store_id_, last_in_memory_seq_, limit, into}},
-               [token = alive_.watch(), into, from](bool ok) {
+  from->submit({storage::load_entries{store_id_, lane.last_in_memory_seq, limit, into, storage::lane_base(l + 1)}},
+               [token = alive_.watch(), into, from, l](bool ok) {
                  if (*token == nullptr) return;
                  queue& q = **token;
-                 q.loading_ = false;
-                 if (ok) q.accept_loaded(*into, *from);
+                 q.lanes_[l].loading = false;
+                 if (ok) q.accept_loaded(l, *into, *from);
                  else log::error("queue '" + q.name_ + "': reading paged messages failed; will retry");
-                 q.wake_load_waiters();
+                 // A basic.get waits for the highest lanes too, not just the first one back.
+                 if (!q.loading()) q.wake_load_waiters();
                });
 }
 
 void queue::when_loaded(std::function<void()> f) {
   refill();
-  if (!loading_) {
+  if (!loading()) {
     f();
     return;
   }
@@ -74,40 +107,29 @@ void queue::wake_load_waiters() {
   for (auto& f : waiters) f();
 }
 
-void queue::accept_loaded(std::vector<storage::loaded_entry>& loaded, storage::store& from) {
+void queue::accept_loaded(std::size_t l, std::vector<storage::loaded_entry>& loaded, storage::store& from) {
+  ready_lane& lane = lanes_[l];
   if (loaded.empty()) {
     // The store has nothing we counted as paged (a failed write): stop waiting for it.
-    log::warning("queue '" + name_ + "': " + std::to_string(paged_count_) + " paged messages were not found");
-    paged_count_ = 0;
-    last_in_memory_seq_ = next_seq_ - 1;
+    log::warning("queue '" + name_ + "': " + std::to_string(lane.paged_count) + " paged messages were not found");
+    lane.paged_count = 0;
+    lane.last_in_memory_seq = storage::lane_base(l) | (next_counter_ - 1);
     return;
   }
   std::vector<storage::operation> drop;
-  std::int64_t now = wall_clock_ms();
   std::uint64_t accepted = 0;
-  std::vector<queued_message> expired;
   for (storage::loaded_entry& e : loaded) {
-    last_in_memory_seq_ = std::max(last_in_memory_seq_, e.entry.seq);
+    lane.last_in_memory_seq = std::max(lane.last_in_memory_seq, e.entry.seq);
     if (skip_loaded(e)) continue;
     ++accepted;
     bool stored = persisted_ && e.persistent;
     // A transient page is not needed in the store once it is back in memory.
     if (!stored) drop.emplace_back(storage::remove_entry{e.entry.queue_id, e.entry.seq});
-    queued_message m{rebuild(e), e.entry.seq, e.entry.delivered, stored, e.entry.delivery_count,
-                     e.entry.expires_at_ms};
-    bool restored = e.entry.seq <= unindexed_up_to_;
-    if (restored) ready_bytes_ += m.msg->body.size();
-    if (restored && m.expires_at_ms != 0 && m.expires_at_ms < now) {
-      ready_bytes_ -= m.msg->body.size();
-      expired.push_back(std::move(m));  // expired while the broker was down
-      continue;
-    }
-    if (restored && m.expires_at_ms != 0) index_expiry(m.expires_at_ms, m.seq, m.msg->body.size());
-    ready_.push_back(std::move(m));
+    lane.ready.push_back(queued_message{rebuild(e), e.entry.seq, e.entry.delivered, stored, e.entry.delivery_count,
+                                        e.entry.expires_at_ms});
   }
-  paged_count_ -= std::min<std::uint64_t>(paged_count_, accepted);
+  lane.paged_count -= std::min<std::uint64_t>(lane.paged_count, accepted);
   if (!drop.empty()) from.submit(std::move(drop), {});
-  for (queued_message& m : expired) dead_letter(std::move(m), death_reason::expired);
   dispatch();
 }
 
@@ -117,7 +139,7 @@ message_ref queue::rebuild(storage::loaded_entry& e) {
   msg->routing_key = std::move(e.routing_key);
   msg->properties = std::move(e.properties);
   msg->body = std::move(e.body);
-  msg->delivery_mode = amqp::scan_properties(msg->properties).delivery_mode;
+  take_property_fields(*msg, amqp::scan_properties(msg->properties));
   msg->store_id = e.entry.message_id;
   if (e.entry.delivery_count > 0) {
     try {

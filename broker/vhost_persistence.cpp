@@ -64,7 +64,7 @@ void vhost::restore_queue(const storage::queue_summary& s) {
   options.arguments = decode_table(s.queue.arguments);
   // Straight in, without declare's checks: a stored server-named queue has a reserved amq.gen- name.
   if (find_queue(s.queue.name) != nullptr) return;
-  add_queue(s.queue.name, std::move(options)).restore(s.queue.id, s.entry_count, s.max_seq);
+  add_queue(s.queue.name, std::move(options)).restore(s);
 }
 
 void vhost::restore_binding(const storage::binding_record& r) {

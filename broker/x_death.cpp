@@ -137,6 +137,7 @@ dead_lettered make_dead_lettered(const message& original, const death_event& e) 
   amqp::encode_properties(w, props);
   msg->body = original.body;
   msg->delivery_mode = original.delivery_mode;
+  msg->priority = original.priority;
   out.msg = std::move(msg);
   return out;
 }

@@ -18,17 +18,18 @@ constexpr const char* delete_queue_bindings_sql =
     "(SELECT vhost, 0, name FROM queues WHERE id = ?1)";
 
 // Messages of this queue that no other queue holds; run before its entries go.
-// (Entries from seq ?2 on: a purge keeps the unacked entries below the paged range.)
+// (Entries in the seq range [?2, ?3): a purge keeps the unacked entries
+// below a lane's paged range, and the other lanes.)
 constexpr const char* delete_queue_orphans_sql =
-    "DELETE FROM messages WHERE id IN (SELECT message_id FROM entries WHERE queue_id = ?1 AND seq >= ?2) "
+    "DELETE FROM messages WHERE id IN (SELECT message_id FROM entries WHERE queue_id = ?1 AND seq >= ?2 AND seq < ?3) "
     "AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.message_id = messages.id "
-    "AND (e.queue_id <> ?1 OR e.seq < ?2))";
+    "AND (e.queue_id <> ?1 OR e.seq < ?2 OR e.seq >= ?3))";
 
 constexpr const char* load_entries_sql =
     "SELECT e.seq, e.message_id, e.delivery_count, e.delivered, e.expires_at_ms, e.ready_at_ms, "
     "m.exchange, m.routing_key, m.properties, m.body, m.persistent "
     "FROM entries e JOIN messages m ON m.id = e.message_id "
-    "WHERE e.queue_id = ?1 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3";
+    "WHERE e.queue_id = ?1 AND e.seq > ?2 AND e.seq < ?4 ORDER BY e.seq LIMIT ?3";
 
 }  // namespace
 
@@ -55,7 +56,7 @@ operation_executor::operation_executor(sqlite::database& db)
       update_entry_(db.prepare("UPDATE entries SET delivery_count = ?3, delivered = ?4, expires_at_ms = ?5, "
                                "ready_at_ms = ?6 WHERE queue_id = ?1 AND seq = ?2")),
       delete_queue_orphans_(db.prepare(delete_queue_orphans_sql)),
-      delete_queue_entries_(db.prepare("DELETE FROM entries WHERE queue_id = ?1 AND seq >= ?2")),
+      delete_queue_entries_(db.prepare("DELETE FROM entries WHERE queue_id = ?1 AND seq >= ?2 AND seq < ?3")),
       load_entries_(db.prepare(load_entries_sql)),
       insert_delayed_(db.prepare("INSERT INTO delayed VALUES (?1, ?2)")),
       insert_delayed_target_(db.prepare("INSERT OR IGNORE INTO delayed_targets VALUES (?1, ?2)")),
@@ -94,7 +95,7 @@ void operation_executor::run(const put_queue& op) {
 }
 
 void operation_executor::run(const delete_queue& op) {
-  remove_all_entries(op.queue_id);
+  remove_entries(op.queue_id, 0, no_seq_limit);
   delete_queue_delayed_targets_.bind(1, op.queue_id).run();
   delete_queue_bindings_.bind(1, op.queue_id).run();
   delete_queue_.bind(1, op.queue_id).run();
@@ -152,11 +153,11 @@ void operation_executor::run(const remove_delayed& op) {
   delete_orphan_message_.bind(1, op.message_id).run();
 }
 
-void operation_executor::run(const purge_queue& op) { remove_all_entries(op.queue_id, op.from_seq); }
+void operation_executor::run(const purge_queue& op) { remove_entries(op.queue_id, op.from_seq, op.to_seq); }
 
-void operation_executor::remove_all_entries(std::uint64_t queue_id, std::uint64_t from_seq) {
-  delete_queue_orphans_.bind(1, queue_id).bind(2, from_seq).run();
-  delete_queue_entries_.bind(1, queue_id).bind(2, from_seq).run();
+void operation_executor::remove_entries(std::uint64_t queue_id, std::uint64_t from_seq, std::uint64_t to_seq) {
+  delete_queue_orphans_.bind(1, queue_id).bind(2, from_seq).bind(3, to_seq).run();
+  delete_queue_entries_.bind(1, queue_id).bind(2, from_seq).bind(3, to_seq).run();
 }
 
 void operation_executor::run(const load_entries& op) {
@@ -164,7 +165,7 @@ void operation_executor::run(const load_entries& op) {
   op.into->clear();
   // LIMIT takes a signed 64-bit count; anything larger means "no limit" (-1).
   auto limit = op.limit > static_cast<std::size_t>(INT64_MAX) ? std::int64_t{-1} : static_cast<std::int64_t>(op.limit);
-  load_entries_.bind(1, op.queue_id).bind(2, op.after_seq).bind(3, limit);
+  load_entries_.bind(1, op.queue_id).bind(2, op.after_seq).bind(3, limit).bind(4, op.before_seq);
   load_entries_.each_row([&](sqlite::statement& s) {
     loaded_entry& out = op.into->emplace_back();
     out.entry = entry_record{op.queue_id,

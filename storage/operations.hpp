@@ -35,7 +35,7 @@ class operation_executor {
 
   // Shared by delete_queue and purge_queue: the queue's entries, then the
   // messages only they referred to.
-  void remove_all_entries(std::uint64_t queue_id, std::uint64_t from_seq = 0);
+  void remove_entries(std::uint64_t queue_id, std::uint64_t from_seq, std::uint64_t to_seq);
   void bind_binding(sqlite::statement& s, const binding_record& b);
 
   sqlite::statement put_exchange_;

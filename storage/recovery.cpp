@@ -1,9 +1,11 @@
-// The startup reads. The per-queue summary is one GROUP BY over the entries
-// primary key: entries are clustered by (queue_id, seq), so SQLite walks
-// the b-tree once in order, with no sort and no temporary table, and
-// max(seq) of each group is simply its last row.
+// The startup reads. The per-queue summary is one walk over the entries
+// primary key: entries are clustered by (queue_id, seq), so SQLite reads
+// the b-tree once in order, with no sort and no temporary table, and the
+// last row of each queue and lane holds its highest seq.
 #include "storage/recovery.hpp"
 
+#include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 namespace roost::storage {
@@ -35,12 +37,32 @@ void read_queues(sqlite::database& db, recovered_state& out) {
                            row.column_bytes(4)};
     index.emplace(q.queue.id, out.queues.size() - 1);
   });
-  auto summary = db.prepare("SELECT queue_id, count(*), max(seq) FROM entries GROUP BY queue_id");
-  summary.each_row([&](sqlite::statement& row) {
-    auto at = index.find(row.column_u64(0));
-    if (at == index.end()) return;  // entries of a queue that no longer exists: unreachable, ignored
-    out.queues[at->second].entry_count = row.column_u64(1);
-    out.queues[at->second].max_seq = row.column_u64(2);
+  // One ordered walk over every entry (the primary key order) with its
+  // body's length (length() does not read a blob's content).
+  auto entries = db.prepare(
+      "SELECT e.queue_id, e.seq, e.expires_at_ms, length(m.body) FROM entries e "
+      "JOIN messages m ON m.id = e.message_id ORDER BY e.queue_id, e.seq");
+  std::optional<std::uint64_t> current;
+  queue_summary* q = nullptr;  // null: entries of a queue that no longer exists (unreachable, ignored)
+  entries.each_row([&](sqlite::statement& row) {
+    std::uint64_t queue_id = row.column_u64(0);
+    if (queue_id != current) {
+      current = queue_id;
+      auto at = index.find(queue_id);
+      q = at == index.end() ? nullptr : &out.queues[at->second];
+    }
+    if (q == nullptr) return;
+    std::uint64_t seq = row.column_u64(1);
+    std::int64_t expires_at_ms = row.column_int(2);
+    std::uint64_t size = row.column_u64(3);
+    if (q->lanes.empty() || q->lanes.back().lane != lane_of(seq)) q->lanes.push_back(lane_summary{lane_of(seq)});
+    lane_summary& lane = q->lanes.back();
+    ++lane.entry_count;
+    lane.max_seq = seq;
+    ++q->entry_count;
+    q->max_seq = std::max(q->max_seq, seq);
+    q->body_bytes += size;
+    if (expires_at_ms != 0) q->expiring.push_back(expiring_entry{seq, expires_at_ms, size});
   });
 }
 

@@ -14,6 +14,7 @@
 // the store runs its own writer thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,6 +27,15 @@
 namespace roost::storage {
 
 enum class sync_mode { full, normal, off };
+
+// An entry's seq carries its queue's priority lane in the bits from
+// lane_shift up (0 for a queue without priorities), so that each lane is
+// one contiguous seq range: paged in order, and purged, on its own.
+constexpr unsigned lane_shift = 48;
+constexpr std::uint64_t lane_base(std::size_t lane) { return std::uint64_t{lane} << lane_shift; }
+constexpr std::size_t lane_of(std::uint64_t seq) { return static_cast<std::size_t>(seq >> lane_shift); }
+// An upper seq bound that excludes nothing (SQLite integers are signed).
+constexpr std::uint64_t no_seq_limit = std::uint64_t{INT64_MAX};
 
 // Table-valued fields (arguments) are kept as their AMQP wire encoding
 // (4-byte length + entries); the store never looks inside.
@@ -129,15 +139,20 @@ struct insert_entry { entry_record entry; };
 struct remove_entry { std::uint64_t queue_id = 0; std::uint64_t seq = 0; };
 // Records delivery state (delivered flag, delivery count) of an entry.
 struct update_entry { entry_record entry; };
-// Removes every entry of a queue with seq >= from_seq (and orphaned messages).
-struct purge_queue { std::uint64_t queue_id = 0; std::uint64_t from_seq = 0; };
-// Reads up to `limit` entries of a queue with seq > after_seq, in seq order,
-// with their messages; `into` is filled before the completion runs.
+// Removes every entry of a queue with from_seq <= seq < to_seq (and orphaned messages).
+struct purge_queue {
+  std::uint64_t queue_id = 0;
+  std::uint64_t from_seq = 0;
+  std::uint64_t to_seq = no_seq_limit;
+};
+// Reads up to `limit` entries of a queue with after_seq < seq < before_seq,
+// in seq order, with their messages; `into` is filled before the completion runs.
 struct load_entries {
   std::uint64_t queue_id = 0;
   std::uint64_t after_seq = 0;
   std::size_t limit = 0;
   std::shared_ptr<std::vector<loaded_entry>> into;
+  std::uint64_t before_seq = no_seq_limit;
 };
 
 struct insert_delayed { delayed_record delayed; };
@@ -150,11 +165,32 @@ using operation = std::variant<put_exchange, delete_exchange, put_queue, delete_
                                insert_message, insert_entry, remove_entry, update_entry, purge_queue, load_entries,
                                insert_delayed, remove_delayed>;
 
+// The entries of one priority lane of a queue.
+struct lane_summary {
+  std::size_t lane = 0;
+  std::uint64_t entry_count = 0;
+  std::uint64_t max_seq = 0;
+};
+
+// A stored entry with a TTL: its queue indexes it by expiry at startup,
+// paged out or not, so that it expires on time.
+struct expiring_entry {
+  std::uint64_t seq = 0;
+  std::int64_t expires_at_ms = 0;
+  std::uint64_t body_size = 0;
+};
+
 // What a queue holds on disk, found at startup without loading its entries.
 struct queue_summary {
   queue_record queue;
   std::uint64_t entry_count = 0;
   std::uint64_t max_seq = 0;
+  // Every lane that holds entries, ascending.
+  std::vector<lane_summary> lanes;
+  // Body bytes of all entries (x-max-length-bytes counts them from the start).
+  std::uint64_t body_bytes = 0;
+  // The entries with a TTL, ascending seq.
+  std::vector<expiring_entry> expiring;
 };
 
 struct recovered_state {

@@ -8,7 +8,8 @@
 - Persistent messages whose TTL passes while the broker is down are dead-lettered (or
   dropped) as it starts, before any client sees them.
 - Paged-out messages (a tiny --queue-window) expire on time too, dead-lettered with their
-  content or removed, and counts exclude them at once.
+  content or removed, and counts exclude them at once; after a restart as well, where the
+  whole deep queue also counts towards x-max-length-bytes at once.
 - The delivery count of x-delivery-limit survives a restart.
 """
 import time
@@ -151,6 +152,44 @@ def test_paged_out_messages_expire_on_time():
     b = rf.restart_broker(b, extra_args=["--queue-window", "10"])
     ch = rf.connect(port=b.port).channel()
     rf.eq(count(ch, dropped), 0)
+
+
+def test_a_restarted_deep_queue_expires_and_limits_beyond_its_window():
+    window = ["--queue-window", "10"]
+    b = rf.start_broker(extra_args=window)
+    ch = rf.connect(port=b.port).channel()
+    ch.confirm_delivery()
+    deep, target = durable_pair(ch)
+    bounded = rf.uniq("bounded")
+    ch.queue_declare(bounded, durable=True, arguments={"x-max-length-bytes": 1000, "x-overflow": "reject-publish"})
+    ttl = 4.0  # longer than publishing and a restart take, even under ASan on a busy machine
+    start = time.monotonic()
+    ch.basic_publish("", deep, b"head", PERSISTENT)
+    for i in range(50):
+        ch.basic_publish("", deep, b"p%03d" % i, pika.BasicProperties(delivery_mode=2, expiration=str(int(ttl * 1000))))
+    for i in range(90):
+        ch.basic_publish("", bounded, b"ten bytes!", PERSISTENT)
+    b = rf.restart_broker(b, extra_args=window)
+    ch = rf.connect(port=b.port).channel()
+    ch.confirm_delivery()
+    assert time.monotonic() - start < ttl, "publishing and the restart took longer than the TTL"
+    rf.eq(count(ch, deep), 51)
+    # only the first window is in memory; the limit still sees all 900 bytes
+    for i in range(10):
+        ch.basic_publish("", bounded, b"ten bytes!", PERSISTENT)
+    try:
+        ch.basic_publish("", bounded, b"ten bytes!", PERSISTENT)
+        raise AssertionError("the 1,001st byte was accepted")
+    except pe.NackError:
+        pass
+    rf.eq(count(ch, bounded), 100)
+    deadline = start + ttl + 2.0
+    while count(ch, deep) != 1:
+        assert time.monotonic() < deadline, "%d messages left in %s after the TTL" % (count(ch, deep), deep)
+        time.sleep(0.02)
+    rf.wait_message_count(ch, target, 50)
+    rf.eq(sorted(body for body, _ in drain_bodies(ch, target)), [b"p%03d" % i for i in range(50)])
+    rf.eq([body for body, _ in drain_bodies(ch, deep)], [b"head"])
 
 
 def test_delivery_count_survives_restart():

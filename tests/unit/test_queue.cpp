@@ -1,5 +1,6 @@
 // Queue dispatch: round-robin among consumers, credit (prefetch) respected,
-// requeue back to the original position, consumer detachment, single active consumer.
+// requeue back to the original position, consumer detachment, single active consumer,
+// priority lanes.
 #include <doctest/doctest.h>
 
 #include <vector>
@@ -149,4 +150,74 @@ TEST_CASE("single active consumer: only the first attached receives; the next ta
   q.remove_consumer(&first);
   q.dispatch();
   CHECK(bodies(second.got) == std::vector<std::string>{"c", "d"});
+}
+
+namespace {
+
+message_ref with_priority(std::string body, std::uint8_t priority) {
+  auto m = std::make_shared<message>();
+  m->body = std::move(body);
+  m->priority = priority;
+  return m;
+}
+
+queue_options max_priority(std::int64_t levels) {
+  queue_options options;
+  options.arguments.set("x-max-priority", levels);
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("a priority queue delivers the highest priority first, in arrival order within one") {
+  queue q(1, "q", max_priority(5));
+  q.enqueue(with_priority("low-1", 1));
+  q.enqueue(with_priority("none", 0));
+  q.enqueue(with_priority("high-1", 5));
+  q.enqueue(with_priority("low-2", 1));
+  q.enqueue(with_priority("over-max", 200));  // counts as 5, after the earlier 5
+  q.enqueue(with_priority("mid", 3));
+  CHECK(q.ready_count() == 6);
+  fake_consumer c;
+  q.add_consumer(&c);
+  CHECK(bodies(c.got) == std::vector<std::string>{"high-1", "over-max", "mid", "low-1", "low-2", "none"});
+}
+
+TEST_CASE("without x-max-priority the priority property is ignored") {
+  queue q(1, "q", {});
+  q.enqueue(with_priority("a", 0));
+  q.enqueue(with_priority("b", 9));
+  fake_consumer c;
+  q.add_consumer(&c);
+  CHECK(bodies(c.got) == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("a requeued message returns to its place in its own priority") {
+  queue q(1, "q", max_priority(2));
+  for (auto [body, p] : {std::pair{"a2", 2}, {"b0", 0}, {"c2", 2}, {"d1", 1}})
+    q.enqueue(with_priority(body, static_cast<std::uint8_t>(p)));
+  fake_consumer c;
+  c.credit = 2;
+  q.add_consumer(&c);
+  REQUIRE(bodies(c.got) == std::vector<std::string>{"a2", "c2"});
+  q.requeue(std::move(c.got[1]));
+  q.requeue(std::move(c.got[0]));
+  c.got.clear();
+  c.credit = 10;
+  q.dispatch();
+  CHECK(bodies(c.got) == std::vector<std::string>{"a2", "c2", "d1", "b0"});
+  CHECK(c.got[0].redelivered);
+}
+
+TEST_CASE("take and purge see every priority level") {
+  queue q(1, "q", max_priority(9));
+  for (int p = 0; p < 10; ++p) q.enqueue(with_priority(std::to_string(p), static_cast<std::uint8_t>(p)));
+  CHECK(q.take()->msg->body == "9");
+  CHECK(q.take()->msg->body == "8");
+  CHECK(q.ready_count() == 8);
+  CHECK(q.purge() == 8);
+  CHECK(q.ready_count() == 0);
+  CHECK(!q.take());
+  q.enqueue(with_priority("after", 4));
+  CHECK(q.take()->msg->body == "after");
 }

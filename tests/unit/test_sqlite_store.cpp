@@ -210,6 +210,40 @@ TEST_CASE("purge_queue empties a queue and keeps messages other queues hold") {
   CHECK(count_rows(f.file(), "messages") == 10);
 }
 
+TEST_CASE("priority lanes: each is summarised, loaded and purged as its own seq range") {
+  fixture f;
+  std::vector<operation> ops{make_queue(1, "q")};
+  std::uint64_t id = 0;
+  for (std::size_t lane : {0, 2, 5})
+    for (std::uint64_t n = 1; n <= 3; ++n) {
+      ++id;
+      ops.push_back(make_message(id, numbered("m", id)));
+      ops.push_back(make_entry(1, lane_base(lane) | id, id));
+    }
+  f.run(std::move(ops));
+  f.reopen();
+  const queue_summary* q = f.queue(1);
+  REQUIRE(q != nullptr);
+  CHECK(q->entry_count == 9);
+  REQUIRE(q->lanes.size() == 3);
+  CHECK(q->lanes[0].lane == 0);
+  CHECK(q->lanes[0].entry_count == 3);
+  CHECK(q->lanes[0].max_seq == 3);
+  CHECK(q->lanes[1].lane == 2);
+  CHECK(q->lanes[1].max_seq == (lane_base(2) | 6));
+  CHECK(q->lanes[2].lane == 5);
+  auto into = std::make_shared<std::vector<loaded_entry>>();
+  f.run({load_entries{1, lane_base(2), 100, into, lane_base(3)}});
+  REQUIRE(into->size() == 3);
+  CHECK(into->front().body == "m4");
+  CHECK(into->back().body == "m6");
+  f.run({purge_queue{1, lane_base(2) | 5, lane_base(3)}});
+  f.reopen();
+  CHECK(f.queue(1)->entry_count == 7);
+  CHECK(f.queue(1)->lanes[1].entry_count == 1);
+  CHECK(f.queue(1)->lanes[2].entry_count == 3);
+}
+
 TEST_CASE("redeclaring a name under a new id replaces the stale queue") {
   fixture f;
   f.run({make_queue(1, "q"), make_message(1, "old"), make_entry(1, 1, 1)});
