@@ -10,6 +10,7 @@
 
 #include "broker/amqp/properties.hpp"
 #include "broker/amqp/wire.hpp"
+#include "broker/enqueue.hpp"
 #include "broker/queue.hpp"
 #include "broker/vhost.hpp"
 
@@ -110,9 +111,9 @@ std::size_t delayed_delivery::release_due(std::int64_t now) {
     for (std::uint32_t id : h.queue_ids) {
       queue* q = vhost_.queue_by_id(id);
       if (q == nullptr) continue;
-      bool stored = h.stored && q->persisted();
-      storage::entry_record entry = q->append(h.msg, stored);
-      if (stored) writes.emplace_back(storage::insert_entry{entry});
+      // A queue full with x-overflow reject-publish refuses it now, as it
+      // would a publish (the publisher was confirmed long ago).
+      append_published(*q, h.msg, h.stored && q->persisted(), writes);
       touched_scratch_.push_back(q);
     }
     if (h.stored) writes.emplace_back(storage::remove_delayed{h.msg->store_id});

@@ -16,6 +16,20 @@
 
 namespace roost {
 
+// Appends msg to q as a publish, unless q is full with x-overflow
+// reject-publish(-dlx) and refuses it (then false). A stored copy's entry is
+// added to `writes` for the caller to submit before dispatching.
+inline bool append_published(queue& q, const message_ref& msg, bool stored, std::vector<storage::operation>& writes) {
+  if (q.refuses(*msg)) {
+    q.refused(msg);
+    return false;
+  }
+  q.stats().add(message_event::publish);
+  storage::entry_record entry = q.append(msg, stored);
+  if (stored) writes.emplace_back(storage::insert_entry{entry});
+  return true;
+}
+
 struct enqueue_result {
   bool stored = false;   // some copies went to the durable store
   bool refused = false;  // a full queue with x-overflow reject-publish(-dlx) refused it: nack the publisher
@@ -29,17 +43,8 @@ enqueue_result enqueue_routed(storage_context& storage, const message_ref& msg, 
                               OnStored&& on_stored) {
   enqueue_result result;
   std::vector<storage::operation> writes;
-  for (queue* q : queues) {
-    if (q->refuses(*msg)) {
-      result.refused = true;
-      q->refused(msg);
-      continue;
-    }
-    bool stored = msg->persistent() && q->persisted();
-    q->stats().add(message_event::publish);
-    storage::entry_record entry = q->append(msg, stored);
-    if (stored) writes.emplace_back(storage::insert_entry{entry});
-  }
+  for (queue* q : queues)
+    if (!append_published(*q, msg, msg->persistent() && q->persisted(), writes)) result.refused = true;
   result.stored = !writes.empty();
   if (result.stored) {
     storage::completion done;

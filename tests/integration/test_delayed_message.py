@@ -8,7 +8,8 @@ normal exchange.  Each test starts its own broker (the crash test needs to kill 
 - messages arrive in due order, each no earlier than its delay and within TOLERANCE_S after;
   no, negative or non-integer x-delay means no delay;
 - routing is decided at publish time: an unroutable mandatory publish comes back at once;
-  bindings changed during the delay do not change where the message goes;
+  bindings changed during the delay do not change where the message goes; a queue that is
+  full (x-overflow reject-publish-dlx) when the message falls due refuses it as a publish;
 - confirms: a transient delayed message is confirmed at once, a persistent one as soon as it
   is stored, long before it is due;
 - persistent delayed messages in durable queues survive a SIGKILL and arrive on time after
@@ -184,6 +185,28 @@ def test_a_queue_deleted_during_the_delay_loses_only_its_copy():
     got = collect(conn, ch, keep, 1)
     rf.eq(got[0][1], b"m")
     rf.eq(ch.queue_declare(gone, passive=True).method.message_count, 0)
+
+
+def test_a_full_reject_publish_queue_refuses_a_message_falling_due():
+    b = rf.start_broker()
+    conn = rf.connect(port=b.port)
+    ch = conn.channel()
+    x = rf.uniq("fan")
+    ch.exchange_declare(x, "x-delayed-message", arguments={"x-delayed-type": "fanout"})
+    dead = ch.queue_declare(rf.uniq("dead")).method.queue
+    full = ch.queue_declare(rf.uniq("full"), arguments={
+        "x-max-length": 1, "x-overflow": "reject-publish-dlx",
+        "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dead}).method.queue
+    roomy = ch.queue_declare(rf.uniq("roomy")).method.queue
+    ch.queue_bind(full, x)
+    ch.queue_bind(roomy, x)
+    ch.basic_publish(x, "", b"late", delayed(200))
+    ch.basic_publish("", full, b"first")  # fills the queue during the delay
+    got = collect(conn, ch, dead, 1)
+    rf.eq((got[0][1], got[0][2]["x-death"][0]["reason"]), (b"late", "maxlen"))
+    m, _, body = ch.basic_get(full, auto_ack=True)
+    rf.eq((body, m.message_count), (b"first", 0))
+    rf.eq(ch.queue_declare(roomy, passive=True).method.message_count, 1)
 
 
 def test_a_year_long_delay_is_held():
