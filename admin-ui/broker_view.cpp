@@ -180,7 +180,7 @@ json connection_json(const connection& c, const admin_context& ctx) {
               {"node", node_name()},
               {"user", c.user()},
               {"vhost", c.has_vhost() ? c.vh().name() : ""},
-              {"state", c.blocked() ? "blocked" : state_name(c.current_state())},
+              {"state", c.blocked() ? "blocked" : c.in_flow() ? "flow" : state_name(c.current_state())},
               {"channels", c.channels().size()},
               {"peer_host", peer.substr(0, colon)},
               {"peer_port", colon == std::string::npos ? 0 : std::atoi(peer.c_str() + colon + 1)},

@@ -149,6 +149,9 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
     }
     return done;
   });
+  // Flow control: a queue backing up while consumed pauses this publisher.
+  for (queue* q : route_scratch_)
+    if (q->flow().holding()) conn_.hold_for_queue(*q);
   if (confirms_ && (result.refused || !result.stored)) {
     if (!result.refused) stats.add(message_event::confirm);
     confirms_->complete(confirm_seq, result.refused ? confirm_tracker::outcome::nack : confirm_tracker::outcome::ack);

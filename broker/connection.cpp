@@ -74,16 +74,53 @@ void connection::release_input() {
 
 bool connection::should_pause_reading() {
   if (over_high_water() || input_held_) return true;
+  update_blocked();
+  return blocked_ || held_by_queues();
+}
+
+void connection::update_blocked() {
   bool block = has_published_ && state_ == state::open && broker_.publish_alarm();
-  if (block != blocked_) {
-    blocked_ = block;
-    if (blocked_capability_) {
-      if (block) send(0, amqp::connection_blocked{broker_.alarm_reason()});
-      else send(0, amqp::connection_unblocked{});
-    }
-    log::info("connection " + peer_ + (block ? std::string(" blocked: ") + broker_.alarm_reason() : " unblocked"));
+  if (block == blocked_) return;
+  blocked_ = block;
+  if (blocked_capability_) {
+    if (block) send(0, amqp::connection_blocked{broker_.alarm_reason()});
+    else send(0, amqp::connection_unblocked{});
   }
-  return block;
+  log::info("connection " + peer_ + (block ? std::string(" blocked: ") + broker_.alarm_reason() : " unblocked"));
+}
+
+void connection::hold_for_queue(queue& q) {
+  if (std::find(flow_waits_.begin(), flow_waits_.end(), q.id()) != flow_waits_.end() || consumes_from(q)) return;
+  flow_waits_.push_back(q.id());
+  wake_me_from(q);
+}
+
+bool connection::held_by_queues() {
+  if (flow_waits_.empty()) return false;
+  auto now = std::chrono::steady_clock::now();
+  std::erase_if(flow_waits_, [&](std::uint32_t id) {
+    queue* q = state_ == state::open ? vh().queue_by_id(id) : nullptr;
+    if (q == nullptr || !q->flow().holding(now)) return true;
+    // The wake-up we asked for may have been spent on an earlier release.
+    wake_me_from(*q);
+    return false;
+  });
+  return !flow_waits_.empty();
+}
+
+void connection::wake_me_from(queue& q) {
+  // By id: the connection may be gone when the queue lets go.
+  q.flow().wait(id_, [&b = broker_, id = id_] {
+    auto it = b.connections().find(id);
+    if (it != b.connections().end()) it->second->events_.input_released();
+  });
+}
+
+bool connection::consumes_from(const queue& q) const {
+  for (const auto& [number, ch] : channels_)
+    for (const auto& [tag, c] : ch->consumers())
+      if (c->source() == &q) return true;
+  return false;
 }
 
 void connection::output_drained() {

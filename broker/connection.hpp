@@ -24,6 +24,7 @@ namespace roost {
 
 class broker;
 class channel;
+class queue;
 class vhost;
 
 class connection_events {
@@ -35,7 +36,8 @@ class connection_events {
   virtual void close_after_flush() = 0;
   // We sent connection.close; the peer has a while to answer close-ok.
   virtual void closing_started() = 0;
-  // Input held by hold_input() may be processed again.
+  // The reader may go on: input held by hold_input() was released, or a
+  // queue stopped holding this connection's publishes back.
   virtual void input_released() = 0;
   // The broker is stopping and the peer did not finish in time: drop the socket now.
   virtual void abort() = 0;
@@ -60,9 +62,17 @@ class connection {
   bool over_high_water() const;
   // The reader should not read now: our own output is backed up, or this
   // connection publishes and the store is far behind (then the client is
-  // told with connection.blocked, if it understands it).
+  // told with connection.blocked, if it understands it), or a queue it just
+  // published to is backing up while consumed (flow control; the client is
+  // told nothing, TCP pushes back).
   bool should_pause_reading();
   void note_publish() { has_published_ = true; }
+  // This connection just published to `q`, which holds its publishers back
+  // (publisher_flow.hpp): pause reading until it lets go. Not when this
+  // connection consumes from `q`: its acks are what drain the queue.
+  void hold_for_queue(queue& q);
+  // Paused by flow control (the admin API's state "flow").
+  bool in_flow() const { return !flow_waits_.empty(); }
   // A reply must wait for the store (a basic.get of a message on disk):
   // stop processing frames, keeping the rest of the input, until released.
   void hold_input() { input_held_ = true; }
@@ -127,6 +137,13 @@ class connection {
   void release_all();
   void send_start();
   void expect_state(state s, std::uint32_t key);
+  // Updates blocked_ from the broker's alarms, telling the client of a change.
+  void update_blocked();
+  // Drops the queues that no longer hold this connection back; true if some still do.
+  bool held_by_queues();
+  bool consumes_from(const queue& q) const;
+  // Asks `q` to wake this connection's reader when it lets publishers go.
+  void wake_me_from(queue& q);
 
   broker& broker_;
   connection_events& events_;
@@ -147,6 +164,8 @@ class connection {
   bool input_held_ = false;
   bool blocked_ = false;
   bool paused_ = false;  // consumers paused by outbound back-pressure
+  // Ids of the queues (in vh()) holding this connection's publishes back.
+  std::vector<std::uint32_t> flow_waits_;
   std::unordered_map<std::uint16_t, std::unique_ptr<channel>> channels_;
   // Channels we sent channel.close on, discarding frames until close-ok.
   std::vector<std::uint16_t> closing_channels_;

@@ -19,7 +19,8 @@ queue::queue(std::uint32_t id, std::string name, queue_options options, storage_
     : id_(id),
       name_(std::move(name)),
       options_(std::move(options)),
-      storage_(storage) {
+      storage_(storage),
+      flow_(publisher_flow::for_window(storage != nullptr ? storage->queue_window : storage_context{}.queue_window)) {
   // Declare has validated them already (with the vhost in the texts). A
   // queue stored by an older roost, which did not check, may still hold
   // arguments that fail now: it keeps working, without them.
@@ -63,10 +64,11 @@ storage::entry_record queue::append(message_ref msg, bool stored) {
   if (expires != 0) index_expiry(expires, seq, msg->body.size());
   if (lane.paged_count > 0 || (storage_ != nullptr && lane.ready.size() >= lane_window())) {
     page_out(lane, msg, entry, stored);
-    return entry;
+  } else {
+    lane.ready.push_back(queued_message{std::move(msg), seq, false, stored, 0, expires});
+    lane.last_in_memory_seq = seq;
   }
-  lane.ready.push_back(queued_message{std::move(msg), seq, false, stored, 0, expires});
-  lane.last_in_memory_seq = seq;
+  flow_.appended(ready_count(), !consumers_.empty());
   return entry;
 }
 
@@ -142,6 +144,7 @@ queued_message queue::pop_front(ready_lane& lane) {
   lane.ready.pop_front();
   ready_bytes_ -= std::min<std::uint64_t>(ready_bytes_, m.msg->body.size());
   unindex_expiry(m);
+  flow_.drained(ready_count());
   return m;
 }
 
@@ -168,6 +171,7 @@ std::size_t queue::purge() {
   ready_bytes_ = 0;
   expiry_index_.clear();
   if (!ops.empty()) page_store()->submit(std::move(ops), {});
+  flow_.drained(0);
   return n;
 }
 
@@ -206,6 +210,7 @@ bool queue::remove_consumer(consumer* c) {
   touch();
   if (next_consumer_ > index) --next_consumer_;
   if (next_consumer_ >= consumers_.size()) next_consumer_ = 0;
+  if (consumers_.empty()) flow_.release();  // nobody to wait for
   return true;
 }
 
@@ -217,6 +222,7 @@ void queue::detach_consumers() {
   auto leaving = std::move(consumers_);
   consumers_.clear();
   next_consumer_ = 0;
+  flow_.release();
   for (consumer* c : leaving) c->queue_deleted(*this);
 }
 

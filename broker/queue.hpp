@@ -33,6 +33,7 @@
 #include "broker/lifetime_token.hpp"
 #include "broker/message.hpp"
 #include "broker/message_stats.hpp"
+#include "broker/publisher_flow.hpp"
 #include "broker/queue_arguments.hpp"
 #include "broker/storage_context.hpp"
 #include "broker/x_death.hpp"
@@ -128,6 +129,9 @@ class queue {
   // Counted by the channels that publish to and deliver from this queue.
   message_stats& stats() { return stats_; }
   const message_stats& stats() const { return stats_; }
+  // Whether publishers into this queue should pause now (publisher_flow.hpp).
+  publisher_flow& flow() { return flow_; }
+  const publisher_flow& flow() const { return flow_; }
 
   // Appends a message and hands ready messages to consumers that can take them.
   void enqueue(message_ref msg) {
@@ -265,6 +269,7 @@ class queue {
   bool had_consumer_ = false;
   bool dispatching_ = false;
   message_stats stats_;
+  publisher_flow flow_;
 };
 
 }  // namespace roost

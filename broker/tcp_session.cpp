@@ -88,15 +88,17 @@ asio::awaitable<void> tcp_session::reader() {
   bool last_read_filled = false;
   boost::system::error_code ec;
   while (!shut_down_) {
-    // Back-pressure: a client that does not read what we send, or a
-    // publisher outrunning the store, stops being read. The writer wakes us
-    // early; the timer re-checks the store.
+    // Back-pressure: a client that does not read what we send, a publisher
+    // outrunning the store, or one whose queue backs up while consumed, stops
+    // being read. The writer and the queue wake us early; the timer re-checks
+    // the store and lets a queue notice that its consumers are stuck.
     bool paused = false;
     while (!shut_down_ && connection_->should_pause_reading()) {
       paused = true;
       reader_wake_.expires_after(std::chrono::milliseconds(10));
       co_await reader_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
+    if (paused) last_read_ = std::chrono::steady_clock::now();  // the heartbeat clock restarts with reading
     if (paused && filled > 0) {
       // Frames that arrived while input was held are processed before reading more.
       filled = process_input(filled);
@@ -192,7 +194,11 @@ asio::awaitable<void> tcp_session::watchdog() {
       }
     } else if (state == connection::state::open && connection_->heartbeat_seconds() > 0) {
       auto interval = std::chrono::seconds(connection_->heartbeat_seconds());
-      if (now - last_read_ > 2 * interval) {
+      // A publisher we stopped reading on purpose (alarm, flow control) may
+      // have sent heartbeats we have not read: its silence is ours, as when
+      // RabbitMQ pauses its heartbeat monitor for a blocked connection.
+      bool held = connection_->blocked() || connection_->in_flow();
+      if (!held && now - last_read_ > 2 * interval) {
         shut_down("missed heartbeats from client, timeout: " + std::to_string(interval.count()) + "s");
         break;
       }

@@ -14,10 +14,11 @@ namespace roost::test {
 struct recorded_events final : connection_events {
   bool closed = false;
   bool closing = false;
+  int released = 0;  // input_released() calls (held input, flow control)
   void output_ready() override {}
   void close_after_flush() override { closed = true; }
   void closing_started() override { closing = true; }
-  void input_released() override {}
+  void input_released() override { ++released; }
   void abort() override {}
 };
 

@@ -1,10 +1,12 @@
 // The connection's protocol logic without a socket: handshake, negotiation,
-// channel life cycle and the error paths for malformed input.
+// channel life cycle, the error paths for malformed input, and when a
+// publisher is paused by a queue's flow control.
 #include <doctest/doctest.h>
 
 #include "broker/amqp/frame.hpp"
 #include "broker/broker.hpp"
 #include "broker/connection.hpp"
+#include "broker/publisher_flow.hpp"
 #include "tests/unit/protocol_test_support.hpp"
 
 using namespace roost;
@@ -220,4 +222,55 @@ TEST_CASE("connection.close from the client is answered with close-ok") {
   REQUIRE(frames.size() == 1);
   CHECK(frames[0].method_key() == amqp::connection_close_ok::id.key());
   CHECK(f.events.closed);
+}
+
+namespace {
+
+// `n` transient publishes of "hello" to queue `q` through the default exchange, on channel 1.
+std::string publishes(const std::string& q, int n) {
+  std::string one = method_frame(1, amqp::basic_publish{0, "", q, false, false});
+  amqp::append_content_header(one, 1, 5, std::string("\0\0", 2));
+  amqp::append_body_frames(one, 1, "hello", 131072);
+  std::string all;
+  for (int i = 0; i < n; ++i) all += one;
+  return all;
+}
+
+// A second client of the fixture's broker.
+struct second_client {
+  recorded_events events;
+  connection c;
+  explicit second_client(broker& b) : c(b, events, "127.0.0.1:2", true) {
+    for (const std::string& piece : guest_login(true)) c.consume(piece);
+    c.consume(method_frame(1, amqp::channel_open{}));
+    drain(c);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("flow control pauses a publisher into a backed-up consumed queue, not one that consumes it") {
+  fixture consumer;
+  consumer.handshake();
+  consumer.feed(method_frame(1, amqp::channel_open{}));
+  consumer.feed(method_frame(1, amqp::queue_declare{0, "work", false, false, false, false, false, {}}));
+  consumer.feed(method_frame(1, amqp::basic_qos{0, 1, false}));
+  consumer.feed(method_frame(1, amqp::basic_consume{0, "work", "c1", false, false, false, false, {}}));
+  drain(consumer.c);
+  second_client publisher(consumer.b);
+  auto high = publisher_flow::for_window(consumer.b.storage().queue_window).high;
+
+  publisher.c.consume(publishes("work", static_cast<int>(high)));
+  CHECK_FALSE(publisher.c.should_pause_reading());  // one went to the consumer: not past the mark yet
+  publisher.c.consume(publishes("work", 2));
+  CHECK(publisher.c.should_pause_reading());
+  CHECK(publisher.c.in_flow());
+  // The consumer's own publishes into the queue it drains are not held: its acks come the same way.
+  consumer.feed(publishes("work", 1));
+  CHECK_FALSE(consumer.c.should_pause_reading());
+  // The queue loses its consumer: the publisher is woken and goes on.
+  consumer.feed(method_frame(1, amqp::basic_cancel{"c1", false}));
+  CHECK(publisher.events.released == 1);
+  CHECK_FALSE(publisher.c.should_pause_reading());
+  CHECK_FALSE(publisher.c.in_flow());
 }
