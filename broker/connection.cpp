@@ -90,27 +90,29 @@ void connection::update_blocked() {
 }
 
 void connection::hold_for_queue(queue& q) {
-  if (std::find(flow_waits_.begin(), flow_waits_.end(), q.id()) != flow_waits_.end() || consumes_from(q)) return;
-  flow_waits_.push_back(q.id());
-  wake_me_from(q);
+  for (const flow_wait& w : flow_waits_)
+    if (w.queue_id == q.id()) return;
+  if (consumes_from(q)) return;
+  wake_me_from(q, flow_waits_.emplace_back(flow_wait{q.id(), 0}));
 }
 
 bool connection::held_by_queues() {
   if (flow_waits_.empty()) return false;
   auto now = std::chrono::steady_clock::now();
-  std::erase_if(flow_waits_, [&](std::uint32_t id) {
-    queue* q = state_ == state::open ? vh().queue_by_id(id) : nullptr;
+  std::erase_if(flow_waits_, [&](flow_wait& w) {
+    queue* q = state_ == state::open ? vh().queue_by_id(w.queue_id) : nullptr;
     if (q == nullptr || !q->flow().holding(now)) return true;
-    // The wake-up we asked for may have been spent on an earlier release.
-    wake_me_from(*q);
+    // Held again after a release that spent our wake-up: ask for another.
+    if (w.registered_at != q->flow().releases()) wake_me_from(*q, w);
     return false;
   });
   return !flow_waits_.empty();
 }
 
-void connection::wake_me_from(queue& q) {
+void connection::wake_me_from(queue& q, flow_wait& w) {
+  w.registered_at = q.flow().releases();
   // By id: the connection may be gone when the queue lets go.
-  q.flow().wait(id_, [&b = broker_, id = id_] {
+  q.flow().wait([&b = broker_, id = id_] {
     auto it = b.connections().find(id);
     if (it != b.connections().end()) it->second->events_.input_released();
   });

@@ -121,6 +121,13 @@ class connection {
   void on(const amqp::connection_close_ok& m);
 
  private:
+  // A queue holding this connection back, and its release count when we
+  // asked it for a wake-up (publisher_flow::releases).
+  struct flow_wait {
+    std::uint32_t queue_id;
+    std::uint64_t registered_at;
+  };
+
   void consume_header(std::string_view bytes);
   void handle_frame(const amqp::frame_header& h, std::string_view payload);
   void handle_connection_frame(const amqp::frame_header& h, std::string_view payload);
@@ -143,7 +150,7 @@ class connection {
   bool held_by_queues();
   bool consumes_from(const queue& q) const;
   // Asks `q` to wake this connection's reader when it lets publishers go.
-  void wake_me_from(queue& q);
+  void wake_me_from(queue& q, flow_wait& w);
 
   broker& broker_;
   connection_events& events_;
@@ -164,8 +171,8 @@ class connection {
   bool input_held_ = false;
   bool blocked_ = false;
   bool paused_ = false;  // consumers paused by outbound back-pressure
-  // Ids of the queues (in vh()) holding this connection's publishes back.
-  std::vector<std::uint32_t> flow_waits_;
+  // The queues (in vh()) holding this connection's publishes back.
+  std::vector<flow_wait> flow_waits_;
   std::unordered_map<std::uint16_t, std::unique_ptr<channel>> channels_;
   // Channels we sent channel.close on, discarding frames until close-ok.
   std::vector<std::uint16_t> closing_channels_;

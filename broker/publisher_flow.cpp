@@ -38,11 +38,12 @@ void publisher_flow::hold() {
 
 void publisher_flow::release() {
   holding_ = false;
+  ++releases_;
   if (waiters_.empty()) return;
   // A wake-up may lead to a new wait on this queue: run the ones we have now.
   auto waking = std::move(waiters_);
   waiters_.clear();
-  for (auto& [key, wake] : waking) wake();
+  for (auto& wake : waking) wake();
 }
 
 bool publisher_flow::holding(clock::time_point now) {
@@ -51,12 +52,6 @@ bool publisher_flow::holding(clock::time_point now) {
   gave_up_ = true;
   release();
   return false;
-}
-
-void publisher_flow::wait(std::uint64_t key, std::function<void()> wake) {
-  for (const auto& w : waiters_)
-    if (w.first == key) return;
-  waiters_.emplace_back(key, std::move(wake));
 }
 
 }  // namespace roost

@@ -24,7 +24,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <utility>
 #include <vector>
 
 namespace roost {
@@ -69,10 +68,13 @@ class publisher_flow {
   // hold that lasts too long ends.
   bool holding() const { return holding_; }
   bool holding(clock::time_point now);
-  // Runs `wake` once, when the queue stops holding. A waiter already
-  // registered under `key` (a connection id) is not added twice. Called once
-  // per pause and re-check, not per message.
-  void wait(std::uint64_t key, std::function<void()> wake);
+  // Runs `wake` once, when the queue next stops holding. A waiter calls this
+  // once per hold (see releases()), not per message.
+  void wait(std::function<void()> wake) { waiters_.push_back(std::move(wake)); }
+  // How many times the queue has let its publishers go: a waiter registered
+  // at the current count is still registered, one from an earlier count was
+  // woken (or its wake-up spent) and must register again if it still waits.
+  std::uint64_t releases() const { return releases_; }
 
  private:
   void hold();
@@ -82,7 +84,8 @@ class publisher_flow {
   clock::time_point held_since_{};
   // The last hold ran out of time: no new one until the backlog falls under the low-water mark.
   bool gave_up_ = false;
-  std::vector<std::pair<std::uint64_t, std::function<void()>>> waiters_;
+  std::uint64_t releases_ = 0;
+  std::vector<std::function<void()>> waiters_;
 };
 
 }  // namespace roost
