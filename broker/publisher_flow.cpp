@@ -26,10 +26,10 @@ publisher_flow::thresholds publisher_flow::for_window(std::size_t queue_window) 
 
 // max_hold: consumers that keep up with a fast publisher drain the 4,096
 // messages between the marks in a few milliseconds (at 300k msg/s, 14 ms).
-// Ones that need more than 200 ms for it (under 20k msg/s) are slower than
-// most publishers' bursts are long: holding those publishers would turn the
-// queue from a buffer into a brake, so the queue buffers instead. Stuck
-// consumers cost each publisher at most this one pause.
+// Ones that need over 200 ms (slower than about 20k msg/s) are too slow for
+// holding to pay: their publishers would be paced to them for seconds on
+// end, the queue a brake rather than a buffer. The queue buffers instead,
+// as RabbitMQ's would. Stuck consumers cost a publisher this one pause.
 
 void publisher_flow::hold() {
   holding_ = true;
