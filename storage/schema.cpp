@@ -159,9 +159,13 @@ void configure_connection(sqlite::database& db, const open_options& options) {
   sync_mode sync = options.scratch ? sync_mode::off : options.sync;
   const char* level = sync == sync_mode::full ? "FULL" : sync == sync_mode::normal ? "NORMAL" : "OFF";
   db.exec(std::string("PRAGMA synchronous = ") + level);
-  // 32 MiB of page cache; a WAL shrunk back to 64 MiB after checkpoints so
-  // a burst does not keep its disk space forever.
-  db.exec("PRAGMA cache_size = -32768; PRAGMA journal_size_limit = 67108864; PRAGMA temp_store = MEMORY");
+  // Page cache: 32 MiB for the durable store. The scratch store only ever
+  // appends at the right edge of its b-trees and reads them back in order,
+  // so a few MiB serve it as well, and a deep transient queue does not keep
+  // 32 MiB of pages resident. A WAL shrunk back to 64 MiB after checkpoints
+  // so a burst does not keep its disk space forever.
+  db.exec(options.scratch ? "PRAGMA cache_size = -4096" : "PRAGMA cache_size = -32768");
+  db.exec("PRAGMA journal_size_limit = 67108864; PRAGMA temp_store = MEMORY");
 }
 
 void leave_self_contained(sqlite::database& db) {
