@@ -467,6 +467,16 @@ def get_eventually(ch, queue, auto_ack=False, timeout=5.0):
         time.sleep(0.01)
 
 
+def drain_bodies(ch, queue):
+    """basic.get (auto-ack) until the queue is empty; returns [(body, properties)] in order."""
+    out = []
+    while True:
+        m, p, b = ch.basic_get(queue, auto_ack=True)
+        if m is None:
+            return out
+        out.append((b, p))
+
+
 def wait_message_count(ch, queue, expected, timeout=5.0):
     deadline = time.monotonic() + timeout
     while True:

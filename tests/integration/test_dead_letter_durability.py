@@ -35,15 +35,6 @@ def count(ch, q):
     return ch.queue_declare(q, passive=True).method.message_count
 
 
-def drain_bodies(ch, q):
-    out = []
-    while True:
-        m, p, b = ch.basic_get(q, auto_ack=True)
-        if m is None:
-            return out
-        out.append((b, p))
-
-
 def test_dead_lettered_persistent_message_survives_restart():
     b = rf.start_broker()
     ch = rf.connect(port=b.port).channel()
@@ -55,7 +46,7 @@ def test_dead_lettered_persistent_message_survives_restart():
     b = rf.restart_broker(b)
     ch = rf.connect(port=b.port).channel()
     rf.eq(count(ch, src), 0)
-    got = drain_bodies(ch, target)
+    got = rf.drain_bodies(ch, target)
     rf.eq([body for body, _ in got], [b"keep-me"])
     p = got[0][1]
     rf.eq(p.delivery_mode, 2)
@@ -86,8 +77,8 @@ def test_sigkill_while_dead_lettering_loses_and_duplicates_nothing():
         rf.wait_until(conn, lambda: len(rejected) >= n * (round_ + 1) // 4, what="rejections under way")
         b = rf.restart_broker(b, kill=True)
         ch = rf.connect(port=b.port).channel()
-        left = [body for body, _ in drain_bodies(ch, src)]
-        moved = [body for body, p in drain_bodies(ch, target)]
+        left = [body for body, _ in rf.drain_bodies(ch, src)]
+        moved = [body for body, p in rf.drain_bodies(ch, target)]
         both = sorted(left + moved)
         rf.eq(len(both), n, "messages after the crash (src %d + target %d)" % (len(left), len(moved)))
         rf.eq(both, [b"m%04d" % i for i in range(n)], "every message exactly once")
@@ -110,10 +101,10 @@ def test_ttl_passing_while_down_dead_letters_at_start():
     ch = rf.connect(port=b.port).channel()
     rf.eq(count(ch, src), 0)
     rf.eq(count(ch, never), 1)
-    got = drain_bodies(ch, target)
+    got = rf.drain_bodies(ch, target)
     rf.eq([body for body, _ in got], [b"t%d" % i for i in range(5)])
     rf.eq(got[0][1].headers["x-death"][0]["reason"], "expired")
-    rf.eq([body for body, _ in drain_bodies(ch, never)], [b"long"])
+    rf.eq([body for body, _ in rf.drain_bodies(ch, never)], [b"long"])
 
 
 def test_paged_out_messages_expire_on_time():
@@ -144,10 +135,10 @@ def test_paged_out_messages_expire_on_time():
         assert time.monotonic() < deadline, "counts %r after the TTL" % ((count(ch, deep), count(ch, dropped)),)
         time.sleep(0.02)
     rf.wait_message_count(ch, target, 100)
-    bodies = [body for body, _ in drain_bodies(ch, target)]
+    bodies = [body for body, _ in rf.drain_bodies(ch, target)]
     rf.eq(sorted(bodies), sorted(b"p%03d" % i for i in range(100)))
-    rf.eq([body for body, _ in drain_bodies(ch, deep)], [b"head"])
-    rf.eq([body for body, _ in drain_bodies(ch, dropped)], [b"head"])
+    rf.eq([body for body, _ in rf.drain_bodies(ch, deep)], [b"head"])
+    rf.eq([body for body, _ in rf.drain_bodies(ch, dropped)], [b"head"])
     # the expired entries are gone from the store too
     b = rf.restart_broker(b, extra_args=["--queue-window", "10"])
     ch = rf.connect(port=b.port).channel()
@@ -188,8 +179,8 @@ def test_a_restarted_deep_queue_expires_and_limits_beyond_its_window():
         assert time.monotonic() < deadline, "%d messages left in %s after the TTL" % (count(ch, deep), deep)
         time.sleep(0.02)
     rf.wait_message_count(ch, target, 50)
-    rf.eq(sorted(body for body, _ in drain_bodies(ch, target)), [b"p%03d" % i for i in range(50)])
-    rf.eq([body for body, _ in drain_bodies(ch, deep)], [b"head"])
+    rf.eq(sorted(body for body, _ in rf.drain_bodies(ch, target)), [b"p%03d" % i for i in range(50)])
+    rf.eq([body for body, _ in rf.drain_bodies(ch, deep)], [b"head"])
 
 
 def test_delivery_count_survives_restart():

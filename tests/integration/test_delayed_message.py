@@ -169,16 +169,22 @@ def test_routing_is_fixed_at_publish_time():
     rf.eq(ch.queue_declare(other, passive=True).method.message_count, 0)
 
 
+def delayed_fanout(ch, *queues):
+    """A delayed fanout exchange bound to the given queue names; returns its name."""
+    x = rf.uniq("fan")
+    ch.exchange_declare(x, "x-delayed-message", arguments={"x-delayed-type": "fanout"})
+    for q in queues:
+        ch.queue_bind(q, x)
+    return x
+
+
 def test_a_queue_deleted_during_the_delay_loses_only_its_copy():
     b = rf.start_broker()
     conn = rf.connect(port=b.port)
     ch = conn.channel()
-    x = rf.uniq("fan")
-    ch.exchange_declare(x, "x-delayed-message", arguments={"x-delayed-type": "fanout"})
     keep = ch.queue_declare(rf.uniq("keep")).method.queue
     gone = ch.queue_declare(rf.uniq("gone")).method.queue
-    ch.queue_bind(keep, x)
-    ch.queue_bind(gone, x)
+    x = delayed_fanout(ch, keep, gone)
     ch.basic_publish(x, "", b"m", delayed(300))
     ch.queue_delete(gone)
     ch.queue_declare(gone)  # a new queue of the same name was not a target
@@ -191,15 +197,12 @@ def test_a_full_reject_publish_queue_refuses_a_message_falling_due():
     b = rf.start_broker()
     conn = rf.connect(port=b.port)
     ch = conn.channel()
-    x = rf.uniq("fan")
-    ch.exchange_declare(x, "x-delayed-message", arguments={"x-delayed-type": "fanout"})
     dead = ch.queue_declare(rf.uniq("dead")).method.queue
     full = ch.queue_declare(rf.uniq("full"), arguments={
         "x-max-length": 1, "x-overflow": "reject-publish-dlx",
         "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dead}).method.queue
     roomy = ch.queue_declare(rf.uniq("roomy")).method.queue
-    ch.queue_bind(full, x)
-    ch.queue_bind(roomy, x)
+    x = delayed_fanout(ch, full, roomy)
     ch.basic_publish(x, "", b"late", delayed(200))
     ch.basic_publish("", full, b"first")  # fills the queue during the delay
     got = collect(conn, ch, dead, 1)

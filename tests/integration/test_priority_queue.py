@@ -22,12 +22,7 @@ def publish(ch, q, body, priority=None, persistent=False):
 
 
 def get_all(ch, q):
-    got = []
-    while True:
-        m, props, body = ch.basic_get(q, auto_ack=True)
-        if m is None:
-            return got
-        got.append((body, props.priority))
+    return [(body, props.priority) for body, props in rf.drain_bodies(ch, q)]
 
 
 def expected_order(published, levels):
