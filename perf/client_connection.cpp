@@ -18,6 +18,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "broker/loopback_tcp.hpp"
+
 namespace roost::perf {
 
 namespace {
@@ -62,6 +64,22 @@ int connect_with_timeout(const addrinfo* ai, std::chrono::milliseconds timeout) 
   return -1;
 }
 
+bool connected_over_loopback(int fd) {
+  sockaddr_storage peer{};
+  socklen_t len = sizeof peer;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return false;
+  if (peer.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(peer);
+    return (ntohl(v4.sin_addr.s_addr) >> 24) == 127;
+  }
+  if (peer.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(peer);
+    return IN6_IS_ADDR_LOOPBACK(&v6.sin6_addr) ||
+           (IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr) && v6.sin6_addr.s6_addr[12] == 127);
+  }
+  return false;
+}
+
 }  // namespace
 
 client_connection::client_connection(const amqp_uri& uri, std::size_t read_buffer)
@@ -98,6 +116,8 @@ void client_connection::connect_socket(const amqp_uri& uri) {
   // Frames are batched here already; Nagle would only add delay.
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Both brokers get the same client sockets; see loopback_tcp.hpp for why.
+  if (connected_over_loopback(fd_)) use_unpaced_congestion_control(fd_);
 }
 
 void client_connection::handshake(const amqp_uri& uri) {
