@@ -43,6 +43,7 @@ tcp_session::tcp_session(broker& b, tcp::socket socket)
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
   bool loopback = is_loopback(socket_);
+  // A loopback listener chose it already; a wildcard one can only switch now.
   if (loopback) use_unpaced_congestion_control(socket_.native_handle());
   connection_events& events = *this;
   connection_ = std::make_unique<connection>(b, events, describe_peer(socket_), loopback);
