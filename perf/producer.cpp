@@ -185,12 +185,12 @@ void producer::run() {
     std::uint64_t n = conn_.has_output() ? 0 : allowed(now);
     if (n > 0) publish(n, now);
     bool drained = conn_.flush();
-    // Flat out, or still behind schedule: build the next batch right away.
-    // This includes the pass that only finished an earlier partial write (n
-    // is 0 then): waiting here, for input alone, used to idle the producer for
-    // max_wait (50 ms) whenever the socket had not taken a batch whole, which
-    // with 64 KiB bodies was most of the time. A paced producer that has sent
-    // everything due sleeps until the next message is due.
+    // Flat out, or still behind schedule: build the next batch right away,
+    // also after a pass that only finished an earlier partial write (n is 0
+    // then; waiting for input alone would idle the producer for max_wait
+    // after every batch the socket did not take whole, as with 64 KiB
+    // bodies). A paced producer that has sent everything due sleeps until
+    // the next message is due, at least min_tick.
     if (drained && allowed(now) > 0) continue;
     may_have_input = conn_.wait(true, !drained, std::chrono::nanoseconds(wait_ns(now)));
   }
