@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "broker/log.hpp"
+#include "broker/loopback_tcp.hpp"
 
 namespace roost {
 
@@ -15,6 +16,8 @@ std::uint16_t open_listener(tcp::acceptor& acceptor, const std::string& address,
   acceptor.open(endpoint.protocol());
   acceptor.set_option(tcp::acceptor::reuse_address(true));
   acceptor.bind(endpoint);
+  // Accepted sockets inherit it from the start; see loopback_tcp.hpp.
+  if (endpoint.address().is_loopback()) use_unpaced_congestion_control(acceptor.native_handle());
   acceptor.listen(asio::socket_base::max_listen_connections);
   return acceptor.local_endpoint().port();
 }

@@ -12,6 +12,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/log.hpp"
+#include "broker/loopback_tcp.hpp"
 #include "broker/tcp_listener.hpp"
 
 namespace roost {
@@ -41,8 +42,11 @@ tcp_session::tcp_session(broker& b, tcp::socket socket)
       last_write_(last_read_) {
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
+  bool loopback = is_loopback(socket_);
+  // A loopback listener chose it already; a wildcard one can only switch now.
+  if (loopback) use_unpaced_congestion_control(socket_.native_handle());
   connection_events& events = *this;
-  connection_ = std::make_unique<connection>(b, events, describe_peer(socket_), is_loopback(socket_));
+  connection_ = std::make_unique<connection>(b, events, describe_peer(socket_), loopback);
   log::debug("connection " + connection_->peer() + " accepted");
 }
 

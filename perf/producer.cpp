@@ -185,9 +185,13 @@ void producer::run() {
     std::uint64_t n = conn_.has_output() ? 0 : allowed(now);
     if (n > 0) publish(n, now);
     bool drained = conn_.flush();
-    // Flat out, or a whole batch behind schedule: build the next batch right
-    // away. A paced producer otherwise sleeps at least min_tick.
-    if (drained && n > 0 && (opts_.rate == 0 || n == max_batch_)) continue;
+    // Flat out, or still behind schedule: build the next batch right away,
+    // also after a pass that only finished an earlier partial write (n is 0
+    // then; waiting for input alone would idle the producer for max_wait
+    // after every batch the socket did not take whole, as with 64 KiB
+    // bodies). A paced producer that has sent everything due sleeps until
+    // the next message is due, at least min_tick.
+    if (drained && allowed(now) > 0) continue;
     may_have_input = conn_.wait(true, !drained, std::chrono::nanoseconds(wait_ns(now)));
   }
   settle_outstanding();
