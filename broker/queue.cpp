@@ -58,7 +58,10 @@ storage::entry_record queue::append(message_ref msg, bool stored) {
   ready_lane& lane = lanes_[l];
   std::uint64_t seq = storage::lane_base(l) | next_counter_++;
   std::int64_t expires = 0;
-  if (args_.message_ttl_ms || msg->expiration_ms >= 0) expires = expiry_for(*msg, wall_clock_ms());
+  if (args_.message_ttl_ms || msg->expiration_ms >= 0) {
+    appended_at_ms_ = wall_clock_ms();
+    expires = expiry_for(*msg, appended_at_ms_);
+  }
   storage::entry_record entry{store_id_, seq, msg->store_id, 0, false, expires, 0};
   ready_bytes_ += msg->body.size();
   if (expires != 0) index_expiry(expires, seq, msg->body.size());
@@ -244,7 +247,14 @@ void queue::dispatch() {
   if (dispatching_) return;
   dispatching_ = true;
   // Expired messages are never delivered, and a queue over its length limit sheds its head first.
-  if (!expiry_index_.empty()) expire(wall_clock_ms());
+  // Right after an append, expiry is judged as of that append: a message
+  // with TTL 0 reaches a consumer that can take it at once (RabbitMQ's
+  // rule) even when the clock ticked over between the two.
+  if (!expiry_index_.empty()) {
+    std::int64_t now = wall_clock_ms();
+    expire(appended_at_ms_ != 0 ? std::min(now, appended_at_ms_) : now);
+  }
+  appended_at_ms_ = 0;
   if (args_.limits_length()) enforce_length_limit();
   while (!consumers_.empty()) {
     ready_lane* lane = front_lane();

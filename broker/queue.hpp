@@ -249,6 +249,8 @@ class queue {
   // The value is the message's body size, for ready_bytes_ when a paged-out one expires.
   std::map<std::pair<std::int64_t, std::uint64_t>, std::uint64_t> expiry_index_;
   std::int64_t expiry_scheduled_at_ = 0;  // the earliest wake-up asked of the scheduler; 0 = none
+  // The clock reading of the last append with a TTL since the last dispatch; 0 = none (see dispatch()).
+  std::int64_t appended_at_ms_ = 0;
   // Paged-out seqs expired and being read back to be dead-lettered.
   std::unordered_set<std::uint64_t> expiring_paged_;
   std::function<void(queue&)> on_unused_;
