@@ -42,6 +42,10 @@ class consumer {
   client_connection conn_;
   std::uint32_t ack_every_ = 0;  // 0: no acks (autoack)
   std::uint32_t unacked_ = 0;
+  // Acks queued but not sent; with a prefetch window they leave every
+  // quarter window (see complete()), otherwise at the end of the chunk.
+  std::uint32_t acks_queued_ = 0;
+  std::uint32_t acks_per_write_ = 0;  // 0: at the end of the chunk only
   std::uint64_t delivery_tag_ = 0;
   std::uint64_t body_left_ = 0;
   bool body_started_ = false;
@@ -62,6 +66,7 @@ void consumer::subscribe() {
     // K-th delivery and the ack would never come: ack at the window instead.
     ack_every_ = opts_.prefetch > 0 ? std::min<std::uint32_t>(opts_.multiple_ack, opts_.prefetch)
                                     : opts_.multiple_ack;
+    if (opts_.prefetch > 0) acks_per_write_ = std::max<std::uint32_t>(1, opts_.prefetch / 4 / ack_every_);
   }
 }
 
@@ -73,6 +78,15 @@ void consumer::complete() {
     amqp::append_method_frame(conn_.out(), client_connection::channel,
                               amqp::basic_ack{delivery_tag_, ack_every_ > 1});
     unacked_ = 0;
+    // A chunk often holds the whole prefetch window: acking all of it only
+    // at the end would leave the broker idle while this thread walks the
+    // chunk, and this thread idle while the broker refills the window.
+    // Sending each quarter as it is done keeps both busy, as a client that
+    // acks while it works does.
+    if (acks_per_write_ > 0 && ++acks_queued_ >= acks_per_write_) {
+      conn_.flush();
+      acks_queued_ = 0;
+    }
   }
 }
 
