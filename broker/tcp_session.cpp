@@ -5,6 +5,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -28,6 +29,9 @@ constexpr std::size_t idle_buffer_limit = 64 * 1024;  // shrink back past this o
 // A busy stream's reads may grow the buffer to this (or one whole frame, if
 // larger): each wake-up of the reader should take many frames, not one.
 constexpr std::size_t busy_read_buffer = 128 * 1024;
+// Input is handed to the connection in slices of about this much, with a
+// turn of the event loop between them (see process_input).
+constexpr std::size_t fair_slice = 8 * 1024;
 constexpr auto close_ok_timeout = 3s;
 constexpr auto linger_timeout = 10s;
 
@@ -105,7 +109,7 @@ asio::awaitable<void> tcp_session::reader() {
     if (paused) last_read_ = std::chrono::steady_clock::now();  // the heartbeat clock restarts with reading
     if (paused && filled > 0) {
       // Frames that arrived while input was held are processed before reading more.
-      filled = process_input(filled);
+      filled = co_await process_input(filled);
       continue;
     }
     if (filled == input_.size() || (last_read_filled && input_.size() < busy_read_buffer)) {
@@ -120,7 +124,7 @@ asio::awaitable<void> tcp_session::reader() {
     }
     last_read_ = std::chrono::steady_clock::now();
     last_read_filled = n == input_.size() - filled;  // more was probably waiting
-    filled = process_input(filled + n);
+    filled = co_await process_input(filled + n);
     // Shrink once the stream has gone quiet (a small read left nothing
     // pending), not after every drained read: under large messages that would
     // free and fault in the same big buffer again on each read.
@@ -131,10 +135,26 @@ asio::awaitable<void> tcp_session::reader() {
   }
 }
 
-std::size_t tcp_session::process_input(std::size_t filled) {
-  std::size_t used = connection_->consume(std::string_view(input_.data(), filled));
-  std::memmove(input_.data(), input_.data() + used, filled - used);
-  return filled - used;
+// A publisher's full read (128 KiB, some 1,500 small messages) takes a few
+// hundred microseconds to route. Taken in one go, it would hold up every
+// other connection that long: a consumer's acks would wait to be read and
+// the deliveries they free to be written, and with a prefetch window that
+// round trip is what sets the consumer's pace. So the frames go in slices,
+// and other connections get their turn in between. Between slices the
+// reader also stops as soon as it must pause (flow control, alarms).
+asio::awaitable<std::size_t> tcp_session::process_input(std::size_t filled) {
+  std::size_t done = 0;
+  while (done < filled && !shut_down_) {
+    std::string_view rest(input_.data() + done, filled - done);
+    std::size_t used = connection_->consume(rest.substr(0, fair_slice));
+    if (used == 0 && rest.size() > fair_slice) used = connection_->consume(rest);  // one frame larger than a slice
+    if (used == 0) break;  // an incomplete frame, or input held
+    done += used;
+    if (done == filled || connection_->should_pause_reading()) break;
+    co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+  }
+  std::memmove(input_.data(), input_.data() + done, filled - done);
+  co_return filled - done;
 }
 
 asio::awaitable<void> tcp_session::writer() {

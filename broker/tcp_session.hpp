@@ -40,8 +40,9 @@ class tcp_session final : public std::enable_shared_from_this<tcp_session>, priv
   void input_released() override { reader_wake_.cancel(); }
   void abort() override { shut_down("broker stopped"); }
   void shut_down(std::string_view reason);
-  // Hands the first `filled` input bytes to the protocol; keeps the unused tail. Returns its size.
-  std::size_t process_input(std::size_t filled);
+  // Hands the complete frames among the first `filled` bytes of input_ to
+  // the connection, fairly (see the .cpp); returns how many bytes remain.
+  boost::asio::awaitable<std::size_t> process_input(std::size_t filled);
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer writer_wake_;
