@@ -29,8 +29,7 @@ queue::queue(std::uint32_t id, std::string name, queue_options options, storage_
   } catch (const channel_error& e) {
     log::warning(std::string("ignoring the arguments of queue '") + name_ + "': " + e.what());
   }
-  lanes_.resize(args_.priority_levels());
-  for (std::size_t l = 0; l < lanes_.size(); ++l) lanes_[l].last_in_memory_seq = storage::lane_base(l);
+  while (lanes_.size() < args_.priority_levels()) add_lane();
   if (storage_ != nullptr) {
     store_id_ = storage_->next_queue_id++;
     persisted_ = durable() && !options_.exclusive && storage_->durable != nullptr;
@@ -47,6 +46,16 @@ std::size_t queue::ready_count() const {
   std::size_t n = 0;
   for (const ready_lane& lane : lanes_) n += lane.in_memory() + lane.paged_count;
   return n;
+}
+
+void queue::add_lane() {
+  ready_lane& lane = lanes_.emplace_back();
+  lane.last_in_memory_seq = storage::lane_base(lanes_.size() - 1);  // nothing of it in memory yet
+}
+
+void queue::forget_paged(std::size_t l) {
+  lanes_[l].paged_count = 0;
+  lanes_[l].last_in_memory_seq = storage::lane_base(l) | (next_counter_ - 1);
 }
 
 std::size_t queue::lane_window() const {
@@ -132,14 +141,19 @@ void queue::drop_expired_front(ready_lane& lane) {
   }
 }
 
-ready_lane* queue::front_lane() {
-  for (auto lane = lanes_.rbegin(); lane != lanes_.rend(); ++lane) {
-    drop_expired_front(*lane);
-    if (!lane->ready.empty()) return &*lane;
-    // Its next messages are being read back: lower priorities wait for them.
-    if (lane->paged_count > 0) return nullptr;
-  }
+const ready_lane* queue::head_lane() const {
+  for (auto lane = lanes_.rbegin(); lane != lanes_.rend(); ++lane)
+    if (lane->in_memory() > 0 || lane->paged_count > 0) return &*lane;
   return nullptr;
+}
+
+ready_lane* queue::front_lane() {
+  const ready_lane* head = head_lane();
+  // Its next messages are being read back: lower priorities wait for them.
+  if (head == nullptr || head->in_memory() == 0) return nullptr;
+  ready_lane& lane = lanes_[static_cast<std::size_t>(head - lanes_.data())];
+  drop_expired_front(lane);
+  return &lane;
 }
 
 queued_message queue::pop_front(ready_lane& lane) {
@@ -168,8 +182,7 @@ std::size_t queue::purge() {
       ops.emplace_back(storage::purge_queue{store_id_, lane.last_in_memory_seq + 1, storage::lane_base(l + 1)});
     lane.ready.clear();
     lane.expired_in_place = 0;
-    lane.paged_count = 0;
-    lane.last_in_memory_seq = storage::lane_base(l) | (next_counter_ - 1);
+    forget_paged(l);
   }
   ready_bytes_ = 0;
   expiry_index_.clear();

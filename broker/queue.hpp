@@ -201,6 +201,9 @@ class queue {
  private:
   consumer* next_consumer_with_credit();
   ready_lane& lane_of(std::uint64_t seq) { return lanes_[storage::lane_of(seq)]; }
+  void add_lane();
+  // Counts nothing in lane l as paged: every seq issued so far is accounted for.
+  void forget_paged(std::size_t l);
   // How many ready messages each lane keeps in memory before paging.
   std::size_t lane_window() const;
   // The message is past the window: make sure a store has it and count it as paged.
@@ -215,9 +218,11 @@ class queue {
   storage::store* page_store() const;
   void mark_delivered(queued_message& m);
   void wake_load_waiters();
-  // The highest-priority lane with a live message at its front (expired
-  // ones skipped), or null, also when a higher lane's next messages are
-  // still on disk.
+  // The highest-priority lane holding any ready message, in memory or paged out.
+  const ready_lane* head_lane() const;
+  // The head lane with its expired front slots dropped, when its next
+  // message is in memory; null when the queue is empty or that message is
+  // still on disk (lower priorities wait for it).
   ready_lane* front_lane();
   // Takes the first live ready message off the front of the queue.
   std::optional<queued_message> pop_ready();

@@ -36,10 +36,7 @@ void queue::restore(const storage::queue_summary& stored) {
   for (const storage::lane_summary& summary : stored.lanes) {
     // Entries of a level the queue no longer has (its arguments could not be
     // read): give it a lane anyway, so they are still delivered.
-    while (lanes_.size() <= summary.lane) {
-      ready_lane& added = lanes_.emplace_back();
-      added.last_in_memory_seq = storage::lane_base(lanes_.size() - 1);
-    }
+    while (lanes_.size() <= summary.lane) add_lane();
     lanes_[summary.lane].paged_count = summary.entry_count;
     next_counter_ = std::max(next_counter_, (summary.max_seq & (storage::lane_base(1) - 1)) + 1);
   }
@@ -58,12 +55,8 @@ bool queue::loading() const {
 }
 
 bool queue::head_on_disk() const {
-  // The highest lane holding anything decides.
-  for (auto lane = lanes_.rbegin(); lane != lanes_.rend(); ++lane) {
-    if (lane->in_memory() > 0) return false;
-    if (lane->paged_count > 0) return true;
-  }
-  return false;
+  const ready_lane* head = head_lane();
+  return head != nullptr && head->in_memory() == 0;
 }
 
 void queue::refill() {
@@ -112,8 +105,7 @@ void queue::accept_loaded(std::size_t l, std::vector<storage::loaded_entry>& loa
   if (loaded.empty()) {
     // The store has nothing we counted as paged (a failed write): stop waiting for it.
     log::warning("queue '" + name_ + "': " + std::to_string(lane.paged_count) + " paged messages were not found");
-    lane.paged_count = 0;
-    lane.last_in_memory_seq = storage::lane_base(l) | (next_counter_ - 1);
+    forget_paged(l);
     return;
   }
   std::vector<storage::operation> drop;

@@ -4,7 +4,6 @@
 // last row of each queue and lane holds its highest seq.
 #include "storage/recovery.hpp"
 
-#include <algorithm>
 #include <optional>
 #include <unordered_map>
 
@@ -60,7 +59,7 @@ void read_queues(sqlite::database& db, recovered_state& out) {
     ++lane.entry_count;
     lane.max_seq = seq;
     ++q->entry_count;
-    q->max_seq = std::max(q->max_seq, seq);
+    q->max_seq = seq;
     q->body_bytes += size;
     if (expires_at_ms != 0) q->expiring.push_back(expiring_entry{seq, expires_at_ms, size});
   });
