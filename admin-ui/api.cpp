@@ -4,8 +4,8 @@
 #include "admin-ui/basic_auth.hpp"
 #include "admin-ui/metrics.hpp"
 #include "admin-ui/static_files.hpp"
-#include "broker/broker.hpp"
-#include "broker/errors.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/protocol/errors.hpp"
 
 namespace roost::admin {
 

@@ -7,10 +7,10 @@
 #include "admin-ui/api_call.hpp"
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/broker_view.hpp"
-#include "broker/broker.hpp"
-#include "broker/channel.hpp"
-#include "broker/connection.hpp"
-#include "broker/vhost.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/protocol/channel.hpp"
+#include "broker/protocol/connection.hpp"
+#include "broker/model/vhost.hpp"
 
 namespace roost::admin {
 

@@ -14,11 +14,11 @@
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/broker_view.hpp"
 #include "admin-ui/json_body.hpp"
-#include "broker/broker.hpp"
-#include "broker/equivalence.hpp"
-#include "broker/errors.hpp"
-#include "broker/exchange.hpp"
-#include "broker/vhost.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/model/equivalence.hpp"
+#include "broker/protocol/errors.hpp"
+#include "broker/model/exchange.hpp"
+#include "broker/model/vhost.hpp"
 #include "routing/binding_set.hpp"
 
 namespace roost::admin {

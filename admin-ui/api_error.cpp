@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "broker/errors.hpp"
-#include "broker/log.hpp"
+#include "broker/protocol/errors.hpp"
+#include "broker/common/log.hpp"
 
 namespace roost::admin {
 

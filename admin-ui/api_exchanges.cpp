@@ -10,11 +10,11 @@
 #include "admin-ui/broker_view.hpp"
 #include "admin-ui/json_body.hpp"
 #include "admin-ui/message_json.hpp"
-#include "broker/amqp/properties.hpp"
-#include "broker/broker.hpp"
-#include "broker/enqueue.hpp"
-#include "broker/errors.hpp"
-#include "broker/vhost.hpp"
+#include "amqp/properties.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/publish/enqueue.hpp"
+#include "broker/protocol/errors.hpp"
+#include "broker/model/vhost.hpp"
 
 namespace roost::admin {
 

@@ -6,9 +6,9 @@
 #include "admin-ui/api_call.hpp"
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/broker_view.hpp"
-#include "broker/broker.hpp"
-#include "broker/connection.hpp"
-#include "broker/vhost.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/protocol/connection.hpp"
+#include "broker/model/vhost.hpp"
 
 namespace roost::admin {
 

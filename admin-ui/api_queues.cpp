@@ -10,9 +10,9 @@
 #include "admin-ui/broker_view.hpp"
 #include "admin-ui/json_body.hpp"
 #include "admin-ui/message_json.hpp"
-#include "broker/broker.hpp"
-#include "broker/errors.hpp"
-#include "broker/vhost.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/protocol/errors.hpp"
+#include "broker/model/vhost.hpp"
 
 namespace roost::admin {
 

@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "broker/broker.hpp"
+#include "broker/model/broker.hpp"
 
 namespace roost::admin {
 

@@ -6,12 +6,12 @@
 
 #include "admin-ui/json_body.hpp"
 #include "admin-ui/router.hpp"
-#include "broker/amqp/wire.hpp"
-#include "broker/broker.hpp"
-#include "broker/channel.hpp"
-#include "broker/connection.hpp"
-#include "broker/exchange.hpp"
-#include "broker/vhost.hpp"
+#include "amqp/wire.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/protocol/channel.hpp"
+#include "broker/protocol/connection.hpp"
+#include "broker/model/exchange.hpp"
+#include "broker/model/vhost.hpp"
 
 namespace roost::admin {
 

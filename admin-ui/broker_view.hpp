@@ -12,7 +12,7 @@
 #include <unordered_map>
 
 #include "admin-ui/api_call.hpp"
-#include "broker/message_stats.hpp"
+#include "broker/model/message_stats.hpp"
 
 namespace roost {
 class broker;

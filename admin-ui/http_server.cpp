@@ -17,8 +17,8 @@
 #include "admin-ui/api.hpp"
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/rates.hpp"
-#include "broker/log.hpp"
-#include "broker/tcp_listener.hpp"
+#include "broker/common/log.hpp"
+#include "net/tcp_listener.hpp"
 
 namespace roost::admin {
 
@@ -83,7 +83,7 @@ asio::awaitable<void> drain(beast::tcp_stream& stream) {
 
 asio::awaitable<void> run_session(tcp::socket socket, admin_context& ctx,
                                   std::shared_ptr<http_server::sessions> registry) {
-  bool loopback = is_loopback(socket);
+  bool loopback = net::is_loopback(socket);
   beast::tcp_stream stream(std::move(socket));
   registry->open.insert(&stream);
   struct unregister {
@@ -150,9 +150,10 @@ http_server::http_server(asio::io_context& io, admin_context& ctx)
 http_server::~http_server() = default;
 
 std::uint16_t http_server::listen(const std::string& address, std::uint16_t port) {
-  std::uint16_t bound = open_listener(acceptor_, address, port);
-  asio::co_spawn(io_, accept_each(acceptor_, "http", [this](tcp::socket socket) { start_session(std::move(socket)); }),
-                 asio::detached);
+  std::uint16_t bound = net::open_listener(acceptor_, address, port);
+  auto on_accept = [this](tcp::socket socket) { start_session(std::move(socket)); };
+  auto on_error = [](const boost::system::error_code& ec) { log::warning("http accept failed: " + ec.message()); };
+  asio::co_spawn(io_, net::accept_each(acceptor_, on_accept, on_error), asio::detached);
   asio::co_spawn(io_, sample_loop(), asio::detached);
   return bound;
 }

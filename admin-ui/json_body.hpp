@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "admin-ui/http_types.hpp"
-#include "broker/amqp/field_table.hpp"
+#include "amqp/field_table.hpp"
 
 namespace roost::admin {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "broker/amqp/properties.hpp"
+#include "amqp/properties.hpp"
 
 namespace roost::admin {
 

@@ -1,7 +1,7 @@
 #include "admin-ui/rates.hpp"
 
-#include "broker/broker.hpp"
-#include "broker/vhost.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/model/vhost.hpp"
 
 namespace roost::admin {
 

@@ -18,7 +18,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "broker/loopback_tcp.hpp"
+#include "net/loopback_tcp.hpp"
 
 namespace roost::perf {
 
@@ -43,25 +43,13 @@ amqp::field_table client_properties() {
   return props;
 }
 
-// 127.0.0.0/8, ::1, or an IPv4-mapped 127.x address.
-bool is_loopback(const sockaddr* addr) {
-  if (addr->sa_family == AF_INET) {
-    return (ntohl(reinterpret_cast<const sockaddr_in*>(addr)->sin_addr.s_addr) >> 24) == 127;
-  }
-  if (addr->sa_family == AF_INET6) {
-    const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr;
-    return IN6_IS_ADDR_LOOPBACK(&a) || (IN6_IS_ADDR_V4MAPPED(&a) && a.s6_addr[12] == 127);
-  }
-  return false;
-}
-
 // Non-blocking connect bounded by `timeout`; returns the socket or -1 (errno set).
 int connect_with_timeout(const addrinfo* ai, std::chrono::milliseconds timeout) {
   int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
   if (fd < 0) return -1;
   // Before connect, so the connection starts under it; the same for both
   // brokers (see loopback_tcp.hpp).
-  if (is_loopback(ai->ai_addr)) use_unpaced_congestion_control(fd);
+  if (net::is_loopback(ai->ai_addr)) net::use_unpaced_congestion_control(fd);
   if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) return fd;
   if (errno == EINPROGRESS) {
     pollfd p{fd, POLLOUT, 0};

@@ -18,8 +18,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "broker/amqp/frame.hpp"
-#include "broker/amqp/method_codec.hpp"
+#include "amqp/frame.hpp"
+#include "amqp/method_codec.hpp"
 #include "perf/options.hpp"
 
 namespace roost::perf {

@@ -23,7 +23,7 @@
 #include <optional>
 #include <thread>
 
-#include "broker/amqp/properties.hpp"
+#include "amqp/properties.hpp"
 #include "perf/client_connection.hpp"
 #include "perf/confirm_window.hpp"
 

@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "broker/amqp/field_table.hpp"
+#include "amqp/field_table.hpp"
 #include "routing/exchange_router.hpp"
 
 namespace roost::routing {

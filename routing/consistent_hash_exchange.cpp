@@ -6,8 +6,8 @@
 #include <charconv>
 #include <limits>
 
-#include "broker/amqp/properties.hpp"
-#include "broker/amqp/wire.hpp"
+#include "amqp/properties.hpp"
+#include "amqp/wire.hpp"
 
 namespace roost::routing {
 

@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "broker/amqp/field_table.hpp"
+#include "amqp/field_table.hpp"
 
 namespace roost::routing {
 

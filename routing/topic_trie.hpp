@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "broker/amqp/field_table.hpp"
+#include "amqp/field_table.hpp"
 #include "routing/binding_set.hpp"
 #include "routing/exchange_router.hpp"
 

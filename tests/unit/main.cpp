@@ -3,7 +3,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
-#include "broker/log.hpp"
+#include "broker/common/log.hpp"
 
 int main(int argc, char** argv) {
   roost::log::set_level(roost::log::level::error);

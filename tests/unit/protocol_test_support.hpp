@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "broker/amqp/frame.hpp"
-#include "broker/connection.hpp"
+#include "amqp/frame.hpp"
+#include "broker/protocol/connection.hpp"
 
 namespace roost::test {
 

@@ -14,7 +14,7 @@
 #include "admin-ui/listing.hpp"
 #include "admin-ui/router.hpp"
 #include "admin-ui/static_files.hpp"
-#include "broker/broker.hpp"
+#include "broker/model/broker.hpp"
 
 using namespace roost;
 using namespace roost::admin;

@@ -6,10 +6,10 @@
 #include "admin-ui/api.hpp"
 #include "admin-ui/basic_auth.hpp"
 #include "admin-ui/rates.hpp"
-#include "broker/amqp/frame.hpp"
-#include "broker/broker.hpp"
-#include "broker/connection.hpp"
-#include "broker/vhost.hpp"
+#include "amqp/frame.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/protocol/connection.hpp"
+#include "broker/model/vhost.hpp"
 #include "tests/unit/protocol_test_support.hpp"
 
 using namespace roost;

@@ -1,9 +1,9 @@
 // Publisher confirms go out in publish order, runs of acks coalesced.
 #include <doctest/doctest.h>
 
-#include "broker/amqp/method_codec.hpp"
-#include "broker/amqp/frame.hpp"
-#include "broker/confirm_tracker.hpp"
+#include "amqp/method_codec.hpp"
+#include "amqp/frame.hpp"
+#include "broker/protocol/confirm_tracker.hpp"
 
 using namespace roost;
 

@@ -3,10 +3,10 @@
 // publisher is paused by a queue's flow control.
 #include <doctest/doctest.h>
 
-#include "broker/amqp/frame.hpp"
-#include "broker/broker.hpp"
-#include "broker/connection.hpp"
-#include "broker/publisher_flow.hpp"
+#include "amqp/frame.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/protocol/connection.hpp"
+#include "broker/flow/publisher_flow.hpp"
 #include "tests/unit/protocol_test_support.hpp"
 
 using namespace roost;
@@ -258,7 +258,7 @@ TEST_CASE("flow control pauses a publisher into a backed-up consumed queue, not 
   consumer.feed(method_frame(1, amqp::basic_consume{0, "work", "c1", false, false, false, false, {}}));
   drain(consumer.c);
   second_client publisher(consumer.b);
-  auto high = publisher_flow::for_window(consumer.b.storage().queue_window).high;
+  auto high = publisher_flow::for_window(consumer.b.cfg().queue_window).high;
 
   publisher.c.consume(publishes("work", static_cast<int>(high)));
   CHECK_FALSE(publisher.c.should_pause_reading());  // one went to the consumer: not past the mark yet

@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "broker/amqp/properties.hpp"
+#include "amqp/properties.hpp"
 #include "routing/consistent_hash_exchange.hpp"
 #include "routing/hash_ring.hpp"
 #include "tests/unit/routing_test_support.hpp"

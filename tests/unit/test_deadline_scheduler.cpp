@@ -5,7 +5,7 @@
 #include <map>
 #include <vector>
 
-#include "broker/deadline_scheduler.hpp"
+#include "broker/expiry/deadline_scheduler.hpp"
 
 using namespace roost;
 

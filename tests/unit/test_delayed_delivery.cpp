@@ -7,10 +7,10 @@
 #include <random>
 #include <string>
 
-#include "broker/amqp/properties.hpp"
-#include "broker/delay_schedule.hpp"
-#include "broker/delayed_delivery.hpp"
-#include "broker/vhost.hpp"
+#include "amqp/properties.hpp"
+#include "broker/delay/delay_schedule.hpp"
+#include "broker/delay/delayed_delivery.hpp"
+#include "broker/model/vhost.hpp"
 
 using namespace roost;
 

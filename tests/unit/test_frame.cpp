@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/amqp/frame.hpp"
+#include "amqp/frame.hpp"
 #include "tests/unit/golden_frames.hpp"
 
 using namespace roost::amqp;

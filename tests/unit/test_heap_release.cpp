@@ -1,7 +1,7 @@
 // Heap release runs once per quiet period, never while activity moves.
 #include <doctest/doctest.h>
 
-#include "broker/heap_release.hpp"
+#include "broker/common/heap_release.hpp"
 
 using namespace roost;
 

@@ -15,8 +15,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "broker/amqp/frame.hpp"
-#include "broker/amqp/method_codec.hpp"
+#include "amqp/frame.hpp"
+#include "amqp/method_codec.hpp"
 #include "tests/unit/golden_frames.hpp"
 
 using namespace roost::amqp;

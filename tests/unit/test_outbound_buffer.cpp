@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "broker/amqp/frame.hpp"
-#include "broker/outbound_buffer.hpp"
+#include "amqp/frame.hpp"
+#include "broker/transport/outbound_buffer.hpp"
 
 using namespace roost;
 

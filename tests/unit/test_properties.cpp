@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "broker/amqp/frame.hpp"
-#include "broker/amqp/properties.hpp"
+#include "amqp/frame.hpp"
+#include "amqp/properties.hpp"
 #include "tests/unit/golden_frames.hpp"
 
 using namespace roost::amqp;

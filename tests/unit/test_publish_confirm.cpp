@@ -5,8 +5,8 @@
 
 #include <functional>
 
-#include "broker/amqp/properties.hpp"
-#include "broker/broker.hpp"
+#include "amqp/properties.hpp"
+#include "broker/model/broker.hpp"
 #include "tests/unit/protocol_test_support.hpp"
 
 using namespace roost;

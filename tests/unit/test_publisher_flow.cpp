@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "broker/publisher_flow.hpp"
-#include "broker/queue.hpp"
+#include "broker/flow/publisher_flow.hpp"
+#include "broker/queue/queue.hpp"
 
 using namespace roost;
 
@@ -116,9 +116,8 @@ TEST_CASE("a hold lasts at most max_hold; then the queue buffers until its backl
 }
 
 TEST_CASE("a queue reports appends and deliveries to its flow") {
-  storage_context storage;  // no stores: the test stays inside the window
-  storage.queue_window = 40;  // marks 20 / 10
-  queue q(1, "q", {}, &storage);
+  // No stores: the test stays inside the window of 40 (marks 20 / 10).
+  queue q(1, "q", {}, queue_services{.window = 40});
   fake_consumer c;
   q.add_consumer(&c);
   for (int i = 0; i < 21; ++i) q.enqueue(make_message(std::to_string(i)));
@@ -136,9 +135,7 @@ TEST_CASE("a queue reports appends and deliveries to its flow") {
 }
 
 TEST_CASE("a queue whose last consumer leaves, that is purged or deleted, lets publishers go") {
-  storage_context storage;
-  storage.queue_window = 40;
-  queue q(1, "q", {}, &storage);
+  queue q(1, "q", {}, queue_services{.window = 40});
   fake_consumer c;
   q.add_consumer(&c);
   for (int i = 0; i < 21; ++i) q.enqueue(make_message(std::to_string(i)));

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "broker/queue.hpp"
+#include "broker/queue/queue.hpp"
 
 using namespace roost;
 

@@ -2,7 +2,7 @@
 // RabbitMQ's rule that the tag itself must be outstanding.
 #include <doctest/doctest.h>
 
-#include "broker/unacked_deliveries.hpp"
+#include "broker/protocol/unacked_deliveries.hpp"
 
 using namespace roost;
 

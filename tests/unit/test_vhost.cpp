@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <functional>
 
-#include "broker/errors.hpp"
-#include "broker/vhost.hpp"
+#include "broker/protocol/errors.hpp"
+#include "broker/model/vhost.hpp"
 
 using namespace roost;
 

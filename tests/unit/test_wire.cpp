@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/amqp/wire.hpp"
+#include "amqp/wire.hpp"
 #include "tests/unit/golden_frames.hpp"
 
 using namespace roost::amqp;

@@ -2,9 +2,9 @@
 // message data alone (the formats were checked against RabbitMQ 3.10).
 #include <doctest/doctest.h>
 
-#include "broker/amqp/properties.hpp"
-#include "broker/amqp/wire.hpp"
-#include "broker/x_death.hpp"
+#include "amqp/properties.hpp"
+#include "amqp/wire.hpp"
+#include "broker/dead_letter/x_death.hpp"
 
 using namespace roost;
 

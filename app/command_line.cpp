@@ -1,0 +1,85 @@
+// Command-line parsing. Hand-written: a handful of --name value flags do
+// not justify Boost.ProgramOptions' build weight.
+#include "app/command_line.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <string_view>
+
+namespace roost::app {
+
+namespace {
+
+constexpr const char* usage =
+    "usage: roost [options]\n"
+    "  --bind ADDRESS         address to listen on (default 0.0.0.0)\n"
+    "  --amqp-port PORT       AMQP port (default 5672; 0 picks a free port and prints it)\n"
+    "  --http-port PORT       admin HTTP API and dashboard port (default 15672; 0 picks a free port)\n"
+    "  --http-static DIR      the dashboard's files (default: admin-ui/static of the source tree)\n"
+    "  --data-dir DIR         where the SQLite store lives (default ./data)\n"
+    "  --log-level LEVEL      debug, info, warning or error (default info)\n"
+    "  --sync MODE            full, normal or off: how hard a commit syncs (default full)\n"
+    "  --queue-window N       ready messages a queue keeps in memory before paging (default 100000)\n"
+    "  --store-backlog-high N store operations awaiting commit before publishers pause (default 200000)\n"
+    "  --disk-free-limit BYTES pause publishers while the data dir has less free space (default 50000000; 0 = off)\n"
+    "  --heartbeat SECONDS    heartbeat offered in connection.tune (default 60; 0 disables)\n"
+    "  --frame-max BYTES      frame_max offered in connection.tune (default 131072)\n"
+    "  --channel-max N        channel_max offered in connection.tune (default 2047)\n"
+    "  --max-message-size N   largest accepted message body in bytes (default 134217728)\n"
+    "  --help, --version\n";
+
+template <class T>
+bool parse_number(std::string_view text, T& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool parse_sync(std::string_view text, storage::sync_mode& out) {
+  if (text == "full") out = storage::sync_mode::full;
+  else if (text == "normal") out = storage::sync_mode::normal;
+  else if (text == "off") out = storage::sync_mode::off;
+  else return false;
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> parse_command_line(int argc, char** argv, options& opts, bool& exit_now) {
+  config& cfg = opts.broker;
+  exit_now = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(usage, stdout);
+      exit_now = true;
+      return std::nullopt;
+    }
+    if (flag == "--version") {
+      std::printf("roost %s\n", ROOST_VERSION);
+      exit_now = true;
+      return std::nullopt;
+    }
+    if (i + 1 >= argc) return "missing value for " + std::string(flag);
+    std::string_view value = argv[++i];
+    bool ok = true;
+    if (flag == "--bind") opts.bind = value;
+    else if (flag == "--amqp-port") ok = parse_number(value, opts.amqp_port);
+    else if (flag == "--http-port") ok = parse_number(value, opts.http_port);
+    else if (flag == "--http-static") opts.http_static = value;
+    else if (flag == "--data-dir") cfg.data_dir = value;
+    else if (flag == "--log-level") ok = log::parse_level(value, opts.log_level);
+    else if (flag == "--sync") ok = parse_sync(value, opts.sync);
+    else if (flag == "--queue-window") ok = parse_number(value, cfg.queue_window) && cfg.queue_window >= 2;
+    else if (flag == "--store-backlog-high") ok = parse_number(value, cfg.store_backlog_high) && cfg.store_backlog_high > 0;
+    else if (flag == "--disk-free-limit") ok = parse_number(value, cfg.disk_free_limit);
+    else if (flag == "--heartbeat") ok = parse_number(value, cfg.heartbeat_seconds);
+    else if (flag == "--frame-max") ok = parse_number(value, cfg.frame_max) && cfg.frame_max >= 4096;
+    else if (flag == "--channel-max") ok = parse_number(value, cfg.channel_max) && cfg.channel_max > 0;
+    else if (flag == "--max-message-size") ok = parse_number(value, cfg.max_message_size);
+    else return "unknown option " + std::string(flag) + "\n" + usage;
+    if (!ok) return "invalid value '" + std::string(value) + "' for " + std::string(flag);
+  }
+  return std::nullopt;
+}
+
+}  // namespace roost::app

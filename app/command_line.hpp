@@ -1,0 +1,31 @@
+// What the roost program is told on its command line: where to listen, how
+// to log and sync, where the dashboard's files are, and the broker's own
+// settings.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "broker/common/log.hpp"
+#include "broker/model/config.hpp"
+#include "storage/store.hpp"
+
+namespace roost::app {
+
+struct options {
+  std::string bind = "0.0.0.0";
+  std::uint16_t amqp_port = 5672;  // 0: pick a free port and print it
+  std::uint16_t http_port = 15672;  // the admin API and dashboard; 0 as for amqp_port
+  // The dashboard's files; defaults to admin-ui/static in the source tree this was built from.
+  std::string http_static = ROOST_HTTP_STATIC_DIR;
+  log::level log_level = log::level::info;
+  storage::sync_mode sync = storage::sync_mode::full;
+  config broker;
+};
+
+// Fills opts from argv. Returns an error message, or nothing on success;
+// sets `exit_now` for --help/--version (already printed).
+std::optional<std::string> parse_command_line(int argc, char** argv, options& opts, bool& exit_now);
+
+}  // namespace roost::app

@@ -1,0 +1,156 @@
+// roost: parse flags, open the SQLite store and recover what it holds, start
+// the listeners, print where they listen (tests wait for that line), and
+// shut down cleanly on SIGINT/SIGTERM.
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+
+#include "admin-ui/http_server.hpp"
+#include "app/command_line.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/protocol/connection.hpp"
+#include "broker/expiry/deadline_scheduler.hpp"
+#include "broker/common/heap_release.hpp"
+#include "broker/common/log.hpp"
+#include "broker/transport/server.hpp"
+#include "storage/store.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto shutdown_grace = 5s;
+
+// Polls until every connection has gone or the grace period ends.
+void stop_when_drained(boost::asio::steady_timer& timer, roost::broker& b,
+                       std::chrono::steady_clock::time_point deadline, boost::asio::io_context& io) {
+  if (b.connections().empty() || std::chrono::steady_clock::now() >= deadline) {
+    io.stop();
+    return;
+  }
+  timer.expires_after(20ms);
+  timer.async_wait([&timer, &b, deadline, &io](const boost::system::error_code&) {
+    stop_when_drained(timer, b, deadline, io);
+  });
+}
+
+std::string summary(const roost::storage::recovered_state& s, double seconds) {
+  std::uint64_t messages = 0;
+  for (const auto& q : s.queues) messages += q.entry_count;
+  char elapsed[32];
+  std::snprintf(elapsed, sizeof elapsed, "%.2f", seconds);
+  return "recovered " + std::to_string(s.exchanges.size()) + " exchanges, " + std::to_string(s.queues.size()) +
+         " queues, " + std::to_string(s.bindings.size()) + " bindings, " + std::to_string(messages) +
+         " messages in " + elapsed + " s";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  roost::app::options opts;
+  bool exit_now = false;
+  if (auto error = roost::app::parse_command_line(argc, argv, opts, exit_now)) {
+    std::fprintf(stderr, "roost: %s\n", error->c_str());
+    return 2;
+  }
+  if (exit_now) return 0;
+  const roost::config& cfg = opts.broker;
+  roost::log::set_level(opts.log_level);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  boost::asio::io_context io(1);
+  auto post = [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); };
+  std::string error;
+  auto started = std::chrono::steady_clock::now();
+  auto durable = roost::storage::open_sqlite_store({cfg.data_dir, "roost.db", opts.sync, false}, post, error);
+  if (!durable) {
+    std::fprintf(stderr, "roost: %s\n", error.c_str());
+    return 1;
+  }
+  auto scratch = roost::storage::open_sqlite_store({cfg.data_dir, "paging.db", roost::storage::sync_mode::off, true},
+                                                   post, error);
+  if (!scratch) {
+    std::fprintf(stderr, "roost: %s\n", error.c_str());
+    return 1;
+  }
+  roost::deadline_scheduler timers(io);
+  roost::broker broker(cfg, {durable.get(), scratch.get()}, &timers);
+  auto recovered = durable->recover();
+  broker.restore(recovered);
+  {
+    // The first window of every recovered queue is in memory before any
+    // client can ask. The guard keeps run_one waiting for the store's
+    // completions instead of returning because nothing else is queued.
+    auto guard = boost::asio::make_work_guard(io);
+    while (broker.loading()) io.run_one();
+  }
+  io.restart();  // releasing the last work guard stopped the context
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  roost::log::info(summary(recovered, took.count()));
+
+  broker.start_timers(io);
+  roost::server server(io, broker);
+  roost::admin::admin_context admin{broker, {}, opts.http_static};
+  roost::admin::http_server http(io, admin);
+  std::uint16_t port = 0;
+  std::uint16_t http_port = 0;
+  try {
+    port = server.listen(opts.bind, opts.amqp_port);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "roost: cannot listen on %s:%u: %s\n", opts.bind.c_str(), opts.amqp_port, e.what());
+    return 1;
+  }
+  try {
+    http_port = http.listen(opts.bind, opts.http_port);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "roost: cannot listen for HTTP on %s:%u: %s\n", opts.bind.c_str(), opts.http_port, e.what());
+    return 1;
+  }
+  admin.listeners = {{"amqp", opts.bind, port}, {"http", opts.bind, http_port}};
+  // Installed before the listening line: a SIGTERM right after it must still be a clean stop.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::steady_timer drain_timer(io);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    roost::log::info("received signal " + std::to_string(signal) + ", shutting down");
+    server.stop();
+    http.stop();
+    stop_when_drained(drain_timer, broker, std::chrono::steady_clock::now() + shutdown_grace, io);
+  });
+  std::printf("listening amqp %s %u\n", opts.bind.c_str(), port);
+  std::printf("listening http %s %u\n", opts.bind.c_str(), http_port);
+  std::fflush(stdout);
+  roost::log::info("roost " ROOST_VERSION " listening for AMQP on " + opts.bind + ":" + std::to_string(port) +
+                   ", HTTP on " + opts.bind + ":" + std::to_string(http_port));
+
+  // Once a second: RabbitMQ's disk monitor (publishers pause while free space
+  // is below the limit), and freed heap memory goes back to the system once
+  // traffic stops.
+  boost::asio::steady_timer housekeeping_timer(io);
+  roost::heap_releaser heap;
+  std::function<void()> housekeeping = [&] {
+    broker.check_disk();
+    heap.tick(broker.activity());
+    housekeeping_timer.expires_after(1s);
+    housekeeping_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) housekeeping();
+    });
+  };
+  housekeeping();
+  io.run();
+  // Clients that outlived the grace period: drop their sockets and let their
+  // coroutines finish now, while the broker they refer to still exists.
+  std::vector<roost::connection*> remaining;
+  for (auto& [id, c] : broker.connections()) remaining.push_back(c);
+  for (roost::connection* c : remaining) c->abort();
+  io.restart();
+  io.poll();
+  durable->close();
+  scratch->close();
+  roost::log::info("stopped");
+  return 0;
+}

@@ -1,0 +1,97 @@
+// The broker's shared state on the broker thread: virtual hosts, users and
+// open connections. Connections and the admin API reach everything through
+// this object; nothing here is global, so several could coexist in a test.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "broker/model/config.hpp"
+#include "broker/model/message_stats.hpp"
+#include "broker/reply_to/direct_reply_to.hpp"
+#include "broker/model/storage_context.hpp"
+#include "broker/model/vhost.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace roost {
+
+class connection;
+class deadline_scheduler;
+
+struct user_account {
+  std::string password;
+  // RabbitMQ's default guest account may only log in from loopback.
+  bool loopback_only = false;
+};
+
+class broker {
+ public:
+  // The stores in `storage` (either may be null) and the timers (null in
+  // unit tests: expiry only when a queue is touched) must outlive the broker.
+  broker(config cfg, storage_context storage = {}, deadline_scheduler* timers = nullptr);
+  ~broker();
+
+  const config& cfg() const { return cfg_; }
+  storage_context& storage() { return storage_; }
+  direct_reply_to& reply_to() { return reply_to_; }
+  // Rebuilds durable exchanges, queues and bindings from the store. Call
+  // once, after attaching the store and before accepting connections.
+  void restore(const storage::recovered_state& state);
+  // Starts the timers that release delayed messages (delayed_delivery.hpp)
+  // on the broker thread's io_context. Call after restore().
+  void start_timers(boost::asio::io_context& io);
+  // True while some queue is reading paged-out messages back from a store.
+  bool loading() const;
+  // True while publishers must wait: the durable store's backlog is over
+  // its high-water mark (until it drains below half of it), or the disk is
+  // nearly full (see check_disk).
+  bool publish_alarm();
+  // RabbitMQ's connection.blocked reasons: a store that cannot keep up holds
+  // messages in memory, so it is reported as memory.
+  const char* alarm_reason() const { return disk_alarm_ ? "low on disk" : "low on memory"; }
+  // Moves while messages flow or a store works through its backlog: how
+  // housekeeping tells busy from quiet (an admin polling queue depths is quiet).
+  std::uint64_t activity() const;
+  // Compares the data dir's free space with --disk-free-limit; call
+  // periodically. Returns the current free-space alarm.
+  bool check_disk();
+
+  vhost* find_vhost(std::string_view name);
+  const std::map<std::string, std::unique_ptr<vhost>, std::less<>>& vhosts() const { return vhosts_; }
+  // The accounts, for the admin API's /api/users and Basic auth.
+  const std::map<std::string, user_account, std::less<>>& users() const { return users_; }
+  // Message events across all vhosts (the admin API's overview and /metrics).
+  message_stats& stats() { return stats_; }
+  // The store or the disk alarm is on (without re-evaluating it, unlike publish_alarm()).
+  bool store_alarm() const { return store_alarm_; }
+  bool disk_alarm() const { return disk_alarm_; }
+  // True when the credentials are right and the peer may use this account.
+  bool authenticate(std::string_view user, std::string_view password, bool from_loopback) const;
+
+  std::uint64_t register_connection(connection* c);
+  void unregister_connection(std::uint64_t id);
+  const std::unordered_map<std::uint64_t, connection*>& connections() const { return connections_; }
+
+ private:
+  void restore_delayed(const std::vector<storage::loaded_delayed>& delayed);
+
+  config cfg_;
+  storage_context storage_;
+  direct_reply_to reply_to_;
+  std::map<std::string, std::unique_ptr<vhost>, std::less<>> vhosts_;
+  std::map<std::string, user_account, std::less<>> users_;
+  std::unordered_map<std::uint64_t, connection*> connections_;
+  std::uint64_t next_connection_id_ = 1;
+  bool store_alarm_ = false;
+  bool disk_alarm_ = false;
+  message_stats stats_;
+};
+
+}  // namespace roost

@@ -1,0 +1,35 @@
+// The broker's settings: what it offers clients in connection.tune, the
+// limits it enforces, and where its data lives (for the disk alarm). The
+// program fills them from its command line (app/command_line.hpp); tests
+// construct them directly.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace roost {
+
+struct config {
+  std::string data_dir = "./data";
+  // Ready messages a queue keeps in memory before paging the rest to disk.
+  std::size_t queue_window = 100000;
+
+  // What connection.tune offers; clients may only lower these.
+  std::uint16_t channel_max = 2047;
+  std::uint32_t frame_max = 131072;
+  std::uint16_t heartbeat_seconds = 60;
+
+  std::uint64_t max_message_size = 128ull * 1024 * 1024;  // RabbitMQ's default limit
+  std::uint32_t handshake_timeout_ms = 10000;
+  // Outbound bytes queued on one connection past which its consumers pause
+  // and its publishers stop being read.
+  std::size_t connection_high_water = 4 * 1024 * 1024;
+  // Store operations waiting for a commit past which publishers are paused.
+  std::size_t store_backlog_high = 200000;
+  // Free space on the data dir's filesystem below which publishers are paused
+  // (RabbitMQ's disk_free_limit, same default). 0 disables the check.
+  std::uint64_t disk_free_limit = 50'000'000;
+};
+
+}  // namespace roost

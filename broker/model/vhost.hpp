@@ -1,0 +1,136 @@
+// A virtual host: its exchanges, queues and bindings, and the operations on
+// them that both the AMQP channel and the admin API use.
+//
+// Every operation checks and fails the way RabbitMQ does, throwing
+// channel_error / connection_error with RabbitMQ's reply codes and texts, so
+// the two front ends cannot disagree. Lives on the broker thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/dead_letter/dead_letter.hpp"
+#include "broker/delay/delayed_delivery.hpp"
+#include "broker/model/exchange.hpp"
+#include "broker/queue/queue.hpp"
+
+namespace roost {
+
+// Who is asking, for exclusive-queue checks: a connection id, or 0 for the
+// admin API, which may act on any queue.
+using owner_id = std::uint64_t;
+
+struct queue_declare_result {
+  queue* q = nullptr;
+  bool created = false;
+};
+
+class vhost {
+ public:
+  // Without stores (services.storage null) nothing is persisted (unit tests).
+  explicit vhost(std::string name, queue_services services = {});
+  vhost(const vhost&) = delete;
+  vhost& operator=(const vhost&) = delete;
+  ~vhost();
+
+  const std::string& name() const { return name_; }
+
+  exchange* find_exchange(std::string_view name);
+  queue* find_queue(std::string_view name);
+  queue* queue_by_id(std::uint32_t id);
+  const std::map<std::string, std::unique_ptr<exchange>, std::less<>>& exchanges() const { return exchanges_; }
+  const std::map<std::string, std::unique_ptr<queue>, std::less<>>& queues() const { return queues_; }
+
+  // The exchange, or 404 NOT_FOUND.
+  exchange& existing_exchange(std::string_view name);
+  // The queue, or 404; 405 RESOURCE_LOCKED when another connection owns it.
+  queue& accessible_queue(std::string_view name, owner_id who);
+
+  exchange& declare_exchange(const exchange_spec& spec, bool passive);
+  void delete_exchange(std::string_view name, bool if_unused);
+
+  // An empty name asks for a server-generated one (amq.gen-...).
+  queue_declare_result declare_queue(std::string name, const queue_options& options, bool passive, owner_id who);
+  // Returns the number of ready messages dropped with the queue.
+  std::size_t delete_queue(std::string_view name, bool if_unused, bool if_empty, owner_id who);
+  std::size_t purge_queue(std::string_view name, owner_id who);
+
+  void bind_queue(std::string_view source, std::string_view queue_name, std::string_view routing_key,
+                  const amqp::field_table& arguments, owner_id who);
+  void unbind_queue(std::string_view source, std::string_view queue_name, std::string_view routing_key,
+                    const amqp::field_table& arguments, owner_id who);
+  void bind_exchange(std::string_view source, std::string_view destination, std::string_view routing_key,
+                     const amqp::field_table& arguments);
+  void unbind_exchange(std::string_view source, std::string_view destination, std::string_view routing_key,
+                       const amqp::field_table& arguments);
+
+  // Queues a message published to x reaches: through exchange-to-exchange
+  // bindings and alternate exchanges, each queue once. The message's
+  // headers are decoded only if a headers router on the way asks for them.
+  void route(exchange& x, const message& msg, std::vector<queue*>& out);
+  const dead_letter_router& dead_letters() const { return dead_letters_; }
+
+  delayed_delivery& delays() { return delays_; }
+
+  // Removes a consumer from its queue, deleting the queue if it is
+  // auto-delete and that was its last consumer.
+  void detach_consumer(queue& q, consumer* c);
+  // Deletes the exclusive queues of a connection that closed.
+  void drop_exclusive_queues(owner_id who);
+
+  // Recovery: recreate stored definitions without writing them back.
+  void restore_exchange(const storage::exchange_record& record);
+  void restore_queue(const storage::queue_summary& summary);
+  void restore_binding(const storage::binding_record& record);
+
+ private:
+  exchange& add_exchange(exchange_spec spec);
+  queue& add_queue(std::string name, queue_options options);
+  void remove_exchange(exchange& x);
+  void remove_queue(queue& q);
+  // Drops every binding whose destination is dest, auto-deleting sources left unbound.
+  void unbind_destination(routing::destination dest);
+  void add_binding(exchange& source, routing::destination dest, std::string_view routing_key,
+                   const amqp::field_table& arguments);
+  void remove_binding(exchange& source, routing::destination dest, std::string_view routing_key,
+                      const amqp::field_table& arguments);
+  exchange& bindable_exchange(std::string_view name);
+  [[noreturn]] void throw_locked(std::string_view queue_name) const;
+  // Persistence of definitions (vhost_persistence.cpp); no-ops without a store.
+  void persist(storage::operation op);
+  bool durable_destination(routing::destination dest);
+  void persist_exchange(const exchange& x);
+  void persist_queue(const queue& q);
+  void persist_binding(const exchange& source, const binding& b, bool add);
+  static std::uint64_t destination_key(routing::destination d) {
+    return static_cast<std::uint64_t>(d.kind) << 32 | d.id;
+  }
+
+  std::string name_;
+  queue_services services_;
+  dead_letter_router dead_letters_{*this, services_.storage};
+  bool restoring_ = false;
+  std::uint32_t next_id_ = 1;
+  std::map<std::string, std::unique_ptr<exchange>, std::less<>> exchanges_;
+  std::map<std::string, std::unique_ptr<queue>, std::less<>> queues_;
+  std::unordered_map<std::uint32_t, queue*> queues_by_id_;
+  std::unordered_map<std::uint32_t, exchange*> exchanges_by_id_;
+  // destination → ids of the exchanges bound to it, once per binding.
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> sources_of_;
+
+  // Scratch space for route(), reused so routing does not allocate.
+  std::vector<routing::destination> route_dests_;
+  std::vector<exchange*> route_work_;
+  std::vector<std::uint32_t> route_seen_;
+
+  // Last: its timer refers to the queues above.
+  delayed_delivery delays_{*this, services_.storage};
+};
+
+}  // namespace roost

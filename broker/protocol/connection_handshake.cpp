@@ -1,0 +1,165 @@
+// Connection-class methods: start / start-ok (PLAIN and AMQPLAIN), tune /
+// tune-ok with RabbitMQ's negotiation rules, open, close, close-ok.
+#include <algorithm>
+
+#include "broker/model/broker.hpp"
+#include "broker/protocol/connection.hpp"
+#include "broker/protocol/errors.hpp"
+#include "broker/common/log.hpp"
+#include "broker/model/vhost.hpp"
+
+namespace roost {
+
+namespace {
+
+[[noreturn]] void command_invalid(std::string_view what) {
+  throw connection_error(amqp::connection_reply::command_invalid, what);
+}
+
+amqp::field_table server_properties() {
+  amqp::field_table capabilities;
+  for (const char* name : {"publisher_confirms", "exchange_exchange_bindings", "basic.nack", "consumer_cancel_notify",
+                           "connection.blocked", "authentication_failure_close", "per_consumer_qos",
+                           "direct_reply_to"})
+    capabilities.set(name, true);
+  amqp::field_table props;
+  props.set("product", "Roost");
+  props.set("version", ROOST_VERSION);
+  props.set("platform", "C++20 / Boost.Asio");
+  props.set("information", "An AMQP 0-9-1 broker");
+  props.set("capabilities", std::move(capabilities));
+  props.set("cluster_name", "roost");
+  return props;
+}
+
+struct credentials {
+  std::string user;
+  std::string password;
+};
+
+// PLAIN: "\0user\0password" (an authorization identity before the first NUL is ignored).
+bool parse_plain(std::string_view response, credentials& out) {
+  auto first = response.find('\0');
+  if (first == std::string_view::npos) return false;
+  auto second = response.find('\0', first + 1);
+  if (second == std::string_view::npos) return false;
+  out.user = response.substr(first + 1, second - first - 1);
+  out.password = response.substr(second + 1);
+  return true;
+}
+
+// AMQPLAIN: a field table without its length prefix, holding LOGIN and PASSWORD.
+bool parse_amqplain(std::string_view response, credentials& out) {
+  std::string framed;
+  amqp::wire_writer(framed).longstr(response);  // give the table back its length prefix
+  amqp::field_table t = amqp::decode_table(framed);
+  auto* login = t.find("LOGIN");
+  auto* password = t.find("PASSWORD");
+  if (!login || !password || !login->as_string() || !password->as_string()) return false;
+  out.user = *login->as_string();
+  out.password = *password->as_string();
+  return true;
+}
+
+// RabbitMQ: a value the client lowers is taken; 0 from the client when the
+// server has a limit, or anything above the limit, is refused.
+std::uint32_t negotiate(std::string_view what, std::uint32_t client, std::uint32_t server, std::uint32_t minimum) {
+  if (client != 0 && client < minimum)
+    throw connection_error(amqp::connection_reply::not_allowed,
+                           std::string(what) + "=" + std::to_string(client) + " < " + std::to_string(minimum) +
+                               " min size");
+  if (server != 0 && (client == 0 || client > server))
+    throw connection_error(amqp::connection_reply::not_allowed,
+                           "negotiated " + std::string(what) + " = " + std::to_string(client) +
+                               " is higher than the maximum allowed value (" + std::to_string(server) + ")");
+  return client;
+}
+
+}  // namespace
+
+void connection::send_start() {
+  amqp::connection_start start;
+  start.server_properties = server_properties();
+  start.mechanisms.value = "PLAIN AMQPLAIN";
+  start.locales.value = "en_US";
+  send(0, start);
+}
+
+void connection::expect_state(state s, std::uint32_t key) {
+  if (state_ != s) {
+    auto name = amqp::method_name(static_cast<std::uint16_t>(key >> 16), static_cast<std::uint16_t>(key & 0xffff));
+    command_invalid("unexpected method " + std::string(name) + " in this state");
+  }
+}
+
+void connection::on(const amqp::connection_start_ok& m) {
+  expect_state(state::awaiting_start_ok, m.id.key());
+  if (auto* caps = m.client_properties.find("capabilities")) {
+    if (auto* table = caps->get_if<amqp::field_table>()) {
+      auto flag = [table](std::string_view name) {
+        auto* v = table->find(name);
+        return v && v->get_if<bool>() && *v->get_if<bool>();
+      };
+      cancel_notify_ = flag("consumer_cancel_notify");
+      auth_failure_close_ = flag("authentication_failure_close");
+      blocked_capability_ = flag("connection.blocked");
+    }
+  }
+  credentials cred;
+  bool parsed = false;
+  if (m.mechanism == "PLAIN") parsed = parse_plain(m.response.value, cred);
+  else if (m.mechanism == "AMQPLAIN") parsed = parse_amqplain(m.response.value, cred);
+  else
+    throw connection_error(amqp::connection_reply::command_invalid,
+                           "unknown authentication mechanism '" + m.mechanism + "'");
+  if (!parsed) command_invalid("malformed " + m.mechanism + " response");
+  if (!broker_.authenticate(cred.user, cred.password, peer_is_loopback_)) {
+    log::warning("connection " + peer_ + " refused: login failed for user '" + cred.user + "'");
+    if (!auth_failure_close_) {
+      state_ = state::closed;  // RabbitMQ just drops clients that did not ask for a reason
+      events_.close_after_flush();
+      return;
+    }
+    send_close(static_cast<std::uint16_t>(amqp::connection_reply::access_refused),
+               "ACCESS_REFUSED - Login was refused using authentication mechanism " + m.mechanism +
+                   ". For details see the broker logfile.",
+               0);
+    return;
+  }
+  user_ = cred.user;
+  state_ = state::awaiting_tune_ok;
+  send(0, amqp::connection_tune{channel_max_, frame_max_, broker_.cfg().heartbeat_seconds});
+}
+
+void connection::on(const amqp::connection_tune_ok& m) {
+  expect_state(state::awaiting_tune_ok, m.id.key());
+  frame_max_ = negotiate("frame_max", m.frame_max, frame_max_, amqp::frame_min_size);
+  channel_max_ = static_cast<std::uint16_t>(negotiate("channel_max", m.channel_max, channel_max_, 1));
+  heartbeat_ = m.heartbeat;
+  state_ = state::awaiting_open;
+}
+
+void connection::on(const amqp::connection_open& m) {
+  expect_state(state::awaiting_open, m.id.key());
+  vhost_ = broker_.find_vhost(m.virtual_host);
+  if (vhost_ == nullptr)
+    throw connection_error(amqp::connection_reply::not_allowed, "vhost " + m.virtual_host + " not found");
+  state_ = state::open;
+  send(0, amqp::connection_open_ok{});
+  log::info("connection " + peer_ + " opened: user '" + user_ + "', vhost '" + m.virtual_host + "'");
+}
+
+void connection::on(const amqp::connection_close& m) {
+  log::info("connection " + peer_ + " closed by client: " + std::to_string(m.reply_code) + " " + m.reply_text);
+  release_all();
+  send(0, amqp::connection_close_ok{});
+  state_ = state::closed;
+  events_.close_after_flush();
+}
+
+void connection::on(const amqp::connection_close_ok&) {
+  // Only meaningful while closing, which handle_frame deals with.
+  command_invalid("connection.close-ok without connection.close");
+}
+
+}  // namespace roost

@@ -1,0 +1,37 @@
+#include "broker/transport/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <vector>
+
+#include "broker/model/broker.hpp"
+#include "broker/protocol/connection.hpp"
+#include "broker/common/log.hpp"
+#include "net/tcp_listener.hpp"
+#include "broker/transport/tcp_session.hpp"
+
+namespace roost {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+server::server(asio::io_context& io, broker& b) : io_(io), broker_(b), acceptor_(io) {}
+
+std::uint16_t server::listen(const std::string& address, std::uint16_t port) {
+  std::uint16_t bound = net::open_listener(acceptor_, address, port);
+  auto on_accept = [this](tcp::socket socket) { std::make_shared<tcp_session>(broker_, std::move(socket))->start(); };
+  auto on_error = [](const boost::system::error_code& ec) { log::warning("amqp accept failed: " + ec.message()); };
+  asio::co_spawn(io_, net::accept_each(acceptor_, on_accept, on_error), asio::detached);
+  return bound;
+}
+
+void server::stop() {
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  std::vector<connection*> open;
+  for (auto& [id, c] : broker_.connections()) open.push_back(c);
+  for (connection* c : open)
+    c->close(amqp::connection_reply::connection_forced, "broker forced connection closure with reason 'shutdown'");
+}
+
+}  // namespace roost
