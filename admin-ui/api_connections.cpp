@@ -8,9 +8,9 @@
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/broker_view.hpp"
 #include "broker/model/broker.hpp"
+#include "broker/model/vhost.hpp"
 #include "broker/protocol/channel.hpp"
 #include "broker/protocol/connection.hpp"
-#include "broker/model/vhost.hpp"
 
 namespace roost::admin {
 

@@ -16,9 +16,9 @@
 #include "admin-ui/json_body.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/model/equivalence.hpp"
-#include "broker/protocol/errors.hpp"
 #include "broker/model/exchange.hpp"
 #include "broker/model/vhost.hpp"
+#include "broker/protocol/errors.hpp"
 #include "routing/binding_set.hpp"
 
 namespace roost::admin {

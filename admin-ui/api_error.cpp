@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "broker/protocol/errors.hpp"
 #include "broker/common/log.hpp"
+#include "broker/protocol/errors.hpp"
 
 namespace roost::admin {
 

@@ -12,9 +12,9 @@
 #include "admin-ui/message_json.hpp"
 #include "amqp/properties.hpp"
 #include "broker/model/broker.hpp"
-#include "broker/publish/enqueue.hpp"
-#include "broker/protocol/errors.hpp"
 #include "broker/model/vhost.hpp"
+#include "broker/protocol/errors.hpp"
+#include "broker/publish/enqueue.hpp"
 
 namespace roost::admin {
 

@@ -7,8 +7,8 @@
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/broker_view.hpp"
 #include "broker/model/broker.hpp"
-#include "broker/protocol/connection.hpp"
 #include "broker/model/vhost.hpp"
+#include "broker/protocol/connection.hpp"
 
 namespace roost::admin {
 

@@ -11,8 +11,8 @@
 #include "admin-ui/json_body.hpp"
 #include "admin-ui/message_json.hpp"
 #include "broker/model/broker.hpp"
-#include "broker/protocol/errors.hpp"
 #include "broker/model/vhost.hpp"
+#include "broker/protocol/errors.hpp"
 
 namespace roost::admin {
 

@@ -8,10 +8,10 @@
 #include "admin-ui/router.hpp"
 #include "amqp/wire.hpp"
 #include "broker/model/broker.hpp"
-#include "broker/protocol/channel.hpp"
-#include "broker/protocol/connection.hpp"
 #include "broker/model/exchange.hpp"
 #include "broker/model/vhost.hpp"
+#include "broker/protocol/channel.hpp"
+#include "broker/protocol/connection.hpp"
 
 namespace roost::admin {
 

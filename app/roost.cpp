@@ -9,14 +9,16 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <memory>
+#include <optional>
 
 #include "admin-ui/http_server.hpp"
 #include "app/command_line.hpp"
-#include "broker/model/broker.hpp"
-#include "broker/protocol/connection.hpp"
-#include "broker/expiry/deadline_scheduler.hpp"
 #include "broker/common/heap_release.hpp"
 #include "broker/common/log.hpp"
+#include "broker/expiry/deadline_scheduler.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/protocol/connection.hpp"
 #include "broker/transport/server.hpp"
 #include "storage/store.hpp"
 
@@ -48,6 +50,97 @@ std::string summary(const roost::storage::recovered_state& s, double seconds) {
          " messages in " + elapsed + " s";
 }
 
+struct stores {
+  std::unique_ptr<roost::storage::store> durable;  // roost.db, synced as --sync says
+  std::unique_ptr<roost::storage::store> scratch;  // paging.db: transient messages paged out, emptied at start
+};
+
+// Opens both stores in the data dir; on failure prints why and returns nothing.
+std::optional<stores> open_stores(const roost::app::options& opts, boost::asio::io_context& io) {
+  auto post = [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); };
+  const std::string& dir = opts.broker.data_dir;
+  std::string error;
+  stores s;
+  s.durable = roost::storage::open_sqlite_store({dir, "roost.db", opts.sync, false}, post, error);
+  if (s.durable) s.scratch = roost::storage::open_sqlite_store({dir, "paging.db", roost::storage::sync_mode::off, true}, post, error);
+  if (!s.scratch) {
+    std::fprintf(stderr, "roost: %s\n", error.c_str());
+    return std::nullopt;
+  }
+  return s;
+}
+
+// Rebuilds what the durable store holds, and returns once the first window
+// of every recovered queue is in memory, before any client can ask.
+void recover(roost::broker& broker, roost::storage::store& durable, boost::asio::io_context& io) {
+  auto started = std::chrono::steady_clock::now();
+  auto recovered = durable.recover();
+  broker.restore(recovered);
+  {
+    // The guard keeps run_one waiting for the store's completions instead
+    // of returning because nothing else is queued.
+    auto guard = boost::asio::make_work_guard(io);
+    while (broker.loading()) io.run_one();
+  }
+  io.restart();  // releasing the last work guard stopped the context
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  roost::log::info(summary(recovered, took.count()));
+}
+
+// Binds both listeners; on failure prints why and returns false.
+bool listen(const roost::app::options& opts, roost::server& amqp, roost::admin::http_server& http,
+            roost::admin::admin_context& admin) {
+  std::uint16_t amqp_port = 0;
+  std::uint16_t http_port = 0;
+  try {
+    amqp_port = amqp.listen(opts.bind, opts.amqp_port);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "roost: cannot listen on %s:%u: %s\n", opts.bind.c_str(), opts.amqp_port, e.what());
+    return false;
+  }
+  try {
+    http_port = http.listen(opts.bind, opts.http_port);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "roost: cannot listen for HTTP on %s:%u: %s\n", opts.bind.c_str(), opts.http_port, e.what());
+    return false;
+  }
+  admin.listeners = {{"amqp", opts.bind, amqp_port}, {"http", opts.bind, http_port}};
+  return true;
+}
+
+// The lines tests and scripts wait for: where each listener ended up (port 0 picks one).
+void announce(const roost::admin::admin_context& admin) {
+  std::string where;
+  for (const auto& l : admin.listeners) {
+    std::printf("listening %s %s %u\n", l.protocol.c_str(), l.address.c_str(), l.port);
+    where += (where.empty() ? "" : ", ") + l.protocol + " on " + l.address + ":" + std::to_string(l.port);
+  }
+  std::fflush(stdout);
+  roost::log::info("roost " ROOST_VERSION " listening for " + where);
+}
+
+// Once a second: RabbitMQ's disk monitor (publishers pause while free space
+// is below the limit), and freed heap memory goes back to the system once
+// traffic stops.
+void housekeeping(boost::asio::steady_timer& timer, roost::broker& broker, roost::heap_releaser& heap) {
+  broker.check_disk();
+  heap.tick(broker.activity());
+  timer.expires_after(1s);
+  timer.async_wait([&](const boost::system::error_code& ec) {
+    if (!ec) housekeeping(timer, broker, heap);
+  });
+}
+
+// Clients that outlived the grace period: drop their sockets and let their
+// coroutines finish now, while the broker they refer to still exists.
+void drop_remaining(roost::broker& broker, boost::asio::io_context& io) {
+  std::vector<roost::connection*> remaining;
+  for (auto& [id, c] : broker.connections()) remaining.push_back(c);
+  for (roost::connection* c : remaining) c->abort();
+  io.restart();
+  io.poll();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,60 +151,22 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (exit_now) return 0;
-  const roost::config& cfg = opts.broker;
   roost::log::set_level(opts.log_level);
   std::signal(SIGPIPE, SIG_IGN);
 
   boost::asio::io_context io(1);
-  auto post = [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); };
-  std::string error;
-  auto started = std::chrono::steady_clock::now();
-  auto durable = roost::storage::open_sqlite_store({cfg.data_dir, "roost.db", opts.sync, false}, post, error);
-  if (!durable) {
-    std::fprintf(stderr, "roost: %s\n", error.c_str());
-    return 1;
-  }
-  auto scratch = roost::storage::open_sqlite_store({cfg.data_dir, "paging.db", roost::storage::sync_mode::off, true},
-                                                   post, error);
-  if (!scratch) {
-    std::fprintf(stderr, "roost: %s\n", error.c_str());
-    return 1;
-  }
+  auto stores = open_stores(opts, io);
+  if (!stores) return 1;
   roost::deadline_scheduler timers(io);
-  roost::broker broker(cfg, {durable.get(), scratch.get()}, &timers);
-  auto recovered = durable->recover();
-  broker.restore(recovered);
-  {
-    // The first window of every recovered queue is in memory before any
-    // client can ask. The guard keeps run_one waiting for the store's
-    // completions instead of returning because nothing else is queued.
-    auto guard = boost::asio::make_work_guard(io);
-    while (broker.loading()) io.run_one();
-  }
-  io.restart();  // releasing the last work guard stopped the context
-  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-  roost::log::info(summary(recovered, took.count()));
-
+  roost::broker broker(opts.broker, {stores->durable.get(), stores->scratch.get()}, &timers);
+  recover(broker, *stores->durable, io);
   broker.start_timers(io);
+
   roost::server server(io, broker);
   roost::admin::admin_context admin{broker, {}, opts.http_static};
   roost::admin::http_server http(io, admin);
-  std::uint16_t port = 0;
-  std::uint16_t http_port = 0;
-  try {
-    port = server.listen(opts.bind, opts.amqp_port);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "roost: cannot listen on %s:%u: %s\n", opts.bind.c_str(), opts.amqp_port, e.what());
-    return 1;
-  }
-  try {
-    http_port = http.listen(opts.bind, opts.http_port);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "roost: cannot listen for HTTP on %s:%u: %s\n", opts.bind.c_str(), opts.http_port, e.what());
-    return 1;
-  }
-  admin.listeners = {{"amqp", opts.bind, port}, {"http", opts.bind, http_port}};
-  // Installed before the listening line: a SIGTERM right after it must still be a clean stop.
+  if (!listen(opts, server, http, admin)) return 1;
+  // Installed before the listening lines: a SIGTERM right after them must still be a clean stop.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer drain_timer(io);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -121,36 +176,15 @@ int main(int argc, char** argv) {
     http.stop();
     stop_when_drained(drain_timer, broker, std::chrono::steady_clock::now() + shutdown_grace, io);
   });
-  std::printf("listening amqp %s %u\n", opts.bind.c_str(), port);
-  std::printf("listening http %s %u\n", opts.bind.c_str(), http_port);
-  std::fflush(stdout);
-  roost::log::info("roost " ROOST_VERSION " listening for AMQP on " + opts.bind + ":" + std::to_string(port) +
-                   ", HTTP on " + opts.bind + ":" + std::to_string(http_port));
+  announce(admin);
 
-  // Once a second: RabbitMQ's disk monitor (publishers pause while free space
-  // is below the limit), and freed heap memory goes back to the system once
-  // traffic stops.
   boost::asio::steady_timer housekeeping_timer(io);
   roost::heap_releaser heap;
-  std::function<void()> housekeeping = [&] {
-    broker.check_disk();
-    heap.tick(broker.activity());
-    housekeeping_timer.expires_after(1s);
-    housekeeping_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (!ec) housekeeping();
-    });
-  };
-  housekeeping();
+  housekeeping(housekeeping_timer, broker, heap);
   io.run();
-  // Clients that outlived the grace period: drop their sockets and let their
-  // coroutines finish now, while the broker they refer to still exists.
-  std::vector<roost::connection*> remaining;
-  for (auto& [id, c] : broker.connections()) remaining.push_back(c);
-  for (roost::connection* c : remaining) c->abort();
-  io.restart();
-  io.poll();
-  durable->close();
-  scratch->close();
+  drop_remaining(broker, io);
+  stores->durable->close();
+  stores->scratch->close();
   roost::log::info("stopped");
   return 0;
 }

@@ -2,7 +2,7 @@
 //
 // A plain non-blocking TCP socket plus two buffers. Outbound frames are
 // appended to out() by the caller (many per batch, built with the codec in
-// broker/amqp) and leave with one send(); inbound bytes arrive in large
+// amqp/) and leave with one send(); inbound bytes arrive in large
 // recv() chunks and dispatch() walks every complete frame in place, without
 // copying or allocating. Setup steps (handshake, declares, consume) use
 // call(), which sends one method and waits, bounded, for its reply.

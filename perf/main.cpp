@@ -2,7 +2,7 @@
 // PerfTest, for measuring Roost (and RabbitMQ, for comparison) from the
 // outside: throughput, end-to-end latency, confirms, fanout, idle
 // connections. It speaks the protocol through the broker's own codec
-// (broker/amqp), so it exercises exactly the wire format Roost implements.
+// (amqp/), so it exercises exactly the wire format Roost implements.
 // Exit status: 0 ok, 1 refused or messages missing, 2 bad flags.
 #include <csignal>
 #include <cstdio>

@@ -24,7 +24,7 @@ std::unique_ptr<exchange_router> make_plain_router(std::string_view type, const 
 }
 
 // The delayed-message plugin routes as its x-delayed-type says; the
-// delaying itself is the broker's business (broker/delayed_delivery.hpp).
+// delaying itself is the broker's business (broker/delay/delayed_delivery.hpp).
 const std::string* delayed_routing_type(const amqp::field_table& arguments) {
   const amqp::field_value* v = arguments.find("x-delayed-type");
   return v != nullptr ? v->as_string() : nullptr;

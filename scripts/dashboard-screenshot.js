@@ -1,5 +1,5 @@
 'use strict';
-// Regenerates docs/dashboard.png: starts Roost (ROOST_BIN, default build/test/broker/roost) on
+// Regenerates docs/dashboard.png: starts Roost (ROOST_BIN, default build/test/app/roost) on
 // free ports with a temp data dir, runs a minute and a half of varying traffic through a small
 // topic/fanout topology with amqplib, keeps the overview open in Debian's headless chromium,
 // takes a 1280x800 screenshot and stops Roost by PID.

@@ -89,8 +89,8 @@ struct entry_record {
   std::uint64_t message_id = 0;
   std::uint32_t delivery_count = 0;
   bool delivered = false;        // handed to a consumer at least once: comes back redelivered
-  std::int64_t expires_at_ms = 0;  // 0 = never; used by TTL (issue 5)
-  std::int64_t ready_at_ms = 0;    // 0 = now; used by delays (issue 5)
+  std::int64_t expires_at_ms = 0;  // 0 = never; the message TTL
+  std::int64_t ready_at_ms = 0;    // always 0: reserved in schema step 1, before delayed messages got tables of their own
   bool operator==(const entry_record&) const = default;
 };
 

@@ -15,9 +15,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "broker/queue/queue.hpp"
-#include "broker/model/storage_context.hpp"
 #include "broker/dead_letter/x_death.hpp"
+#include "broker/model/storage_context.hpp"
+#include "broker/queue/queue.hpp"
 
 namespace roost {
 

@@ -10,9 +10,9 @@
 
 #include "amqp/properties.hpp"
 #include "amqp/wire.hpp"
+#include "broker/model/vhost.hpp"
 #include "broker/publish/enqueue.hpp"
 #include "broker/queue/queue.hpp"
-#include "broker/model/vhost.hpp"
 
 namespace roost {
 

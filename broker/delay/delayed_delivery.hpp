@@ -25,8 +25,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "broker/delay/delay_schedule.hpp"
 #include "broker/common/lifetime_token.hpp"
+#include "broker/delay/delay_schedule.hpp"
 #include "broker/model/message.hpp"
 #include "broker/model/storage_context.hpp"
 

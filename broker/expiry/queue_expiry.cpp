@@ -15,8 +15,8 @@
 // The queue's own expiry (x-expires) is at the end.
 #include <algorithm>
 
-#include "broker/expiry/deadline_scheduler.hpp"
 #include "broker/common/log.hpp"
+#include "broker/expiry/deadline_scheduler.hpp"
 #include "broker/queue/queue.hpp"
 
 namespace roost {

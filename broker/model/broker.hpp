@@ -12,9 +12,9 @@
 
 #include "broker/model/config.hpp"
 #include "broker/model/message_stats.hpp"
-#include "broker/reply_to/direct_reply_to.hpp"
 #include "broker/model/storage_context.hpp"
 #include "broker/model/vhost.hpp"
+#include "broker/reply_to/direct_reply_to.hpp"
 
 namespace boost::asio {
 class io_context;

@@ -4,10 +4,10 @@
 
 #include "amqp/properties.hpp"
 #include "broker/model/broker.hpp"
+#include "broker/model/vhost.hpp"
 #include "broker/protocol/connection.hpp"
 #include "broker/protocol/errors.hpp"
 #include "broker/queue/queue_arguments.hpp"
-#include "broker/model/vhost.hpp"
 
 namespace roost {
 

@@ -19,12 +19,12 @@
 
 #include "amqp/methods.hpp"
 #include "amqp/wire.hpp"
-#include "broker/protocol/confirm_tracker.hpp"
 #include "broker/common/lifetime_token.hpp"
-#include "broker/protocol/connection.hpp"
 #include "broker/model/message.hpp"
-#include "broker/queue/queue.hpp"
+#include "broker/protocol/confirm_tracker.hpp"
+#include "broker/protocol/connection.hpp"
 #include "broker/protocol/unacked_deliveries.hpp"
+#include "broker/queue/queue.hpp"
 
 namespace roost {
 

@@ -2,12 +2,12 @@
 // acknowledgement family (ack, nack, reject, recover).
 #include "amqp/properties.hpp"
 #include "broker/model/broker.hpp"
+#include "broker/model/vhost.hpp"
 #include "broker/protocol/channel.hpp"
-#include "broker/publish/enqueue.hpp"
 #include "broker/protocol/errors.hpp"
 #include "broker/protocol/names.hpp"
 #include "broker/protocol/publish_confirm.hpp"
-#include "broker/model/vhost.hpp"
+#include "broker/publish/enqueue.hpp"
 
 namespace roost {
 

@@ -1,10 +1,10 @@
 // exchange.* and queue.* methods: thin translations onto vhost operations,
 // plus RabbitMQ's "last declared queue" shortcuts for empty names.
 #include "broker/model/broker.hpp"
+#include "broker/model/vhost.hpp"
 #include "broker/protocol/channel.hpp"
 #include "broker/protocol/connection.hpp"
 #include "broker/protocol/errors.hpp"
-#include "broker/model/vhost.hpp"
 
 namespace roost {
 

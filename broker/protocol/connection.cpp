@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "broker/common/log.hpp"
 #include "broker/model/broker.hpp"
+#include "broker/model/vhost.hpp"
 #include "broker/protocol/channel.hpp"
 #include "broker/protocol/errors.hpp"
-#include "broker/common/log.hpp"
-#include "broker/model/vhost.hpp"
 
 namespace roost {
 
@@ -65,70 +65,10 @@ connection::~connection() {
   broker_.unregister_connection(id_);
 }
 
-bool connection::over_high_water() const { return out_.size() > broker_.cfg().connection_high_water; }
-
-void connection::release_input() {
-  input_held_ = false;
-  events_.input_released();
-}
-
-bool connection::should_pause_reading() {
-  if (over_high_water() || input_held_) return true;
-  update_blocked();
-  return blocked_ || held_by_queues();
-}
-
-void connection::update_blocked() {
-  bool block = has_published_ && state_ == state::open && broker_.publish_alarm();
-  if (block == blocked_) return;
-  blocked_ = block;
-  if (blocked_capability_) {
-    if (block) send(0, amqp::connection_blocked{broker_.alarm_reason()});
-    else send(0, amqp::connection_unblocked{});
-  }
-  log::info("connection " + peer_ + (block ? std::string(" blocked: ") + broker_.alarm_reason() : " unblocked"));
-}
-
-void connection::hold_for_queue(queue& q) {
-  if (holds_.held_by(q) || consumes_from(q)) return;
-  holds_.add(q, reader_wakeup());
-}
-
-bool connection::held_by_queues() {
-  if (holds_.empty()) return false;
-  return holds_.still_held(state_ == state::open ? vhost_ : nullptr, reader_wakeup());
-}
-
-publisher_holds::wake_fn connection::reader_wakeup() const {
-  // By id: the connection may be gone when the queue lets go.
-  return [&b = broker_, id = id_] {
-    auto it = b.connections().find(id);
-    if (it != b.connections().end()) it->second->events_.input_released();
-  };
-}
-
-bool connection::consumes_from(const queue& q) const {
-  for (const auto& [number, ch] : channels_)
-    for (const auto& [tag, c] : ch->consumers())
-      if (c->source() == &q) return true;
-  return false;
-}
-
-void connection::output_drained() {
-  if (!paused_ || over_high_water()) return;
-  paused_ = false;
-  for (auto& [number, ch] : channels_) ch->resume_consumers();
-}
-
 void connection::send_content(std::uint16_t channel, const message_ref& msg) {
   amqp::append_content_header(out_.bytes(), channel, msg->body.size(), msg->properties);
   out_.append_body_frames(channel, msg, frame_max_);
   output_appended();
-}
-
-void connection::output_appended() {
-  if (over_high_water()) paused_ = true;
-  events_.output_ready();
 }
 
 std::size_t connection::consume(std::string_view bytes) {

@@ -2,11 +2,11 @@
 // tune-ok with RabbitMQ's negotiation rules, open, close, close-ok.
 #include <algorithm>
 
+#include "broker/common/log.hpp"
 #include "broker/model/broker.hpp"
+#include "broker/model/vhost.hpp"
 #include "broker/protocol/connection.hpp"
 #include "broker/protocol/errors.hpp"
-#include "broker/common/log.hpp"
-#include "broker/model/vhost.hpp"
 
 namespace roost {
 

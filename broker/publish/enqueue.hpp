@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "broker/model/message.hpp"
-#include "broker/queue/queue.hpp"
 #include "broker/model/storage_context.hpp"
+#include "broker/queue/queue.hpp"
 
 namespace roost {
 

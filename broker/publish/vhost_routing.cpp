@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "amqp/properties.hpp"
-#include "broker/protocol/errors.hpp"
 #include "broker/model/vhost.hpp"
+#include "broker/protocol/errors.hpp"
 #include "routing/binding_set.hpp"
 
 namespace roost {

@@ -6,11 +6,11 @@
 
 #include <algorithm>
 
-#include "broker/dead_letter/dead_letter.hpp"
-#include "broker/protocol/errors.hpp"
 #include "broker/common/log.hpp"
-#include "broker/protocol/publish_confirm.hpp"
+#include "broker/dead_letter/dead_letter.hpp"
 #include "broker/expiry/wall_clock.hpp"
+#include "broker/protocol/errors.hpp"
+#include "broker/protocol/publish_confirm.hpp"
 #include "broker/queue/queue_arguments.hpp"
 
 namespace roost {

@@ -31,12 +31,12 @@
 
 #include "amqp/field_table.hpp"
 #include "broker/common/lifetime_token.hpp"
+#include "broker/dead_letter/x_death.hpp"
+#include "broker/flow/publisher_flow.hpp"
 #include "broker/model/message.hpp"
 #include "broker/model/message_stats.hpp"
-#include "broker/flow/publisher_flow.hpp"
 #include "broker/queue/queue_arguments.hpp"
 #include "broker/queue/queue_services.hpp"
-#include "broker/dead_letter/x_death.hpp"
 
 namespace roost {
 

@@ -13,10 +13,10 @@
 // deliver (its router counts no queue); Roost returns only what it dropped.
 #include "amqp/properties.hpp"
 #include "broker/model/broker.hpp"
+#include "broker/model/vhost.hpp"
 #include "broker/protocol/channel.hpp"
 #include "broker/protocol/errors.hpp"
 #include "broker/protocol/names.hpp"
-#include "broker/model/vhost.hpp"
 
 namespace roost {
 

@@ -4,11 +4,11 @@
 #include <boost/asio/detached.hpp>
 #include <vector>
 
+#include "broker/common/log.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/protocol/connection.hpp"
-#include "broker/common/log.hpp"
-#include "net/tcp_listener.hpp"
 #include "broker/transport/tcp_session.hpp"
+#include "net/tcp_listener.hpp"
 
 namespace roost {
 

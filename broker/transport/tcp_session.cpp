@@ -11,8 +11,8 @@
 #include <boost/asio/write.hpp>
 #include <cstring>
 
-#include "broker/model/broker.hpp"
 #include "broker/common/log.hpp"
+#include "broker/model/broker.hpp"
 #include "net/loopback_tcp.hpp"
 #include "net/tcp_listener.hpp"
 

@@ -458,7 +458,7 @@ async function main(opts = {}) {
     }
     console.log(`# ${broker.external ? 'external broker' : `roost pid ${broker.pid}`} on ${HOST}:${broker.port}, ${selected.length} tests`);
   } else {
-    console.log(`# ${process.env.ROOST_BIN || 'build/broker/roost'}; each test starts its own brokers, ${selected.length} tests`);
+    console.log(`# ${process.env.ROOST_BIN || 'build/test/app/roost'}; each test starts its own brokers, ${selected.length} tests`);
   }
   let passed = 0;
   let failed = 0;

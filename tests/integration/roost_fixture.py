@@ -66,7 +66,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _default_bin():
-    return os.path.normpath(os.path.join(HERE, "..", "..", "build", "broker", "roost"))
+    return os.path.normpath(os.path.join(HERE, "..", "..", "build", "test", "app", "roost"))
 
 
 def _die_with_parent():

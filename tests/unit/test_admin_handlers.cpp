@@ -8,8 +8,8 @@
 #include "admin-ui/rates.hpp"
 #include "amqp/frame.hpp"
 #include "broker/model/broker.hpp"
-#include "broker/protocol/connection.hpp"
 #include "broker/model/vhost.hpp"
+#include "broker/protocol/connection.hpp"
 #include "tests/unit/protocol_test_support.hpp"
 
 using namespace roost;

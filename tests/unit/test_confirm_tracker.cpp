@@ -1,8 +1,8 @@
 // Publisher confirms go out in publish order, runs of acks coalesced.
 #include <doctest/doctest.h>
 
-#include "amqp/method_codec.hpp"
 #include "amqp/frame.hpp"
+#include "amqp/method_codec.hpp"
 #include "broker/protocol/confirm_tracker.hpp"
 
 using namespace roost;

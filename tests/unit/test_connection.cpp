@@ -4,9 +4,9 @@
 #include <doctest/doctest.h>
 
 #include "amqp/frame.hpp"
+#include "broker/flow/publisher_flow.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/protocol/connection.hpp"
-#include "broker/flow/publisher_flow.hpp"
 #include "tests/unit/protocol_test_support.hpp"
 
 using namespace roost;

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <string>
 
-#include "tests/unit/routing_test_support.hpp"
 #include "routing/direct_exchange.hpp"
+#include "tests/unit/routing_test_support.hpp"
 
 using namespace roost;
 using namespace roost::routing;

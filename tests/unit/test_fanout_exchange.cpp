@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "tests/unit/routing_test_support.hpp"
 #include "routing/fanout_exchange.hpp"
+#include "tests/unit/routing_test_support.hpp"
 
 using namespace roost;
 using namespace roost::routing;

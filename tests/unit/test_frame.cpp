@@ -1,4 +1,4 @@
-// Frame layer tests (broker/amqp/frame.hpp/.cpp): parse_frame_header on
+// Frame layer tests (amqp/frame.hpp/.cpp): parse_frame_header on
 // big-endian fields with high bits set; method frames laid out as type 1,
 // channel, payload size, payload, 0xCE, for every method and when appended
 // after bytes already in the buffer; content header layout (class 60,

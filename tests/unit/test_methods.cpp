@@ -1,4 +1,4 @@
-// Method codec tests (broker/amqp/methods.hpp, method_codec.hpp): every
+// Method codec tests (amqp/methods.hpp, method_codec.hpp): every
 // method in all_methods is filled generically with non-default values (two
 // patterns, so every bit is seen both set and clear), encoded, checked for
 // its class/method ids, decoded and compared, and every truncation of its

@@ -1,4 +1,4 @@
-// Basic content properties tests (broker/amqp/properties.hpp/.cpp): all 14
+// Basic content properties tests (amqp/properties.hpp/.cpp): all 14
 // properties round-trip together and one at a time, each owning the right
 // flag bit (content-type bit 15 ... cluster-id bit 2, so delivery-mode alone
 // is 0x1000); scan_properties picks out delivery-mode, priority, expiration,

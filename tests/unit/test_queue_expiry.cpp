@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "broker/model/vhost.hpp"
 #include "broker/expiry/wall_clock.hpp"
+#include "broker/model/vhost.hpp"
 
 using namespace roost;
 

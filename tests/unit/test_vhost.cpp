@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <functional>
 
-#include "broker/protocol/errors.hpp"
 #include "broker/model/vhost.hpp"
+#include "broker/protocol/errors.hpp"
 
 using namespace roost;
 

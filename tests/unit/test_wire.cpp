@@ -1,4 +1,4 @@
-// Primitive wire codec tests (broker/amqp/wire.hpp, wire.cpp, field_table.hpp):
+// Primitive wire codec tests (amqp/wire.hpp, wire.cpp, field_table.hpp):
 // big-endian layout of u16/u32/u64 and shortstr/longstr, every field value
 // type with RabbitMQ's tags checked byte for byte and round-tripped, nested
 // tables and arrays, table order (and duplicate names) preserved, every
