@@ -1,14 +1,16 @@
 // /api/bindings: list, create, show and delete bindings between an exchange
 // and a queue (/e/{exchange}/q/{queue}) or two exchanges (/e/{source}/e/{dest}).
-// A binding is addressed by its properties key (broker_view.hpp), which
-// the Location header of a new binding carries. Creating and deleting use
-// the vhost operations queue.bind / exchange.bind and their unbinds use.
+// A binding is addressed by its properties key (properties_key.hpp: the
+// forms a client may send it in), which the Location header of a new binding
+// carries. Creating and deleting use the vhost operations queue.bind /
+// exchange.bind and their unbinds use.
 #include <nlohmann/json.hpp>
 
 #include "admin-ui/api_call.hpp"
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/broker_view.hpp"
 #include "admin-ui/json_body.hpp"
+#include "admin-ui/properties_key.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/model/exchange.hpp"
 #include "broker/model/vhost.hpp"
@@ -93,10 +95,22 @@ http_response create(const api_call& c) {
   return r;
 }
 
-json find_binding(const api_call& c, vhost& v) {
-  for (auto& b : between(c, v))
-    if (b["properties_key"] == c.param("props")) return b;
+[[noreturn]] void no_such_binding(const api_call& c) {
   not_found("no binding with properties key '" + c.param("props") + "'");
+}
+
+// The path's properties key in the form the listings print it.
+std::string listed_key(const api_call& c) {
+  auto key = named_properties_key(c.param("props"));
+  if (!key) no_such_binding(c);
+  return *key;
+}
+
+json find_binding(const api_call& c, vhost& v) {
+  std::string key = listed_key(c);
+  for (auto& b : between(c, v))
+    if (b["properties_key"] == key) return b;
+  no_such_binding(c);
 }
 
 http_response show(const api_call& c) {
@@ -118,14 +132,15 @@ http_response remove(const api_call& c) {
       : routing::destination{routing::destination_kind::exchange,
                              v.find_exchange(exchange_name(c.param("destination")))->id()};
   // The stored binding itself, so the unbind gets its arguments with their original AMQP types.
+  std::string key = listed_key(c);
   for (const binding& b : x.bindings()) {
-    if (b.destination != dest || properties_key(b) != c.param("props")) continue;
+    if (b.destination != dest || properties_key(b) != key) continue;
     binding doomed = b;
     if (to_queue(c)) v.unbind_queue(source, c.param("destination"), doomed.routing_key, doomed.arguments, admin_owner);
     else v.unbind_exchange(source, exchange_name(c.param("destination")), doomed.routing_key, doomed.arguments);
     return no_content();
   }
-  not_found("no binding with properties key '" + c.param("props") + "'");
+  no_such_binding(c);
 }
 
 }  // namespace

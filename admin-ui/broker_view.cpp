@@ -5,8 +5,7 @@
 #include <chrono>
 
 #include "admin-ui/json_body.hpp"
-#include "admin-ui/router.hpp"
-#include "amqp/wire.hpp"
+#include "admin-ui/properties_key.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/model/exchange.hpp"
 #include "broker/model/vhost.hpp"
@@ -125,18 +124,6 @@ json exchange_json(const vhost& v, const exchange& x) {
               {"arguments", to_json(s.arguments)}};
 }
 
-std::string properties_key(const binding& b) {
-  std::string key = b.routing_key.empty() ? "~" : percent_encode(b.routing_key);
-  if (b.arguments.empty()) return key;
-  // FNV-1a over the encoded (canonical) arguments: stable, and short enough for a URL.
-  std::string encoded = amqp::encode_table(b.arguments);
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : encoded) h = (h ^ c) * 1099511628211ull;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return (b.routing_key.empty() ? std::string() : key) + "~" + hex;
-}
-
 json binding_json(vhost& v, const exchange& source, const binding& b) {
   bool to_queue = b.destination.kind == routing::destination_kind::queue;
   std::string destination;
@@ -165,7 +152,7 @@ json vhost_bindings(vhost& v) {
                        {"destination_type", "queue"},
                        {"routing_key", name},
                        {"arguments", json::object()},
-                       {"properties_key", percent_encode(name)}});
+                       {"properties_key", properties_key(binding{{}, name, {}})}});
   for (const auto& [name, x] : v.exchanges())
     for (const binding& b : x->bindings()) out.push_back(binding_json(v, *x, b));
   return out;

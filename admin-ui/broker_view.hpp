@@ -47,8 +47,6 @@ nlohmann::json message_stats_json(const message_stats& s, zero_events zeros);
 
 nlohmann::json queue_json(const vhost& v, const queue& q, const unacked_counts& unacked);
 nlohmann::json exchange_json(const vhost& v, const exchange& x);
-// The binding's properties key: the routing key, "~" when empty, plus "~" and a hash of the arguments if any.
-std::string properties_key(const binding& b);
 nlohmann::json binding_json(vhost& v, const exchange& source, const binding& b);
 // Every binding of a vhost, default-exchange bindings included (as RabbitMQ lists them).
 nlohmann::json vhost_bindings(vhost& v);

@@ -4,14 +4,23 @@
 # encode RabbitMQ's real behaviour.  Not run by ctest (its name does not start with test_).
 #
 #   bash tests/integration/run_against_rabbitmq.sh [test-file ...]
+#   bash tests/integration/run_against_rabbitmq.sh --serve   # keep the node up until Ctrl-C
 #
-# Env: RMQ_PORT (AMQP, default 5699), RMQ_DIST_PORT (25699), RMQ_EPMD_PORT (4399).
-# The node, its own epmd and its temp dir are removed on exit.
+# The node has the management plugin (the admin API tests' reference) on RMQ_HTTP_PORT, and
+# admin-ui/dev_server.py serves Roost's dashboard in front of it, so test_dashboard.js
+# drives the same UI against RabbitMQ's API.  --serve prints the environment the tests
+# get, for trying things by hand.
+#
+# Env: RMQ_PORT (AMQP, default 5699), RMQ_HTTP_PORT (15699), RMQ_DIST_PORT (25699),
+# RMQ_EPMD_PORT (4399).  Every port is private to this node: a RabbitMQ already running
+# on the machine (5672, 15672, epmd 4369) is not touched.  The node, its own epmd, the
+# dashboard server and the temp dir are removed on exit.
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RMQ_PORT="${RMQ_PORT:-5699}"
 RMQ_DIST_PORT="${RMQ_DIST_PORT:-25699}"
 RMQ_EPMD_PORT="${RMQ_EPMD_PORT:-4399}"
+RMQ_HTTP_PORT="${RMQ_HTTP_PORT:-15699}"
 SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
 
 if [[ ! -x "$SERVER" ]]; then
@@ -21,11 +30,13 @@ fi
 
 BASE="$(mktemp -d /tmp/roost-rabbitmq.XXXXXX)"
 mkdir -p "$BASE/mnesia" "$BASE/log" "$BASE/home"
-echo '[].' >"$BASE/enabled_plugins"
-: >"$BASE/rabbitmq.conf"
+echo '[rabbitmq_management].' >"$BASE/enabled_plugins"
+printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\n' "$RMQ_HTTP_PORT" >"$BASE/rabbitmq.conf"
 WRAPPER_PID=""
+DASHBOARD_PID=""
 
 cleanup() {
+  if [[ -n "$DASHBOARD_PID" ]]; then kill -TERM "$DASHBOARD_PID" 2>/dev/null; fi
   if [[ -n "$WRAPPER_PID" ]] && kill -0 "$WRAPPER_PID" 2>/dev/null; then
     local beam
     beam="$(pgrep -P "$WRAPPER_PID" beam.smp || true)"
@@ -64,9 +75,31 @@ fi
 exec {RMQ_OUT}<&"${RMQ[0]}"
 cat <&"$RMQ_OUT" >"$BASE/log/stdout.log" &
 
+# The dashboard's files in front of the node's API; port 0, read back from its first line.
+# (A process substitution, not a second coproc: bash runs one coproc at a time.)
+exec {DASHBOARD_OUT}< <(exec /usr/bin/python3 "$HERE/../../admin-ui/dev_server.py" --port 0 \
+  --upstream "http://127.0.0.1:$RMQ_HTTP_PORT" 2>&1)
+DASHBOARD_PID=$!
+dashboard_port=""
+if IFS= read -r -t 10 -u "$DASHBOARD_OUT" line && [[ "$line" == "listening http "* ]]; then
+  dashboard_port="${line##* }"
+fi
+if [[ -z "$dashboard_port" ]]; then
+  echo "admin-ui/dev_server.py did not start: ${line:-no output}" >&2
+  exit 1
+fi
+cat <&"$DASHBOARD_OUT" >"$BASE/log/dashboard.log" &
+
 unset ROOST_BIN
-export ROOST_EXTERNAL_PORT="$RMQ_PORT" NODE_PATH="$HERE/../node_modules"
+export ROOST_EXTERNAL_PORT="$RMQ_PORT" ROOST_EXTERNAL_HTTP_PORT="$RMQ_HTTP_PORT"
+export ROOST_DASHBOARD_URL="http://127.0.0.1:$dashboard_port" NODE_PATH="$HERE/../node_modules"
 cd "$HERE"
+if [[ "${1:-}" == "--serve" ]]; then
+  echo "RabbitMQ is up (management API on 127.0.0.1:$RMQ_HTTP_PORT); Ctrl-C stops it. For the tests:"
+  echo "export ROOST_EXTERNAL_PORT=$RMQ_PORT ROOST_EXTERNAL_HTTP_PORT=$RMQ_HTTP_PORT ROOST_DASHBOARD_URL=$ROOST_DASHBOARD_URL"
+  wait "$WRAPPER_PID"
+  exit 1
+fi
 files=("$@")
 if [[ ${#files[@]} -eq 0 ]]; then files=(test_*.py test_*.js test_*.sh); fi
 status=0

@@ -225,6 +225,80 @@ def test_exchanges_bindings_and_publish():
     ok("DELETE", "/api/queues/%2F/" + q(queue))
 
 
+# ---------------------------------------------------------------- binding properties keys
+# A binding is addressed by the last path segment, its properties key.  RabbitMQ 3.10.8
+# lists it as the routing key quoted as a form value ('~' escaped too, "~" alone for the
+# empty key, "~<hash>" appended for arguments) and reads the segment by decoding it twice:
+# once as a path segment, then again part by part after splitting it at '~'.  So the raw
+# key quoted once (rabbitmqadmin) and the listed key quoted once (the dashboard) both
+# name the binding, except where the second decoding changes the raw key.
+
+LISTED_KEYS = {  # routing key -> properties_key as RabbitMQ lists it
+    "a.*": "a.%2A", "a.#": "a.%23", "a b": "a+b", "a/b": "a%2Fb", "a%b": "a%25b", "a+b": "a%2Bb",
+    "é.日本": "%C3%A9.%E6%97%A5%E6%9C%AC", "": "~", "%2A": "%252A", "a~b": "a%7Eb",
+}
+# What the raw key quoted once names instead, for the keys the second decoding changes
+# ('+' is read as a space, "%2A" as '*', '~' starts the arguments hash); None: nothing.
+RAW_KEY_NAMES_OTHER = {"a+b": "a b", "%2A": None, "a~b": None}
+
+
+def _binding_paths():
+    x, queue = rf.uniq("pk-x"), rf.uniq("pk-q")
+    ok("PUT", "/api/exchanges/%2F/" + q(x), {"type": "topic", "durable": False})
+    ok("PUT", "/api/queues/%2F/" + q(queue), {"durable": False})
+    return x, queue, "/api/bindings/%%2F/e/%s/q/%s" % (q(x), q(queue))
+
+
+def _named(path, segment):
+    """The (routing key, arguments) of the binding GET path/segment finds, or None for 404."""
+    status, data, _ = api("GET", path + "/" + segment)
+    if status == 404:
+        return None
+    assert status == 200, "GET %s/%s -> %d %r" % (path, segment, status, data)
+    return data["routing_key"], data["arguments"]
+
+
+def test_binding_properties_keys_listed_and_read_back_as_rabbitmq_does():
+    x, queue, path = _binding_paths()
+    for key in LISTED_KEYS:
+        assert api("POST", path, {"routing_key": key, "arguments": {}})[0] == 201
+    assert api("POST", path, {"routing_key": "k", "arguments": {}})[0] == 201
+    assert api("POST", path, {"routing_key": "k", "arguments": {"x": 1}})[0] == 201
+    listed = {(b["routing_key"], json.dumps(b["arguments"])): b["properties_key"] for b in ok("GET", path)}
+    rf.eq({k: v for (k, args), v in listed.items() if args == "{}" and k != "k"}, LISTED_KEYS, "listed properties keys")
+    with_args = listed[("k", '{"x": 1}')]
+    assert with_args.startswith("k~") and len(with_args) > 2, with_args
+    hash_ = with_args[2:]
+
+    for key, props in LISTED_KEYS.items():
+        rf.eq(_named(path, q(props)), (key, {}), "listed key %r quoted once" % props)
+        if key:
+            want = RAW_KEY_NAMES_OTHER.get(key, key)
+            rf.eq(_named(path, q(key)), want and (want, {}), "raw key %r quoted once" % key)
+    rf.eq(_named(path, "a.*"), ("a.*", {}), "a raw key sent as it is")
+    rf.eq(_named(path, "a.%25252A"), None, "a key quoted twice")
+    rf.eq(_named(path, "a%7Eb"), None, "the listed key with '~' sent as it is (key 'a', hash 'b')")
+    rf.eq(_named(path, "%7E"), ("", {}), "'~' for the empty key, quoted")
+    rf.eq(_named(path, "k"), ("k", {}), "a key without hash: the binding without arguments")
+    # the hash is unquoted a second time too: its first character escaped twice still matches
+    for segment in ("k~" + hash_, "k%7E" + hash_, "k~" + hash_ + "~", "k~%%25%02X%s" % (ord(hash_[0]), hash_[1:])):
+        rf.eq(_named(path, segment), ("k", {"x": 1}), segment)
+    for segment in ("k%257E" + hash_, "k~" + hash_ + "~x", "k~~", "k~" + hash_[:-1]):
+        rf.eq(_named(path, segment), None, segment)
+
+    # DELETE reads the key the same way; every listed key, quoted once, removes its binding.
+    assert api("DELETE", path + "/" + q("a.*"))[0] == 204
+    assert api("DELETE", path + "/" + q("a+b"))[0] == 204  # that is "a b"
+    rf.eq(sorted(b["routing_key"] for b in ok("GET", path)),
+          sorted([k for k in LISTED_KEYS if k not in ("a.*", "a b")] + ["k", "k"]), "bindings left")
+    for props in list(listed.values()):
+        want = 404 if props in ("a.%2A", "a+b") else 204
+        rf.eq(api("DELETE", path + "/" + q(props))[0], want, "DELETE of %r" % props)
+    rf.eq(ok("GET", path), [], "bindings left")
+    ok("DELETE", "/api/exchanges/%2F/" + q(x))
+    ok("DELETE", "/api/queues/%2F/" + q(queue))
+
+
 # ---------------------------------------------------------------- connections
 
 def _local_port(conn):
@@ -590,6 +664,49 @@ def test_rabbitmqadmin_lists_declares_publishes_gets_deletes():
     assert api("GET", "/api/queues/%2F/" + q(name))[0] == 404
     p = admin("declare", "queue", "name=" + name, "durable=maybe", check=False)
     assert p.returncode != 0
+
+
+@rf.timeout(120)
+def test_rabbitmqadmin_deletes_bindings_by_properties_key():
+    """delete binding with properties_key=<listed key>, and =<raw key> where RabbitMQ's reading
+    allows it, for every kind of routing-key character; one binding at a time."""
+    if not os.path.exists(RABBITMQADMIN):
+        rf.skip("rabbitmqadmin is not installed (apt-get install rabbitmq-server)")
+    x, queue, path = _binding_paths()
+    target = ["source=" + x, "destination_type=queue", "destination=" + queue]
+
+    def bound():
+        return [(b["routing_key"], b["arguments"]) for b in ok("GET", path)]
+
+    def declare(key, arguments="{}"):
+        admin("declare", "binding", "source=" + x, "destination=" + queue, "routing_key=" + key,
+              "arguments=" + arguments)
+        return ok("GET", path)[0]["properties_key"]
+
+    for key, props in LISTED_KEYS.items():
+        rf.eq(declare(key), props, "properties_key of %r" % key)
+        if not key:
+            admin("delete", "binding", *target)  # rabbitmqadmin's default properties_key is "~"
+        elif key in RAW_KEY_NAMES_OTHER:
+            p = admin("delete", "binding", *target, "properties_key=" + key, check=False)
+            assert p.returncode != 0 and "Not found" in p.stderr + p.stdout, (key, p.returncode, p.stderr)
+            rf.eq(bound(), [(key, {})], "binding after a delete by the raw key %r" % key)
+        else:
+            admin("delete", "binding", *target, "properties_key=" + key)
+        if key not in RAW_KEY_NAMES_OTHER:
+            rf.eq(bound(), [], "bindings after deleting by the raw key %r" % key)
+            declare(key)
+        admin("delete", "binding", *target, "properties_key=" + props)
+        rf.eq(bound(), [], "bindings after deleting by %r" % props)
+    props = declare("k", '{"x-k": "v"}')
+    assert props.startswith("k~"), props
+    # "k" names the binding without arguments, which is not there
+    assert admin("delete", "binding", *target, "properties_key=k", check=False).returncode != 0
+    rf.eq(bound(), [("k", {"x-k": "v"})], "binding with arguments after properties_key=k")
+    admin("delete", "binding", *target, "properties_key=" + props)
+    rf.eq(bound(), [], "bindings after deleting by 'k~<hash>'")
+    admin("delete", "exchange", "name=" + x)
+    admin("delete", "queue", "name=" + queue)
 
 
 if __name__ == "__main__":

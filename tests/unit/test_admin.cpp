@@ -1,5 +1,5 @@
 // admin-ui building blocks without sockets: path patterns, percent-decoding,
-// query strings, list filter/sort/pagination, base64 and Basic auth, JSON
+// binding properties keys, query strings, list filter/sort/pagination, base64 and Basic auth, JSON
 // bodies and field tables, static file paths.
 #include <doctest/doctest.h>
 
@@ -12,9 +12,11 @@
 #include "admin-ui/basic_auth.hpp"
 #include "admin-ui/json_body.hpp"
 #include "admin-ui/listing.hpp"
+#include "admin-ui/properties_key.hpp"
 #include "admin-ui/router.hpp"
 #include "admin-ui/static_files.hpp"
 #include "broker/model/broker.hpp"
+#include "broker/model/exchange.hpp"
 
 using namespace roost;
 using namespace roost::admin;
@@ -55,6 +57,81 @@ TEST_CASE("percent-decoding: escapes, '+' kept in paths, broken escapes refused"
   CHECK_FALSE(percent_decode("%zz").has_value());
   CHECK(percent_encode("a/b c~") == "a%2Fb%20c~");
   CHECK(percent_decode(percent_encode("weird \x01/%?#name")) == "weird \x01/%?#name");
+}
+
+// The expected strings are what RabbitMQ 3.10.8 lists for the same bindings.
+TEST_CASE("properties keys: the routing key quoted as RabbitMQ does, '~' escaped, '~' alone for the empty key") {
+  auto key = [](std::string routing_key, amqp::field_table arguments = {}) {
+    return properties_key(binding{{}, std::move(routing_key), std::move(arguments)});
+  };
+  CHECK(key("a.*") == "a.%2A");
+  CHECK(key("a.#") == "a.%23");
+  CHECK(key("a b") == "a+b");
+  CHECK(key("a+b") == "a%2Bb");
+  CHECK(key("a/b") == "a%2Fb");
+  CHECK(key("a%b") == "a%25b");
+  CHECK(key("%2A") == "%252A");
+  CHECK(key("a~b") == "a%7Eb");
+  CHECK(key("~") == "%7E");
+  CHECK(key("a!'()") == "a%21%27%28%29");
+  CHECK(key("a-b_c.D9") == "a-b_c.D9");
+  CHECK(key("\xc3\xa9") == "%C3%A9");
+  CHECK(key("\xe6\x97\xa5\xe6\x9c\xac") == "%E6%97%A5%E6%9C%AC");
+  CHECK(key("") == "~");
+
+  amqp::field_table one, other;
+  one.set("x", std::int32_t{1});
+  other.set("x", std::int32_t{2});
+  std::string with_args = key("a b", one);
+  REQUIRE(with_args.starts_with("a+b~"));
+  std::string hash = with_args.substr(4);
+  CHECK(hash.size() == 16);
+  CHECK(hash.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(key("", one) == "~" + hash);  // the empty key has no "~" of its own then
+  CHECK(key("a b", other) != with_args);
+}
+
+// The segment as the router hands it over (percent-decoded once); the expected
+// answers are what RabbitMQ 3.10.8 finds for the same path.
+TEST_CASE("a properties-key segment is split at '~' and unquoted a second time, as RabbitMQ does") {
+  // rabbitmqadmin sends the raw key quoted once, the dashboard the listed key quoted once
+  CHECK(named_properties_key("a.*") == "a.%2A");
+  CHECK(named_properties_key("a.%2A") == "a.%2A");
+  CHECK(named_properties_key("a.%2a") == "a.%2A");
+  // the second decoding reads '+' as a space, so a raw '+' only arrives as "%2B" in the listed key
+  CHECK(named_properties_key("a b") == "a+b");
+  CHECK(named_properties_key("a+b") == "a+b");
+  CHECK(named_properties_key("a%20b") == "a+b");
+  CHECK(named_properties_key("a%2Bb") == "a%2Bb");
+  // a key that itself looks escaped: only its listed form, quoted once, names it
+  CHECK(named_properties_key("%2A") == "%2A");
+  CHECK(named_properties_key("%252A") == "%252A");
+  // an escape that is not one stays as it is
+  CHECK(named_properties_key("a%zz") == "a%25zz");
+  CHECK(named_properties_key("a%25zz") == "a%25zz");
+  CHECK(named_properties_key("50%") == "50%25");
+  // '~' separates the arguments hash; "%7E" is a '~' in the key
+  CHECK(named_properties_key("a%7Eb") == "a%7Eb");
+  CHECK(named_properties_key("k~0123") == "k~0123");
+  CHECK(named_properties_key("k~%30123") == "k~0123");
+  CHECK(named_properties_key("k~0123~") == "k~0123");
+  CHECK(named_properties_key("k~") == "k");
+  CHECK(named_properties_key("~") == "~");
+  CHECK(named_properties_key("~0123") == "~0123");
+  CHECK_FALSE(named_properties_key("k~0123~x").has_value());
+  CHECK_FALSE(named_properties_key("k~~").has_value());
+  CHECK_FALSE(named_properties_key("~~").has_value());
+  CHECK_FALSE(named_properties_key("").has_value());
+}
+
+TEST_CASE("every listed properties key names its binding again when sent through encodeURIComponent") {
+  for (const char* routing_key : {"a.*", "a.#", "a b", "a+b", "a/b", "a%b", "%2A", "a%7Eb", "a~b", "~", "+", "%",
+                                  "\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", ""}) {
+    CAPTURE(routing_key);
+    std::string listed = properties_key(binding{{}, routing_key, {}});
+    // encodeURIComponent, then the router's decoding, give the listed key back
+    CHECK(named_properties_key(*percent_decode(percent_encode(listed))) == listed);
+  }
 }
 
 TEST_CASE("split_path decodes after splitting, so %2F stays inside a segment") {

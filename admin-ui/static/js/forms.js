@@ -87,11 +87,14 @@ export function dangerButton(label, action, confirmLabel = `Really ${label.toLow
     }
     clearTimeout(armed);
     armed = null;
+    // Disarmed before the action: a live section skips its refresh while a button in it is
+    // armed, so the refresh the action asks for (onRemoved) would otherwise wait for the
+    // next interval.
+    button.classList.remove('armed');
     button.disabled = true;
     try { await action(); } finally {
       button.disabled = false;
       button.textContent = label;
-      button.classList.remove('armed');
     }
   });
   return button;
