@@ -17,7 +17,7 @@ void deadline_scheduler::arm() {
     return;
   }
   armed_for_ = due_.begin()->first;
-  timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, armed_for_ - wall_clock_ms())));
+  timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, armed_for_ - now_ms_())));
   // Re-arming cancels the previous wait; its handler sees operation_aborted.
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) fire();
@@ -25,7 +25,7 @@ void deadline_scheduler::arm() {
 }
 
 void deadline_scheduler::fire() {
-  std::int64_t now = wall_clock_ms();
+  std::int64_t now = now_ms_();
   // Taken out first: a callback may schedule again.
   std::vector<std::function<void()>> ready;
   auto end = due_.upper_bound(now);
