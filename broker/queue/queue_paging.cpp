@@ -111,7 +111,11 @@ void queue::accept_loaded(std::size_t l, std::vector<storage::loaded_entry>& loa
   std::vector<storage::operation> drop;
   std::uint64_t accepted = 0;
   for (storage::loaded_entry& e : loaded) {
-    lane.last_in_memory_seq = std::max(lane.last_in_memory_seq, e.entry.seq);
+    // Rows come in seq order, each past the last one in memory, unless a
+    // purge ran while this load was in flight: it counted every seq issued
+    // so far as gone (forget_paged), and what the load read is purged.
+    if (e.entry.seq <= lane.last_in_memory_seq) continue;
+    lane.last_in_memory_seq = e.entry.seq;
     if (skip_loaded(e)) continue;
     ++accepted;
     bool stored = persisted_ && e.persistent;

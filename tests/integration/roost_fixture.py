@@ -607,12 +607,6 @@ def external():
     return BROKER is not None and BROKER.external
 
 
-def stop_broker():
-    """Stop the file's broker now (SIGTERM...); for shutdown tests, which must come last.
-    Returns the list of problems (also reported by the runner at the end)."""
-    return BROKER.stop()
-
-
 def main(test_timeout=DEFAULT_TEST_TIMEOUT, total_timeout=DEFAULT_TOTAL_TIMEOUT, file_broker=True):
     """Run the calling module's tests. file_broker=False: start no broker for the file
     (the tests start their own with start_broker())."""

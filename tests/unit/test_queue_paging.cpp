@@ -212,6 +212,23 @@ TEST_CASE("purging a paged queue drops the paged messages too; none comes back")
   CHECK(f.paged(q).empty());
 }
 
+TEST_CASE("a purge while a page load is in flight: what the load read stays purged") {
+  fixture f;
+  queue q(1, "q", {}, f.services(4));
+  for (std::uint64_t i = 0; i < 10; ++i) q.enqueue(make_message(storage::testing::numbered("m", i)));
+  fake_consumer c;
+  c.credit = 3;
+  q.add_consumer(&c);  // m3 alone is left in memory: m4.. are being read back
+  REQUIRE(q.loading());
+  CHECK(q.purge() == 7);
+  f.settle(q);  // the load completes after the purge, with the rows it read before it
+  CHECK(q.ready_count() == 0);
+  c.credit = 100;
+  q.dispatch();
+  CHECK(bodies(c.got) == names("m", 0, 3));
+  CHECK(f.paged(q).empty());
+}
+
 TEST_CASE("each priority lane pages on its own, and higher lanes are delivered first") {
   fixture f;
   queue_options options;
