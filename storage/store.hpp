@@ -123,6 +123,63 @@ struct loaded_delayed {
   std::string body;
 };
 
+// Access control and policies, as plain data. A limit that is absent means
+// no limit. Names of users and vhosts are compared byte-wise.
+struct user_record {
+  std::string name;
+  // Base64 of salt + digest, as RabbitMQ's definitions carry it; empty: the
+  // user has no password (it can log in only by other means).
+  std::string password_hash;
+  std::string hashing_algorithm;  // "rabbit_password_hashing_sha256", "..._sha512", "..._md5"
+  std::string tags;               // comma-separated, as in RabbitMQ's definitions
+  std::optional<std::int64_t> max_connections;
+  std::optional<std::int64_t> max_channels;
+  bool operator==(const user_record&) const = default;
+};
+
+struct vhost_record {
+  std::string name;
+  std::string description;
+  std::string tags;  // comma-separated
+  std::string default_queue_type;
+  std::optional<std::int64_t> max_connections;
+  std::optional<std::int64_t> max_queues;
+  bool operator==(const vhost_record&) const = default;
+};
+
+// Regular expressions over resource names, one per kind of access.
+struct permission_record {
+  std::string user;
+  std::string vhost;
+  std::string configure;
+  std::string write;
+  std::string read;
+  bool operator==(const permission_record&) const = default;
+};
+
+// Regular expressions over routing keys, for one topic exchange.
+struct topic_permission_record {
+  std::string user;
+  std::string vhost;
+  std::string exchange;
+  std::string write;
+  std::string read;
+  bool operator==(const topic_permission_record&) const = default;
+};
+
+// A policy or an operator policy (RabbitMQ keeps the two apart: same name,
+// different kind, both may exist).
+struct policy_record {
+  std::string vhost;
+  std::string name;
+  bool operator_policy = false;
+  std::string pattern;   // a regular expression over queue or exchange names
+  std::string apply_to;  // "queues", "exchanges" or "all"
+  std::int64_t priority = 0;
+  std::string definition;  // AMQP field table encoding, like arguments
+  bool operator==(const policy_record&) const = default;
+};
+
 // ---- operations ----
 struct put_exchange { exchange_record exchange; };
 // Also removes bindings with this exchange as source or destination.
@@ -161,9 +218,31 @@ struct insert_delayed { delayed_record delayed; };
 // refers to it.
 struct remove_delayed { std::uint64_t message_id = 0; };
 
+// Insert or replace, by name.
+struct put_user { user_record user; };
+// Also removes the user's permissions and topic permissions.
+struct delete_user { std::string name; };
+struct put_vhost { vhost_record vhost; };
+// Removes everything in the vhost, as one operation: its exchanges, queues
+// (with their entries, their places in delayed messages' targets, and
+// messages left without entries), bindings, permissions, topic permissions
+// and policies.
+struct delete_vhost { std::string name; };
+// Insert or replace, by (user, vhost).
+struct put_permission { permission_record permission; };
+struct delete_permission { std::string user; std::string vhost; };
+// Insert or replace, by (user, vhost, exchange).
+struct put_topic_permission { topic_permission_record permission; };
+struct delete_topic_permission { std::string user; std::string vhost; std::string exchange; };
+// Insert or replace, by (vhost, name, operator_policy).
+struct put_policy { policy_record policy; };
+struct delete_policy { std::string vhost; std::string name; bool operator_policy = false; };
+
 using operation = std::variant<put_exchange, delete_exchange, put_queue, delete_queue, put_binding, delete_binding,
                                insert_message, insert_entry, remove_entry, update_entry, purge_queue, load_entries,
-                               insert_delayed, remove_delayed>;
+                               insert_delayed, remove_delayed, put_user, delete_user, put_vhost, delete_vhost,
+                               put_permission, delete_permission, put_topic_permission, delete_topic_permission,
+                               put_policy, delete_policy>;
 
 // The entries of one priority lane of a queue.
 struct lane_summary {
@@ -194,6 +273,13 @@ struct queue_summary {
 };
 
 struct recovered_state {
+  // Empty in a data dir that has never been opened by a roost with access
+  // control: the broker then creates "/" and its first user.
+  std::vector<vhost_record> vhosts;
+  std::vector<user_record> users;
+  std::vector<permission_record> permissions;
+  std::vector<topic_permission_record> topic_permissions;
+  std::vector<policy_record> policies;
   std::vector<exchange_record> exchanges;
   std::vector<queue_summary> queues;
   std::vector<binding_record> bindings;
