@@ -64,7 +64,11 @@ class coalescer {
   void handle(std::size_t, const purge_queue& op) { live_.erase(op.queue_id); }
   void handle(std::size_t, const delete_queue& op) { live_.erase(op.queue_id); }
 
-  // Definitions never interact with entries.
+  // Definitions, access control and policies never interact with entries:
+  // they pass through as submitted. delete_vhost removes its queues'
+  // entries but needs no barrier: an insert_entry and remove_entry pair
+  // cancelled across it ends as running both would, with no entry, and a
+  // load_entries after it is still a barrier of its own.
   template <class other>
   void handle(std::size_t, const other&) {}
 

@@ -1,6 +1,8 @@
 // The SQL of every store operation. Orphaned messages are removed with
 // set-based statements that use the entries(message_id) index, so purging
 // or deleting a deep queue is a few statements, not one per message.
+// Access control and policies are at the end: plain rows keyed by name,
+// with the two cascades (delete_user, delete_vhost) done in SQL.
 #include "storage/operations.hpp"
 
 #include <cstdint>
@@ -30,6 +32,18 @@ constexpr const char* load_entries_sql =
     "m.exchange, m.routing_key, m.properties, m.body, m.persistent "
     "FROM entries e JOIN messages m ON m.id = e.message_id "
     "WHERE e.queue_id = ?1 AND e.seq > ?2 AND e.seq < ?4 ORDER BY e.seq LIMIT ?3";
+
+// delete_vhost, after its queues (which go through delete_queue): every
+// other row of the vhost, each kind in one statement over an index whose
+// key starts with the vhost.
+constexpr const char* delete_vhost_sql[] = {
+    "DELETE FROM bindings WHERE vhost = ?1",
+    "DELETE FROM exchanges WHERE vhost = ?1",
+    "DELETE FROM permissions WHERE vhost = ?1",
+    "DELETE FROM topic_permissions WHERE vhost = ?1",
+    "DELETE FROM policies WHERE vhost = ?1",
+    "DELETE FROM vhosts WHERE name = ?1",
+};
 
 }  // namespace
 
@@ -62,7 +76,22 @@ operation_executor::operation_executor(sqlite::database& db)
       insert_delayed_target_(db.prepare("INSERT OR IGNORE INTO delayed_targets VALUES (?1, ?2)")),
       remove_delayed_(db.prepare("DELETE FROM delayed WHERE message_id = ?1")),
       remove_delayed_targets_(db.prepare("DELETE FROM delayed_targets WHERE message_id = ?1")),
-      delete_queue_delayed_targets_(db.prepare("DELETE FROM delayed_targets WHERE queue_id = ?1")) {}
+      delete_queue_delayed_targets_(db.prepare("DELETE FROM delayed_targets WHERE queue_id = ?1")),
+      put_user_(db.prepare("INSERT OR REPLACE INTO users VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+      delete_user_(db.prepare("DELETE FROM users WHERE name = ?1")),
+      delete_user_permissions_(db.prepare("DELETE FROM permissions WHERE user = ?1")),
+      delete_user_topic_permissions_(db.prepare("DELETE FROM topic_permissions WHERE user = ?1")),
+      put_vhost_(db.prepare("INSERT OR REPLACE INTO vhosts VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+      vhost_queues_(db.prepare("SELECT id FROM queues WHERE vhost = ?1")),
+      put_permission_(db.prepare("INSERT OR REPLACE INTO permissions VALUES (?1, ?2, ?3, ?4, ?5)")),
+      delete_permission_(db.prepare("DELETE FROM permissions WHERE user = ?1 AND vhost = ?2")),
+      put_topic_permission_(db.prepare("INSERT OR REPLACE INTO topic_permissions VALUES (?1, ?2, ?3, ?4, ?5)")),
+      delete_topic_permission_(
+          db.prepare("DELETE FROM topic_permissions WHERE user = ?1 AND vhost = ?2 AND exchange = ?3")),
+      put_policy_(db.prepare("INSERT OR REPLACE INTO policies VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")),
+      delete_policy_(db.prepare("DELETE FROM policies WHERE vhost = ?1 AND name = ?2 AND operator_policy = ?3")) {
+  for (const char* sql : delete_vhost_sql) delete_vhost_rows_.push_back(db.prepare(sql));
+}
 
 void operation_executor::apply(operation& op) {
   std::visit([this](const auto& o) { run(o); }, op);
@@ -181,6 +210,68 @@ void operation_executor::run(const load_entries& op) {
     out.body = s.column_bytes(9);
     out.persistent = s.column_int(10) != 0;
   });
+}
+
+// ---- access control and policies ----
+
+void operation_executor::run(const put_user& op) {
+  const user_record& u = op.user;
+  put_user_.bind_text(1, u.name).bind_text(2, u.password_hash).bind_text(3, u.hashing_algorithm);
+  put_user_.bind_text(4, u.tags).bind(5, u.max_connections).bind(6, u.max_channels).run();
+}
+
+void operation_executor::run(const delete_user& op) {
+  delete_user_.bind_text(1, op.name).run();
+  delete_user_permissions_.bind_text(1, op.name).run();
+  delete_user_topic_permissions_.bind_text(1, op.name).run();
+}
+
+void operation_executor::run(const put_vhost& op) {
+  const vhost_record& v = op.vhost;
+  put_vhost_.bind_text(1, v.name).bind_text(2, v.description).bind_text(3, v.tags);
+  put_vhost_.bind_text(4, v.default_queue_type).bind(5, v.max_connections).bind(6, v.max_queues).run();
+}
+
+void operation_executor::run(const delete_vhost& op) {
+  // Queues go through delete_queue, so a vhost's queues lose their entries,
+  // delayed targets and orphaned messages by exactly the SQL a single
+  // queue's deletion uses: a few index-range statements per queue, whatever
+  // its depth. A message also held by a queue of another vhost stays.
+  std::vector<std::uint64_t> queues;
+  vhost_queues_.bind_text(1, op.name);
+  vhost_queues_.each_row([&](sqlite::statement& s) { queues.push_back(s.column_u64(0)); });
+  for (std::uint64_t id : queues) run(delete_queue{id});
+  for (sqlite::statement& rows : delete_vhost_rows_) rows.bind_text(1, op.name).run();
+}
+
+void operation_executor::run(const put_permission& op) {
+  const permission_record& p = op.permission;
+  put_permission_.bind_text(1, p.user).bind_text(2, p.vhost).bind_text(3, p.configure);
+  put_permission_.bind_text(4, p.write).bind_text(5, p.read).run();
+}
+
+void operation_executor::run(const delete_permission& op) {
+  delete_permission_.bind_text(1, op.user).bind_text(2, op.vhost).run();
+}
+
+void operation_executor::run(const put_topic_permission& op) {
+  const topic_permission_record& p = op.permission;
+  put_topic_permission_.bind_text(1, p.user).bind_text(2, p.vhost).bind_text(3, p.exchange);
+  put_topic_permission_.bind_text(4, p.write).bind_text(5, p.read).run();
+}
+
+void operation_executor::run(const delete_topic_permission& op) {
+  delete_topic_permission_.bind_text(1, op.user).bind_text(2, op.vhost).bind_text(3, op.exchange).run();
+}
+
+void operation_executor::run(const put_policy& op) {
+  const policy_record& p = op.policy;
+  put_policy_.bind_text(1, p.vhost).bind_text(2, p.name).bind(3, std::int64_t{p.operator_policy});
+  put_policy_.bind_text(4, p.pattern).bind_text(5, p.apply_to).bind(6, p.priority).bind_blob(7, p.definition).run();
+}
+
+void operation_executor::run(const delete_policy& op) {
+  delete_policy_.bind_text(1, op.vhost).bind_text(2, op.name).bind(3, std::int64_t{op.operator_policy}).run();
 }
 
 }  // namespace roost::storage

@@ -1,10 +1,12 @@
 // Applies store operations to the write connection: one prepared statement
-// (or two) per operation kind, prepared once when the writer starts.
+// (or a few) per operation kind, prepared once when the writer starts.
 //
 // The executor knows nothing about batches or transactions; the writer
 // opens the transaction and calls apply() for each operation that survived
 // coalescing. Any SQLite error is thrown and fails the whole batch.
 #pragma once
+
+#include <vector>
 
 #include "storage/sqlite.hpp"
 #include "storage/store.hpp"
@@ -32,6 +34,16 @@ class operation_executor {
   void run(const load_entries& op);
   void run(const insert_delayed& op);
   void run(const remove_delayed& op);
+  void run(const put_user& op);
+  void run(const delete_user& op);
+  void run(const put_vhost& op);
+  void run(const delete_vhost& op);
+  void run(const put_permission& op);
+  void run(const delete_permission& op);
+  void run(const put_topic_permission& op);
+  void run(const delete_topic_permission& op);
+  void run(const put_policy& op);
+  void run(const delete_policy& op);
 
   // Shared by delete_queue and purge_queue: the queue's entries, then the
   // messages only they referred to.
@@ -61,6 +73,21 @@ class operation_executor {
   sqlite::statement remove_delayed_;
   sqlite::statement remove_delayed_targets_;
   sqlite::statement delete_queue_delayed_targets_;
+  // Access control and policies.
+  sqlite::statement put_user_;
+  sqlite::statement delete_user_;
+  sqlite::statement delete_user_permissions_;
+  sqlite::statement delete_user_topic_permissions_;
+  sqlite::statement put_vhost_;
+  sqlite::statement vhost_queues_;
+  // Everything delete_vhost removes by the vhost's name, after its queues.
+  std::vector<sqlite::statement> delete_vhost_rows_;
+  sqlite::statement put_permission_;
+  sqlite::statement delete_permission_;
+  sqlite::statement put_topic_permission_;
+  sqlite::statement delete_topic_permission_;
+  sqlite::statement put_policy_;
+  sqlite::statement delete_policy_;
 };
 
 }  // namespace roost::storage

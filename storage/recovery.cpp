@@ -19,6 +19,43 @@ void read_exchanges(sqlite::database& db, recovered_state& out) {
   });
 }
 
+// Access control and policies: small tables, read whole, in key order.
+void read_access(sqlite::database& db, recovered_state& out) {
+  auto vhosts = db.prepare(
+      "SELECT name, description, tags, default_queue_type, max_connections, max_queues FROM vhosts ORDER BY name");
+  vhosts.each_row([&](sqlite::statement& row) {
+    out.vhosts.push_back(vhost_record{row.column_bytes(0), row.column_bytes(1), row.column_bytes(2),
+                                      row.column_bytes(3), row.column_optional_int(4), row.column_optional_int(5)});
+  });
+  auto users = db.prepare(
+      "SELECT name, password_hash, hashing_algorithm, tags, max_connections, max_channels FROM users ORDER BY name");
+  users.each_row([&](sqlite::statement& row) {
+    out.users.push_back(user_record{row.column_bytes(0), row.column_bytes(1), row.column_bytes(2),
+                                    row.column_bytes(3), row.column_optional_int(4), row.column_optional_int(5)});
+  });
+  auto permissions =
+      db.prepare("SELECT user, vhost, configure, write, read FROM permissions ORDER BY user, vhost");
+  permissions.each_row([&](sqlite::statement& row) {
+    out.permissions.push_back(permission_record{row.column_bytes(0), row.column_bytes(1), row.column_bytes(2),
+                                                row.column_bytes(3), row.column_bytes(4)});
+  });
+  auto topic = db.prepare(
+      "SELECT user, vhost, exchange, write, read FROM topic_permissions ORDER BY user, vhost, exchange");
+  topic.each_row([&](sqlite::statement& row) {
+    out.topic_permissions.push_back(topic_permission_record{row.column_bytes(0), row.column_bytes(1),
+                                                            row.column_bytes(2), row.column_bytes(3),
+                                                            row.column_bytes(4)});
+  });
+  auto policies = db.prepare(
+      "SELECT vhost, name, operator_policy, pattern, apply_to, priority, definition FROM policies "
+      "ORDER BY vhost, name, operator_policy");
+  policies.each_row([&](sqlite::statement& row) {
+    out.policies.push_back(policy_record{row.column_bytes(0), row.column_bytes(1), row.column_int(2) != 0,
+                                         row.column_bytes(3), row.column_bytes(4), row.column_int(5),
+                                         row.column_bytes(6)});
+  });
+}
+
 void read_bindings(sqlite::database& db, recovered_state& out) {
   auto s = db.prepare("SELECT vhost, source, to_exchange, destination, routing_key, arguments FROM bindings");
   s.each_row([&](sqlite::statement& row) {
@@ -99,6 +136,7 @@ recovered_state read_recovered_state(sqlite::database& db) {
     // memory; like RabbitMQ, a restart does not bring them back.
     db.exec("DELETE FROM entries WHERE message_id IN (SELECT id FROM messages WHERE persistent = 0)");
     db.exec("DELETE FROM messages WHERE persistent = 0");
+    read_access(db, out);
     read_exchanges(db, out);
     read_queues(db, out);
     read_bindings(db, out);

@@ -1,4 +1,5 @@
-// Reading what the broker needs at startup: every definition, and for each
+// Reading what the broker needs at startup: every definition (access
+// control and policies included), and for each
 // queue how many entries it holds and its highest seq, without loading the
 // entries themselves (deep queues are paged in later with load_entries).
 #pragma once

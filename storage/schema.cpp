@@ -1,6 +1,8 @@
 // Roost's tables and the migration list. Step 1 creates everything the
-// first durable release needs, including the (still empty) vhosts, users
-// and permissions tables, so later issues fill them without a migration.
+// first durable release needs, including placeholder vhosts, users and
+// permissions tables that no release wrote; step 2 adds delayed messages;
+// step 3 gives the placeholders their real shape and adds topic
+// permissions and policies.
 #include "storage/schema.hpp"
 
 #include <sqlite3.h>
@@ -75,8 +77,41 @@ CREATE TABLE delayed_targets (
 CREATE INDEX delayed_targets_queue ON delayed_targets (queue_id);
 )sql";
 
+// Access control and policies. Step 1's vhosts and users tables have never
+// been written by any release, so they are empty in every file: they are
+// dropped and recreated in the shape a fresh file should have, rather than
+// altered (ALTER TABLE ADD COLUMN would keep vhosts' unused metadata column
+// forever and need a DEFAULT on every new NOT NULL column). Step 1's
+// permissions table already has the right shape and stays; it and
+// topic_permissions get a vhost index for delete_vhost (their primary keys
+// start with the user, which serves delete_user). A NULL limit is no limit.
+constexpr const char* step_3 = R"sql(
+DROP TABLE vhosts;
+CREATE TABLE vhosts (
+  name TEXT PRIMARY KEY, description TEXT NOT NULL, tags TEXT NOT NULL, default_queue_type TEXT NOT NULL,
+  max_connections INTEGER, max_queues INTEGER
+) WITHOUT ROWID;
+DROP TABLE users;
+CREATE TABLE users (
+  name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, hashing_algorithm TEXT NOT NULL, tags TEXT NOT NULL,
+  max_connections INTEGER, max_channels INTEGER
+) WITHOUT ROWID;
+CREATE INDEX permissions_vhost ON permissions (vhost);
+CREATE TABLE topic_permissions (
+  user TEXT NOT NULL, vhost TEXT NOT NULL, exchange TEXT NOT NULL, write TEXT NOT NULL, read TEXT NOT NULL,
+  PRIMARY KEY (user, vhost, exchange)
+) WITHOUT ROWID;
+CREATE INDEX topic_permissions_vhost ON topic_permissions (vhost);
+CREATE TABLE policies (
+  vhost TEXT NOT NULL, name TEXT NOT NULL,
+  operator_policy INTEGER NOT NULL,  -- 1: an operator policy, kept apart from a policy of the same name
+  pattern TEXT NOT NULL, apply_to TEXT NOT NULL, priority INTEGER NOT NULL, definition BLOB NOT NULL,
+  PRIMARY KEY (vhost, name, operator_policy)
+) WITHOUT ROWID;
+)sql";
+
 // Append new steps here; never edit one that has shipped.
-constexpr std::array migrations{step_1, step_2};
+constexpr std::array migrations{step_1, step_2, step_3};
 
 std::string hex(std::int64_t value) {
   char text[16];

@@ -56,6 +56,13 @@ statement& statement::bind(int index, std::int64_t value) {
   return *this;
 }
 
+statement& statement::bind(int index, std::optional<std::int64_t> value) {
+  if (value) return bind(index, *value);
+  int rc = sqlite3_bind_null(handle_, index);
+  if (rc != SQLITE_OK) fail(rc);
+  return *this;
+}
+
 statement& statement::bind_text(int index, std::string_view value) {
   int rc = sqlite3_bind_text64(handle_, index, non_null(value), value.size(), SQLITE_STATIC, SQLITE_UTF8);
   if (rc != SQLITE_OK) fail(rc);
@@ -86,6 +93,11 @@ void statement::reset() {
 }
 
 std::int64_t statement::column_int(int index) const { return sqlite3_column_int64(handle_, index); }
+
+std::optional<std::int64_t> statement::column_optional_int(int index) const {
+  if (sqlite3_column_type(handle_, index) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_int64(handle_, index);
+}
 
 std::string statement::column_bytes(int index) const {
   const void* data = sqlite3_column_blob(handle_, index);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -42,6 +43,8 @@ class statement {
   // run() and each_row() do before returning.
   statement& bind(int index, std::int64_t value);
   statement& bind(int index, std::uint64_t value) { return bind(index, static_cast<std::int64_t>(value)); }
+  // Absent binds SQL NULL.
+  statement& bind(int index, std::optional<std::int64_t> value);
   statement& bind_text(int index, std::string_view value);
   statement& bind_blob(int index, std::string_view value);
 
@@ -64,6 +67,8 @@ class statement {
 
   std::int64_t column_int(int index) const;
   std::uint64_t column_u64(int index) const { return static_cast<std::uint64_t>(column_int(index)); }
+  // NULL is absent (column_int would read it as 0).
+  std::optional<std::int64_t> column_optional_int(int index) const;
   // Text and blob columns both come back as bytes; NULL is empty.
   std::string column_bytes(int index) const;
 

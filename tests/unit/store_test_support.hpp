@@ -1,7 +1,8 @@
 // Helpers for the store's unit tests (header-only, not part of the
 // library): a temporary data dir, a poster that queues functions until the
 // test drains them (so a test sees exactly what ran on "the broker
-// thread"), and a way to build message operations that own their bytes.
+// thread"), a way to build message operations that own their bytes, and
+// the data dir an older release left behind.
 #pragma once
 
 #include <sqlite3.h>
@@ -18,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "storage/schema.hpp"
 #include "storage/sqlite.hpp"
 #include "storage/store.hpp"
 
@@ -122,6 +124,75 @@ inline std::string numbered(std::string prefix, std::uint64_t n) {
 inline std::string file_bytes(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Schema steps 1 and 2 exactly as they shipped (copied from schema.cpp,
+// never to be updated): the files older releases left behind, for the
+// upgrade tests. A test compares an upgraded file's schema with a fresh
+// one, so an edit to a shipped step in schema.cpp shows up there.
+inline constexpr const char* shipped_step_1 = R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE vhosts (name TEXT PRIMARY KEY, metadata BLOB NOT NULL DEFAULT x'') WITHOUT ROWID;
+CREATE TABLE users (
+  name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, tags TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE TABLE permissions (
+  user TEXT NOT NULL, vhost TEXT NOT NULL,
+  configure TEXT NOT NULL, write TEXT NOT NULL, read TEXT NOT NULL,
+  PRIMARY KEY (user, vhost)
+) WITHOUT ROWID;
+CREATE TABLE exchanges (
+  vhost TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+  auto_delete INTEGER NOT NULL, internal INTEGER NOT NULL, arguments BLOB NOT NULL,
+  PRIMARY KEY (vhost, name)
+) WITHOUT ROWID;
+CREATE TABLE queues (
+  id INTEGER PRIMARY KEY, vhost TEXT NOT NULL, name TEXT NOT NULL,
+  auto_delete INTEGER NOT NULL, arguments BLOB NOT NULL,
+  UNIQUE (vhost, name)
+);
+CREATE TABLE bindings (
+  vhost TEXT NOT NULL, source TEXT NOT NULL, to_exchange INTEGER NOT NULL, destination TEXT NOT NULL,
+  routing_key TEXT NOT NULL, arguments BLOB NOT NULL,
+  PRIMARY KEY (vhost, source, to_exchange, destination, routing_key, arguments)
+) WITHOUT ROWID;
+CREATE INDEX bindings_destination ON bindings (vhost, to_exchange, destination);
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY, exchange TEXT NOT NULL, routing_key TEXT NOT NULL,
+  properties BLOB NOT NULL, body BLOB NOT NULL,
+  persistent INTEGER NOT NULL  -- 0: a transient message paged out of memory; dropped at recovery
+);
+CREATE TABLE entries (
+  queue_id INTEGER NOT NULL, seq INTEGER NOT NULL, message_id INTEGER NOT NULL,
+  delivery_count INTEGER NOT NULL, delivered INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL, ready_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (queue_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX entries_message ON entries (message_id);
+-- Finds transient paged messages at recovery without reading every body.
+CREATE INDEX messages_transient ON messages (id) WHERE persistent = 0;
+)sql";
+
+inline constexpr const char* shipped_step_2 = R"sql(
+CREATE TABLE delayed (message_id INTEGER PRIMARY KEY, due_at_ms INTEGER NOT NULL);
+CREATE INDEX delayed_due ON delayed (due_at_ms);
+CREATE TABLE delayed_targets (
+  message_id INTEGER NOT NULL, queue_id INTEGER NOT NULL,
+  PRIMARY KEY (message_id, queue_id)
+) WITHOUT ROWID;
+CREATE INDEX delayed_targets_queue ON delayed_targets (queue_id);
+)sql";
+
+// Creates `file` as a release at schema `version` (1 or 2) left it: its
+// tables, empty, application_id and user_version set. Returns the open
+// connection so the test can add rows by hand.
+inline sqlite::database write_shipped_file(const std::filesystem::path& file, int version) {
+  sqlite::database db(file.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  db.exec(shipped_step_1);
+  if (version >= 2) db.exec(shipped_step_2);
+  db.exec("PRAGMA application_id = " + std::to_string(roost_application_id));
+  db.exec("PRAGMA user_version = " + std::to_string(version));
+  return db;
 }
 
 inline std::int64_t count_rows(const std::filesystem::path& db_file, const std::string& table) {

@@ -309,8 +309,8 @@ TEST_CASE("a new file is Roost's, at the latest schema version, WAL while open, 
   CHECK(db.query_int("PRAGMA application_id") == roost_application_id);
   CHECK(db.query_int("PRAGMA user_version") == latest_schema_version());
   CHECK(db.query_text("PRAGMA journal_mode") == "delete");
-  for (const char* table : {"meta", "vhosts", "users", "permissions", "exchanges", "queues", "bindings", "messages",
-                            "entries"})
+  for (const char* table : {"meta", "vhosts", "users", "permissions", "topic_permissions", "policies", "exchanges",
+                            "queues", "bindings", "messages", "entries", "delayed", "delayed_targets"})
     CHECK_MESSAGE(db.query_int(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") + table + "'") == 1,
                   table);
 }
@@ -472,19 +472,29 @@ TEST_CASE("remove_delayed keeps a message its entries refer to, and deletes one 
 }
 
 TEST_CASE("a version-1 file is migrated to the latest schema, keeping its data") {
-  fixture f;
-  f.run({make_queue(1, "q"), make_message(1, "kept"), make_entry(1, 1, 1)});
-  f.close();
+  temp_dir dir;
+  auto file = dir.path() / "roost.db";
   {
     // What the first durable release wrote: no delayed tables, user_version 1.
-    sqlite::database db(f.file().string(), SQLITE_OPEN_READWRITE);
-    db.exec("DROP TABLE delayed; DROP TABLE delayed_targets; PRAGMA user_version = 1");
+    sqlite::database db = write_shipped_file(file, 1);
+    db.exec("INSERT INTO queues VALUES (1, '/', 'q', 0, x'');"
+            "INSERT INTO messages VALUES (1, 'amq.direct', 'rk', x'800002', CAST('kept' AS BLOB), 1);"
+            "INSERT INTO entries VALUES (1, 1, 1, 0, 0, 0, 0)");
   }
-  f.open();
-  CHECK(f.load(1).at(0).body == "kept");
-  f.run({make_message(2, "held"), insert_delayed{delayed_record{2, 99, {1}}}});
-  f.close();
-  sqlite::database db(f.file().string(), SQLITE_OPEN_READONLY);
+  queued_poster poster;
+  std::string error;
+  auto s = open_sqlite_store(open_options{dir.str()}, poster.get(), error);
+  REQUIRE_MESSAGE(s != nullptr, error);
+  auto state = s->recover();
+  REQUIRE(state.queues.size() == 1);
+  CHECK(state.queues[0].queue == queue_record{1, "/", "q", false, ""});
+  auto into = std::make_shared<std::vector<loaded_entry>>();
+  REQUIRE(submit_wait(*s, poster, {load_entries{1, 0, 10, into}}));
+  REQUIRE(into->size() == 1);
+  CHECK(into->at(0).body == "kept");
+  CHECK(submit_wait(*s, poster, {make_message(2, "held"), insert_delayed{delayed_record{2, 99, {1}}}}));
+  s->close();
+  sqlite::database db(file.string(), SQLITE_OPEN_READONLY);
   CHECK(db.query_int("PRAGMA user_version") == latest_schema_version());
   CHECK(db.query_int("SELECT count(*) FROM delayed") == 1);
 }
