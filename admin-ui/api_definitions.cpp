@@ -72,12 +72,18 @@ http_response export_all(const api_call& c) {
            {"topic_permissions", json::array()}, {"parameters", json::array()},
            {"global_parameters", json::array()}, {"policies", json::array()},
            {"queues", json::array()}, {"exchanges", json::array()}, {"bindings", json::array()}};
-  for (const auto& [name, account] : b.users())
-    out["users"].push_back(json{{"name", name}, {"tags", {"administrator"}}, {"limits", json::object()}});
+  for (const auto& [name, account] : b.access().users())
+    out["users"].push_back(json{{"name", name},
+                                {"password_hash", account.hash.base64()},
+                                {"hashing_algorithm", hashing_algorithm_name(account.hash.algorithm)},
+                                {"tags", account.tags},
+                                {"limits", json::object()}});
+  for (const auto& [key, p] : b.access().all_permissions())
+    out["permissions"].push_back(json{{"user", key.first}, {"vhost", key.second},
+                                      {"configure", p.source(access::configure)},
+                                      {"write", p.source(access::write)}, {"read", p.source(access::read)}});
   for (const auto& [name, v] : b.vhosts()) {
     out["vhosts"].push_back(json{{"name", name}});
-    for (const auto& [user, account] : b.users())
-      out["permissions"].push_back(json{{"user", user}, {"vhost", name}, {"configure", ".*"}, {"write", ".*"}, {"read", ".*"}});
     export_vhost(*v, out, true);
   }
   return json_response(out);
@@ -126,7 +132,7 @@ class importer {
                        "exchanges", "bindings"});
     for (const json& u : list(doc, "users")) {
       std::string name = required_string(object(u, "users"), "name");
-      if (!broker_.users().contains(name))
+      if (broker_.access().find_user(name) == nullptr)
         bad_request("user '" + name + "' does not exist; Roost cannot create users");
     }
     for (const json& v : list(doc, "vhosts")) find_vhost(required_string(object(v, "vhosts"), "name"));

@@ -6,7 +6,7 @@
 
 #include "admin-ui/api_call.hpp"
 #include "admin-ui/api_error.hpp"
-#include "admin-ui/basic_auth.hpp"
+#include "broker/common/base64.hpp"
 #include "admin-ui/broker_view.hpp"
 #include "admin-ui/json_body.hpp"
 #include "admin-ui/message_json.hpp"

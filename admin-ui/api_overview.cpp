@@ -105,27 +105,25 @@ http_response vhosts(const api_call& c) {
 
 http_response show_vhost(const api_call& c) { return json_response(vhost_json(c.vh(), count_unacked(c.ctx.b))); }
 
-json user_json(const std::string& name) {
-  return json{{"name", name}, {"tags", {"administrator"}}, {"limits", json::object()}};
-}
+json user_json(const user_account& u) { return json{{"name", u.name}, {"tags", u.tags}, {"limits", json::object()}}; }
 
 http_response users(const api_call& c) {
   json items = json::array();
-  for (const auto& [name, account] : c.ctx.b.users()) items.push_back(user_json(name));
+  for (const auto& [name, account] : c.ctx.b.access().users()) items.push_back(user_json(account));
   return list_response(c, std::move(items));
 }
 
 http_response show_user(const api_call& c) {
-  if (!c.ctx.b.users().contains(c.param("user"))) not_found("no user '" + c.param("user") + "'");
-  return json_response(user_json(c.param("user")));
+  const user_account* u = c.ctx.b.access().find_user(c.param("user"));
+  if (u == nullptr) not_found("no user '" + c.param("user") + "'");
+  return json_response(user_json(*u));
 }
 
-// Every account may do everything in every vhost.
 json permissions_json(const broker& b) {
   json items = json::array();
-  for (const auto& [vhost_name, v] : b.vhosts())
-    for (const auto& [user, account] : b.users())
-      items.push_back(json{{"user", user}, {"vhost", vhost_name}, {"configure", ".*"}, {"write", ".*"}, {"read", ".*"}});
+  for (const auto& [key, p] : b.access().all_permissions())
+    items.push_back(json{{"user", key.first}, {"vhost", key.second}, {"configure", p.source(access::configure)},
+                         {"write", p.source(access::write)}, {"read", p.source(access::read)}});
   return items;
 }
 

@@ -15,10 +15,6 @@ class broker;
 
 namespace roost::admin {
 
-// Standard base64 (RFC 4648, padding optional). Nothing on invalid input.
-std::optional<std::string> base64_decode(std::string_view text);
-std::string base64_encode(std::string_view bytes);
-
 // The user named by a valid "Basic ..." header value whose credentials the
 // broker accepts from this peer; nothing otherwise.
 std::optional<std::string> authenticate_basic(const broker& b, const std::string* authorization,

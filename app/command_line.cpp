@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
+#include <vector>
 #include <string_view>
 
 namespace roost::app {
@@ -26,12 +28,34 @@ constexpr const char* usage =
     "  --frame-max BYTES      frame_max offered in connection.tune (default 131072)\n"
     "  --channel-max N        channel_max offered in connection.tune (default 2047)\n"
     "  --max-message-size N   largest accepted message body in bytes (default 134217728)\n"
+    "  --default-user NAME    first user of a new data dir, administrator on / (default guest;\n"
+    "                         environment ROOST_DEFAULT_USER)\n"
+    "  --default-pass PASS    its password (default guest; environment ROOST_DEFAULT_PASS)\n"
+    "  --loopback-users LIST  comma-separated users who may log in only from loopback (default guest;\n"
+    "                         an empty LIST lets every user in from anywhere)\n"
     "  --help, --version\n";
 
 template <class T>
 bool parse_number(std::string_view text, T& out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc() && end == text.data() + text.size();
+}
+
+std::vector<std::string> parse_list(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    std::size_t comma = text.find(',');
+    if (comma != 0) out.emplace_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// RabbitMQ's RABBITMQ_DEFAULT_USER / _PASS, under Roost's names. Flags win.
+void read_environment(config& cfg) {
+  if (const char* user = std::getenv("ROOST_DEFAULT_USER"); user != nullptr && *user != '\0') cfg.default_user = user;
+  if (const char* pass = std::getenv("ROOST_DEFAULT_PASS"); pass != nullptr) cfg.default_pass = pass;
 }
 
 bool parse_sync(std::string_view text, storage::sync_mode& out) {
@@ -46,6 +70,7 @@ bool parse_sync(std::string_view text, storage::sync_mode& out) {
 
 std::optional<std::string> parse_command_line(int argc, char** argv, options& opts, bool& exit_now) {
   config& cfg = opts.broker;
+  read_environment(cfg);
   exit_now = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
@@ -76,6 +101,9 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
     else if (flag == "--frame-max") ok = parse_number(value, cfg.frame_max) && cfg.frame_max >= 4096;
     else if (flag == "--channel-max") ok = parse_number(value, cfg.channel_max) && cfg.channel_max > 0;
     else if (flag == "--max-message-size") ok = parse_number(value, cfg.max_message_size);
+    else if (flag == "--default-user") ok = !(cfg.default_user = value).empty();
+    else if (flag == "--default-pass") cfg.default_pass = value;
+    else if (flag == "--loopback-users") cfg.loopback_users = parse_list(value);
     else return "unknown option " + std::string(flag) + "\n" + usage;
     if (!ok) return "invalid value '" + std::string(value) + "' for " + std::string(flag);
   }

@@ -9,14 +9,20 @@
 namespace roost {
 
 broker::broker(config cfg, storage_context storage, deadline_scheduler* timers)
-    : cfg_(std::move(cfg)), storage_(storage) {
-  vhosts_.emplace("/", std::make_unique<vhost>("/", queue_services{&storage_, cfg_.queue_window, timers}));
-  users_.emplace("guest", user_account{"guest", true});
+    : cfg_(std::move(cfg)),
+      storage_(storage),
+      queue_services_{&storage_, cfg_.queue_window, timers},
+      access_(cfg_.loopback_users) {
+  // What a new data dir starts with; restore() replaces it with what a store holds.
+  add_vhost("/");
+  access_.put_user(user_account{cfg_.default_user, hash_password(cfg_.default_pass), {"administrator"}, {}});
+  access_.set_permissions(cfg_.default_user, "/", permission_set(".*", ".*", ".*"));
 }
 
 broker::~broker() = default;
 
 void broker::restore(const storage::recovered_state& state) {
+  restore_access(state);
   storage_.next_queue_id = std::max(storage_.next_queue_id, state.max_queue_id + 1);
   storage_.next_message_id = std::max(storage_.next_message_id, state.max_message_id + 1);
   auto in_vhost = [this](const std::string& name) {
@@ -101,12 +107,6 @@ bool broker::loading() const {
 vhost* broker::find_vhost(std::string_view name) {
   auto it = vhosts_.find(name);
   return it == vhosts_.end() ? nullptr : it->second.get();
-}
-
-bool broker::authenticate(std::string_view user, std::string_view password, bool from_loopback) const {
-  auto it = users_.find(user);
-  if (it == users_.end() || it->second.password != password) return false;
-  return from_loopback || !it->second.loopback_only;
 }
 
 std::uint64_t broker::register_connection(connection* c) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "broker/access/access_control.hpp"
 #include "broker/model/config.hpp"
 #include "broker/model/message_stats.hpp"
 #include "broker/model/storage_context.hpp"
@@ -25,24 +26,23 @@ namespace roost {
 class connection;
 class deadline_scheduler;
 
-struct user_account {
-  std::string password;
-  // RabbitMQ's default guest account may only log in from loopback.
-  bool loopback_only = false;
-};
-
 class broker {
  public:
   // The stores in `storage` (either may be null) and the timers (null in
   // unit tests: expiry only when a queue is touched) must outlive the broker.
   broker(config cfg, storage_context storage = {}, deadline_scheduler* timers = nullptr);
+  broker(const broker&) = delete;
+  broker& operator=(const broker&) = delete;
   ~broker();
 
   const config& cfg() const { return cfg_; }
   storage_context& storage() { return storage_; }
   direct_reply_to& reply_to() { return reply_to_; }
-  // Rebuilds durable exchanges, queues and bindings from the store. Call
-  // once, after attaching the store and before accepting connections.
+  // Rebuilds users, vhosts, permissions and the durable exchanges, queues
+  // and bindings from the store. A store that holds no vhost (a new data
+  // dir) gets "/" and the first user (cfg().default_user, administrator with
+  // every permission on "/") instead, written to it. Call once, after
+  // attaching the store and before accepting connections.
   void restore(const storage::recovered_state& state);
   // Starts the timers that release delayed messages (delayed_delivery.hpp)
   // on the broker thread's io_context. Call after restore().
@@ -65,15 +65,32 @@ class broker {
 
   vhost* find_vhost(std::string_view name);
   const std::map<std::string, std::unique_ptr<vhost>, std::less<>>& vhosts() const { return vhosts_; }
-  // The accounts, for the admin API's /api/users and Basic auth.
-  const std::map<std::string, user_account, std::less<>>& users() const { return users_; }
+  // Users and permissions. Changes go through the operations below, which
+  // also write them to the store.
+  const access_control& access() const { return access_; }
   // Message events across all vhosts (the admin API's overview and /metrics).
   message_stats& stats() { return stats_; }
   // The store or the disk alarm is on (without re-evaluating it, unlike publish_alarm()).
   bool store_alarm() const { return store_alarm_; }
   bool disk_alarm() const { return disk_alarm_; }
-  // True when the credentials are right and the peer may use this account.
-  bool authenticate(std::string_view user, std::string_view password, bool from_loopback) const;
+
+  // Access control changes, each written to the store (broker_access.cpp).
+  // The caller has validated names and expressions (check_expression).
+  void put_user(user_account u);
+  // Closes the user's connections ("user 'x' is deleted") and drops its permissions.
+  void delete_user(std::string_view name);
+  void set_permissions(const std::string& user, const std::string& vhost, const std::string& configure,
+                       const std::string& write, const std::string& read);
+  void clear_permissions(const std::string& user, const std::string& vhost);
+  void set_topic_permissions(const std::string& user, const std::string& vhost, const std::string& exchange,
+                             const std::string& write, const std::string& read);
+  // An empty exchange clears them on every exchange of the vhost.
+  void clear_topic_permissions(const std::string& user, const std::string& vhost, const std::string& exchange);
+  // Creates the vhost, or updates the settings of an existing one.
+  vhost& put_vhost(const std::string& name, vhost_settings settings);
+  // Closes its connections ("vhost 'x' is deleted"), then removes
+  // everything in it, and its permissions, as one store operation.
+  void delete_vhost(std::string_view name);
 
   std::uint64_t register_connection(connection* c);
   void unregister_connection(std::uint64_t id);
@@ -81,12 +98,22 @@ class broker {
 
  private:
   void restore_delayed(const std::vector<storage::loaded_delayed>& delayed);
+  void restore_access(const storage::recovered_state& state);
+  // A new data dir: "/" and the first user, written to the store.
+  void create_defaults();
+  vhost& add_vhost(const std::string& name);
+  // Sends connection.close 320 with this text to every connection `which` picks.
+  template <class predicate>
+  void close_connections(predicate which, const std::string& text);
+  void persist(storage::operation op);
 
   config cfg_;
   storage_context storage_;
+  // What every vhost's queues reach (points at storage_).
+  queue_services queue_services_;
   direct_reply_to reply_to_;
   std::map<std::string, std::unique_ptr<vhost>, std::less<>> vhosts_;
-  std::map<std::string, user_account, std::less<>> users_;
+  access_control access_;
   std::unordered_map<std::uint64_t, connection*> connections_;
   std::uint64_t next_connection_id_ = 1;
   bool store_alarm_ = false;

@@ -7,11 +7,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace roost {
 
 struct config {
   std::string data_dir = "./data";
+  // The first user of a new data dir (RabbitMQ's default_user / default_pass):
+  // administrator, with every permission on "/".
+  std::string default_user = "guest";
+  std::string default_pass = "guest";
+  // Users who may log in only from a loopback address (RabbitMQ's loopback_users).
+  std::vector<std::string> loopback_users = {"guest"};
   // Ready messages a queue keeps in memory before paging the rest to disk.
   std::size_t queue_window = 100000;
 

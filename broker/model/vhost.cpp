@@ -129,7 +129,7 @@ void vhost::remove_exchange(exchange& x) {
 }
 
 queue_declare_result vhost::declare_queue(std::string name, const queue_options& options, bool passive,
-                                          owner_id who) {
+                                          owner_id who, queue_naming naming) {
   if (passive) {
     queue& q = accessible_queue(name, who);
     q.touch();
@@ -137,7 +137,7 @@ queue_declare_result vhost::declare_queue(std::string name, const queue_options&
   }
   if (name.empty()) {
     name = generate_name("amq.gen-");
-  } else if (reserved_name(name) && find_queue(name) == nullptr) {
+  } else if (naming == queue_naming::given && reserved_name(name) && find_queue(name) == nullptr) {
     throw_access_refused("queue name '" + name + "' contains reserved prefix 'amq.*'");
   }
   if (queue* q = find_queue(name)) {
@@ -154,6 +154,10 @@ queue_declare_result vhost::declare_queue(std::string name, const queue_options&
   }
   // As RabbitMQ: a redeclare is only compared (above); a new queue's arguments are checked.
   parse_queue_arguments(options.arguments, describe("queue", name, name_));
+  if (std::int64_t limit = settings_.limits.max_queues.value_or(-1);
+      limit >= 0 && static_cast<std::int64_t>(queues_.size()) >= limit)
+    throw_precondition_failed("cannot declare queue '" + name + "': queue limit in vhost '" + name_ + "' (" +
+                              std::to_string(limit) + ") is reached");
   queue_options opts = options;
   opts.owner = options.exclusive ? who : 0;
   queue& created = add_queue(std::move(name), std::move(opts));

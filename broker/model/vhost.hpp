@@ -26,6 +26,22 @@ namespace roost {
 // admin API, which may act on any queue.
 using owner_id = std::uint64_t;
 
+// RabbitMQ's per-vhost limits; absent means no limit.
+struct vhost_limits {
+  std::optional<std::int64_t> max_connections;
+  std::optional<std::int64_t> max_queues;
+};
+
+// What an operator says about a vhost (RabbitMQ's vhost metadata) and its limits.
+struct vhost_settings {
+  std::string description;
+  std::vector<std::string> tags;
+  std::string default_queue_type;
+  vhost_limits limits;
+};
+
+enum class queue_naming { given, server_generated };
+
 struct queue_declare_result {
   queue* q = nullptr;
   bool created = false;
@@ -40,6 +56,8 @@ class vhost {
   ~vhost();
 
   const std::string& name() const { return name_; }
+  const vhost_settings& settings() const { return settings_; }
+  void set_settings(vhost_settings s) { settings_ = std::move(s); }
 
   exchange* find_exchange(std::string_view name);
   queue* find_queue(std::string_view name);
@@ -55,8 +73,11 @@ class vhost {
   exchange& declare_exchange(const exchange_spec& spec, bool passive);
   void delete_exchange(std::string_view name, bool if_unused);
 
-  // An empty name asks for a server-generated one (amq.gen-...).
-  queue_declare_result declare_queue(std::string name, const queue_options& options, bool passive, owner_id who);
+  // An empty name asks for a server-generated one (amq.gen-...); so does a
+  // name the caller generated itself (server_generated: the AMQP channel
+  // checks permissions on it first), which the amq. prefix rule lets through.
+  queue_declare_result declare_queue(std::string name, const queue_options& options, bool passive, owner_id who,
+                                     queue_naming naming = queue_naming::given);
   // Returns the number of ready messages dropped with the queue.
   std::size_t delete_queue(std::string_view name, bool if_unused, bool if_empty, owner_id who);
   std::size_t purge_queue(std::string_view name, owner_id who);
@@ -113,6 +134,7 @@ class vhost {
   }
 
   std::string name_;
+  vhost_settings settings_;
   queue_services services_;
   dead_letter_router dead_letters_{*this, services_.storage};
   bool restoring_ = false;

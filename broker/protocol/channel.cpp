@@ -62,7 +62,7 @@ void channel::handle_header(amqp::wire_reader& in) {
   if (body_size > limit)
     throw_precondition_failed("message size " + std::to_string(body_size) + " is larger than configured max size " +
                               std::to_string(limit));
-  if (props.user_id && *props.user_id != conn_.user())
+  if (props.user_id && *props.user_id != conn_.user() && !conn_.impersonator())
     throw_precondition_failed("user_id property set to '" + std::string(*props.user_id) +
                               "' but authenticated user was '" + conn_.user() + "'");
   message& msg = *publishing_->msg;

@@ -19,6 +19,7 @@
 
 #include "amqp/methods.hpp"
 #include "amqp/wire.hpp"
+#include "broker/access/permissions.hpp"
 #include "broker/common/lifetime_token.hpp"
 #include "broker/model/message.hpp"
 #include "broker/protocol/confirm_tracker.hpp"
@@ -29,6 +30,7 @@
 namespace roost {
 
 class channel;
+class exchange;
 class vhost;
 
 class channel_consumer final : public consumer {
@@ -150,6 +152,23 @@ class channel {
   void count(queue& q, message_event e, bool redelivered);
   void hold_delayed(message_ref msg, std::uint64_t confirm_seq, std::int64_t delay_ms);
 
+  // Access control (channel_access.cpp): 403 ACCESS_REFUSED with RabbitMQ's
+  // text unless the connection's user may do this in its vhost.
+  void require(access a, std::string_view kind, std::string_view name);
+  // Read or write on a routing key of a topic exchange, where the user has topic permissions.
+  void require_topic(access a, const exchange& x, std::string_view routing_key);
+  // basic.publish: write on the exchange, the answer kept until permissions change.
+  void require_publish(const std::string& exchange_name);
+  // basic.publish to a topic exchange: topic write on the routing key.
+  void require_publish_topic(const exchange& x, std::string_view routing_key);
+  // queue.bind / exchange.bind and their unbinds: write on the destination,
+  // read on the source, and topic read on the routing key.
+  void require_binding(const std::string& source, std::string_view kind, const std::string& destination,
+                       std::string_view routing_key);
+  // queue.declare / exchange.declare: configure, and with a dead-letter or
+  // alternate exchange also write on that exchange and read on the declared one.
+  void require_declare(std::string_view kind, std::string_view name, const amqp::field_table& arguments);
+
   // Direct Reply-to (channel_reply_to.cpp).
   void consume_replies(const amqp::basic_consume& m);
   // True when tag named the reply consumer, which is now cancelled.
@@ -191,6 +210,14 @@ class channel {
   };
   std::optional<reply_consumer> reply_consumer_;
   lifetime_token<channel> alive_{this};
+  // The exchange this channel last published to with permission, and the
+  // access_control version that answer holds for (0: none yet).
+  struct publish_permission {
+    std::uint64_t version = 0;
+    std::string exchange;
+    const topic_rules* topic = nullptr;  // the user's topic permissions there, if any
+  };
+  publish_permission publish_allowed_;
 };
 
 }  // namespace roost

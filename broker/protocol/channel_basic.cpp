@@ -77,7 +77,9 @@ void channel::resume_consumers() {
 
 void channel::on(const amqp::basic_consume& m) {
   if (m.queue == direct_reply_to::pseudo_queue) return consume_replies(m);
-  queue& q = vh().accessible_queue(queue_name_or_last(m.queue), conn_.id());
+  std::string name = queue_name_or_last(m.queue);
+  require(access::read, "queue", name);
+  queue& q = vh().accessible_queue(name, conn_.id());
   std::string tag = m.consumer_tag.empty() ? generate_name("amq.ctag-") : m.consumer_tag;
   if (consumers_.contains(tag))
     throw connection_error(amqp::connection_reply::not_allowed, "attempt to reuse consumer tag '" + tag + "'");
@@ -109,10 +111,12 @@ void channel::finish_publish() {
   publishing_.reset();
   p.msg->exchange = std::move(p.method.exchange);
   p.msg->routing_key = std::move(p.method.routing_key);
+  require_publish(p.msg->exchange);
   storage_context& storage = conn_.owner().storage();
   if (p.msg->persistent() && storage.durable != nullptr) p.msg->store_id = storage.next_message_id++;
   if (tx_mode_) {
-    vh().existing_exchange(p.msg->exchange);  // a missing exchange fails now, not at commit
+    // A missing exchange or a refused routing key fails now, not at commit.
+    require_publish_topic(vh().existing_exchange(p.msg->exchange), p.msg->routing_key);
     tx_publishes_.emplace_back(std::move(p.method), std::move(p.msg));
     return;
   }
@@ -123,6 +127,7 @@ void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref m
   exchange& x = vh().existing_exchange(msg->exchange);
   if (x.spec().internal)
     throw_access_refused("cannot publish to internal " + describe("exchange", x.name(), vh().name()));
+  require_publish_topic(x, msg->routing_key);
   if (x.is_default() && direct_reply_to::is_address(msg->routing_key)) return route_reply(method, msg);
   vh().route(x, *msg, route_scratch_);
   message_stats& stats = conn_.owner().stats();
@@ -188,7 +193,9 @@ void publish_confirm::send(bool ok) {
 // ---- get ----
 
 void channel::on(const amqp::basic_get& m) {
-  queue& q = vh().accessible_queue(queue_name_or_last(m.queue), conn_.id());
+  std::string name = queue_name_or_last(m.queue);
+  require(access::read, "queue", name);
+  queue& q = vh().accessible_queue(name, conn_.id());
   if (!q.head_on_disk()) {
     answer_get(&q, m.no_ack);
     return;

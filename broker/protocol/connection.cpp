@@ -226,6 +226,7 @@ void connection::open_channel(channel* existing, std::uint16_t number) {
                     0);
     return;
   }
+  if (!within_user_channel_limit()) return;
   channels_.emplace(number, std::make_unique<channel>(*this, number));
   send(number, amqp::channel_open_ok{});
 }
@@ -268,6 +269,12 @@ void connection::close(amqp::connection_reply code, std::string_view text) {
   }
   fail_connection(static_cast<std::uint16_t>(code),
                   std::string(amqp::reply_name(code)) + " - " + std::string(text), 0);
+}
+
+void connection::force_close(const std::string& text) {
+  close(amqp::connection_reply::connection_forced, text);
+  release_all();
+  vhost_ = nullptr;
 }
 
 void connection::transport_closed(std::string_view reason) {

@@ -82,6 +82,10 @@ class connection {
   void output_drained();
   // Server-side close (shutdown, admin API): connection.close with this code.
   void close(amqp::connection_reply code, std::string_view text);
+  // connection.close 320 CONNECTION_FORCED with this text, and everything the
+  // connection holds in its vhost let go of at once: its user or its vhost
+  // is being deleted. has_vhost() is false afterwards.
+  void force_close(const std::string& text);
   // The socket is gone (EOF, error, heartbeat timeout): release everything.
   void transport_closed(std::string_view reason);
   // Shutdown grace period over: drop the socket without further ado.
@@ -92,6 +96,8 @@ class connection {
   std::uint64_t id() const { return id_; }
   const std::string& peer() const { return peer_; }
   const std::string& user() const { return user_; }
+  // The user has the impersonator tag: it may publish with another user_id.
+  bool impersonator() const;
   vhost& vh() { return *vhost_; }
   const vhost& vh() const { return *vhost_; }
   broker& owner() { return broker_; }
@@ -118,6 +124,7 @@ class connection {
   void on(const amqp::connection_start_ok& m);
   void on(const amqp::connection_tune_ok& m);
   void on(const amqp::connection_open& m);
+  void on(const amqp::connection_update_secret& m);
   void on(const amqp::connection_close& m);
   void on(const amqp::connection_close_ok& m);
 
@@ -137,6 +144,11 @@ class connection {
   void hang_up(amqp::connection_reply code, const std::string& detail);
   void release_all();
   void send_start();
+  // connection.open: the user's permissions in v, and the vhost's and the
+  // user's connection limits (connection_access.cpp); 530 when refused.
+  void check_vhost_access(const vhost& v);
+  // channel.open: the user's channel limit, across its connections.
+  bool within_user_channel_limit();
   void expect_state(state s, std::uint32_t key);
   // Updates blocked_ from the broker's alarms, telling the client of a change.
   void update_blocked();

@@ -113,8 +113,10 @@ void connection::on(const amqp::connection_start_ok& m) {
     throw connection_error(amqp::connection_reply::command_invalid,
                            "unknown authentication mechanism '" + m.mechanism + "'");
   if (!parsed) command_invalid("malformed " + m.mechanism + " response");
-  if (!broker_.authenticate(cred.user, cred.password, peer_is_loopback_)) {
-    log::warning("connection " + peer_ + " refused: login failed for user '" + cred.user + "'");
+  if (broker_.access().authenticate(cred.user, cred.password, peer_is_loopback_) == nullptr) {
+    // RabbitMQ's log line; the password is never logged.
+    log::warning("connection " + peer_ + " refused: " + m.mechanism + " login refused: user '" + cred.user +
+                 "' - invalid credentials");
     if (!auth_failure_close_) {
       state_ = state::closed;  // RabbitMQ just drops clients that did not ask for a reason
       events_.close_after_flush();
@@ -141,12 +143,28 @@ void connection::on(const amqp::connection_tune_ok& m) {
 
 void connection::on(const amqp::connection_open& m) {
   expect_state(state::awaiting_open, m.id.key());
-  vhost_ = broker_.find_vhost(m.virtual_host);
-  if (vhost_ == nullptr)
+  vhost* v = broker_.find_vhost(m.virtual_host);
+  if (v == nullptr)
     throw connection_error(amqp::connection_reply::not_allowed, "vhost " + m.virtual_host + " not found");
+  check_vhost_access(*v);
+  vhost_ = v;
   state_ = state::open;
   send(0, amqp::connection_open_ok{});
   log::info("connection " + peer_ + " opened: user '" + user_ + "', vhost '" + m.virtual_host + "'");
+}
+
+void connection::on(const amqp::connection_update_secret& m) {
+  if (state_ != state::open) command_invalid("unexpected method connection.update-secret in this state");
+  // The internal user database re-checks the new secret as a password for
+  // the same user; a refusal ends the connection, as in RabbitMQ.
+  if (broker_.access().authenticate(user_, m.new_secret.value, peer_is_loopback_) == nullptr) {
+    log::warning("connection " + peer_ + ": secret update refused for user '" + user_ + "'");
+    throw connection_error(amqp::connection_reply::not_allowed,
+                           "Secret update was refused for user '" + user_ + "': \"user '" + user_ +
+                               "' - invalid credentials\"");
+  }
+  log::info("connection " + peer_ + ": secret updated for user '" + user_ + "' (" + m.reason + ")");
+  send(0, amqp::connection_update_secret_ok{});
 }
 
 void connection::on(const amqp::connection_close& m) {

@@ -242,14 +242,16 @@ class Bench:
         self.record(v, broker, rnd, rc, res, metrics, wall, cmd, note, accept)
 
     def stable_rss(self, pid, limit=20.0):
-        """VmRSS (KiB) once it has stayed within 1% for 2 s (5 samples 0.5 s apart), or after limit seconds.
+        """VmRSS (KiB) once it has stayed within 1% for 5 s (11 samples 0.5 s apart), or after limit seconds.
 
         Both brokers give memory back some time after a burst (Erlang's GC, Roost's heap trim once
-        traffic stops), so a single pair of equal samples could catch a pause before that happens."""
+        traffic stops), so a single pair of equal samples could catch a pause before that happens.
+        After h's burst Roost's RSS plateaus for 2-4 s while the scratch store writes the paged-out
+        messages, and trims one second after that: a 2 s window sometimes took the plateau."""
         window, deadline = [], time.monotonic() + limit
         while True:
-            window = (window + [rss_kib(pid)])[-5:]
-            if (len(window) == 5 and max(window) - min(window) <= 0.01 * max(window)) or time.monotonic() > deadline:
+            window = (window + [rss_kib(pid)])[-11:]
+            if (len(window) == 11 and max(window) - min(window) <= 0.01 * max(window)) or time.monotonic() > deadline:
                 return window[-1]
             time.sleep(0.5)
 

@@ -10,6 +10,7 @@
 
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/basic_auth.hpp"
+#include "broker/common/base64.hpp"
 #include "admin-ui/json_body.hpp"
 #include "admin-ui/listing.hpp"
 #include "admin-ui/properties_key.hpp"

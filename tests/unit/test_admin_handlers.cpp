@@ -7,6 +7,7 @@
 
 #include "admin-ui/api.hpp"
 #include "admin-ui/basic_auth.hpp"
+#include "broker/common/base64.hpp"
 #include "admin-ui/rates.hpp"
 #include "amqp/frame.hpp"
 #include "broker/model/broker.hpp"
