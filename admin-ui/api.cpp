@@ -37,7 +37,9 @@ http_response handle_api(const http_request& req, std::string_view path, std::st
   if (!segments) bad_request("malformed path (bad escape, empty segment, '.' or '..')");
   auto match = routes().find(req.method, *segments);
   if (!match) not_found("no such endpoint: " + std::string(path));
-  auto user = authenticate_basic(ctx.b, req.header("authorization"), req.peer_is_loopback);
+  auto user = req.origin == request_origin::control_socket
+                  ? std::optional<std::string>(control_socket_user)
+                  : authenticate_basic(ctx.b, req.header("authorization"), req.peer_is_loopback);
   if (!user) return unauthorised();
   if (match->handler == nullptr) {
     http_response r = error_body(405, "method_not_allowed", "method " + req.method + " not allowed here");

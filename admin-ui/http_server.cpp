@@ -1,23 +1,26 @@
 // Beast lives here and only here (it is slow to compile). Each connection
 // is one coroutine; a request is converted to http_request, answered by
-// handle_request on the broker thread, and written back.
+// handle_request on the broker thread, and written back. TCP and the
+// control socket's Unix stream run the same session template.
 #include "admin-ui/http_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <chrono>
-#include <unordered_set>
+#include <functional>
+#include <unordered_map>
 
 #include "admin-ui/api.hpp"
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/rates.hpp"
 #include "broker/common/log.hpp"
+#include "net/local_socket.hpp"
 #include "net/tcp_listener.hpp"
 
 namespace roost::admin {
@@ -26,6 +29,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::ip::tcp;
+using local = asio::local::stream_protocol;
 using namespace std::chrono_literals;
 
 namespace {
@@ -34,7 +38,7 @@ constexpr auto request_timeout = 30s;  // a whole request must arrive within thi
 constexpr auto write_timeout = 30s;
 constexpr auto drain_timeout = 2s;
 
-http_request to_request(const http::request<http::string_body>& in, bool loopback) {
+http_request to_request(const http::request<http::string_body>& in, request_origin origin, bool loopback) {
   http_request r;
   r.method = std::string(in.method_string());
   r.target = std::string(in.target());
@@ -45,6 +49,7 @@ http_request to_request(const http::request<http::string_body>& in, bool loopbac
   }
   r.body = in.body();
   r.peer_is_loopback = loopback;
+  r.origin = origin;
   return r;
 }
 
@@ -62,16 +67,27 @@ http::response<http::string_body> to_response(http_response in, unsigned version
 }  // namespace
 
 struct http_server::sessions {
-  std::unordered_set<beast::tcp_stream*> open;
+  struct entry {
+    request_origin origin;
+    std::function<void()> close;  // closes the session's socket; its coroutine then ends
+  };
+  std::unordered_map<const void*, entry> open;  // by stream
+
+  std::size_t count(request_origin origin) const {
+    std::size_t n = 0;
+    for (const auto& [stream, e] : open) n += e.origin == origin ? 1 : 0;
+    return n;
+  }
 };
 
 namespace {
 
 // Reads and discards what a refused client is still sending, so that
 // closing does not reset the connection before it reads our answer.
-asio::awaitable<void> drain(beast::tcp_stream& stream) {
+template <class Stream>
+asio::awaitable<void> drain(Stream& stream) {
   boost::system::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.socket().shutdown(asio::socket_base::shutdown_send, ec);
   char scratch[16384];
   auto deadline = std::chrono::steady_clock::now() + drain_timeout;
   std::size_t drained = 0;
@@ -81,14 +97,17 @@ asio::awaitable<void> drain(beast::tcp_stream& stream) {
   }
 }
 
-asio::awaitable<void> run_session(tcp::socket socket, admin_context& ctx,
-                                  std::shared_ptr<http_server::sessions> registry) {
-  bool loopback = net::is_loopback(socket);
-  beast::tcp_stream stream(std::move(socket));
-  registry->open.insert(&stream);
+template <class Protocol>
+asio::awaitable<void> run_session(typename Protocol::socket socket, request_origin origin, bool loopback,
+                                  admin_context& ctx, std::shared_ptr<http_server::sessions> registry) {
+  beast::basic_stream<Protocol> stream(std::move(socket));
+  registry->open[&stream] = {origin, [&stream] {
+                               boost::system::error_code ec;
+                               stream.socket().close(ec);
+                             }};
   struct unregister {
     http_server::sessions& r;
-    beast::tcp_stream* s;
+    const void* s;
     ~unregister() { r.open.erase(s); }
   } guard{*registry, &stream};
   // Bounded: a request never needs more than its header and body limits.
@@ -124,7 +143,7 @@ asio::awaitable<void> run_session(tcp::socket socket, admin_context& ctx,
       answer = error_body(400, "bad_request", "malformed HTTP request: " + ec.message());
       refuse = true;
     } else {
-      answer = handle_request(to_request(parser.get(), loopback), ctx);
+      answer = handle_request(to_request(parser.get(), origin, loopback), ctx);
     }
     bool keep_alive = !refuse && parser.get().keep_alive();
     auto response = to_response(std::move(answer), refuse ? 11 : parser.get().version(), keep_alive);
@@ -136,7 +155,7 @@ asio::awaitable<void> run_session(tcp::socket socket, admin_context& ctx,
       co_return;
     }
     if (!keep_alive) {
-      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      stream.socket().shutdown(asio::socket_base::shutdown_send, ec);
       co_return;
     }
   }
@@ -145,27 +164,54 @@ asio::awaitable<void> run_session(tcp::socket socket, admin_context& ctx,
 }  // namespace
 
 http_server::http_server(asio::io_context& io, admin_context& ctx)
-    : io_(io), ctx_(ctx), acceptor_(io), sample_timer_(io), sessions_(std::make_shared<sessions>()) {}
+    : io_(io),
+      ctx_(ctx),
+      acceptor_(io),
+      control_acceptor_(io),
+      sample_timer_(io),
+      sessions_(std::make_shared<sessions>()) {}
 
-http_server::~http_server() = default;
+// A broker that leaves without stop() (a listener that failed to open) does not leave its socket file behind.
+http_server::~http_server() { net::remove_local_socket(control_path_); }
 
 std::uint16_t http_server::listen(const std::string& address, std::uint16_t port) {
   std::uint16_t bound = net::open_listener(acceptor_, address, port);
-  auto on_accept = [this](tcp::socket socket) { start_session(std::move(socket)); };
+  auto on_accept = [this](tcp::socket socket) {
+    bool loopback = net::is_loopback(socket);
+    start_session(std::move(socket), request_origin::http, loopback);
+  };
   auto on_error = [](const boost::system::error_code& ec) { log::warning("http accept failed: " + ec.message()); };
   asio::co_spawn(io_, net::accept_each(acceptor_, on_accept, on_error), asio::detached);
   asio::co_spawn(io_, sample_loop(), asio::detached);
   return bound;
 }
 
-void http_server::start_session(tcp::socket socket) {
-  if (sessions_->open.size() >= max_http_sessions) {
-    log::warning("http: refusing a connection, " + std::to_string(max_http_sessions) + " already open");
+void http_server::listen_control(const std::string& path) {
+  net::open_local_listener(control_acceptor_, path);
+  control_path_ = path;
+  // The peer is the broker's own user (or root), on this host.
+  auto on_accept = [this](local::socket socket) {
+    start_session(std::move(socket), request_origin::control_socket, true);
+  };
+  auto on_error = [](const boost::system::error_code& ec) {
+    log::warning("control socket accept failed: " + ec.message());
+  };
+  asio::co_spawn(io_, net::accept_each(control_acceptor_, on_accept, on_error), asio::detached);
+}
+
+template <class Socket>
+void http_server::start_session(Socket socket, request_origin origin, bool loopback) {
+  bool control = origin == request_origin::control_socket;
+  std::size_t cap = control ? max_control_sessions : max_http_sessions;
+  if (sessions_->count(origin) >= cap) {
+    log::warning(std::string(control ? "control socket" : "http") + ": refusing a connection, " +
+                 std::to_string(cap) + " already open");
     boost::system::error_code ec;
     socket.close(ec);
     return;
   }
-  asio::co_spawn(io_, run_session(std::move(socket), ctx_, sessions_), asio::detached);
+  using protocol = typename Socket::protocol_type;
+  asio::co_spawn(io_, run_session<protocol>(std::move(socket), origin, loopback, ctx_, sessions_), asio::detached);
 }
 
 asio::awaitable<void> http_server::sample_loop() {
@@ -184,8 +230,11 @@ asio::awaitable<void> http_server::sample_loop() {
 void http_server::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
+  control_acceptor_.close(ec);
+  net::remove_local_socket(control_path_);
+  control_path_.clear();
   sample_timer_.cancel();
-  for (beast::tcp_stream* s : sessions_->open) s->socket().close(ec);
+  for (auto& [stream, session] : sessions_->open) session.close();
 }
 
 }  // namespace roost::admin

@@ -3,10 +3,20 @@
 // response, keep-alive), like tcp_session does for AMQP. Also samples the
 // message rates once a second.
 //
+// The same sessions serve the control socket (DATA_DIR/roost.ctl, for
+// roostctl): HTTP/1.1 over a Unix domain socket, requests marked
+// request_origin::control_socket so they need no Basic auth. HTTP rather
+// than a framing of our own because everything a framing needs is already
+// here and tested: request and body limits, deadlines, keep-alive, error
+// answers, the route table; roostctl's requests are exactly the API calls
+// an HTTP client would make, and `curl --unix-socket` works for free. The
+// session is one template over the socket type, not a second copy.
+//
 // A slow or hostile client cannot stall the broker: every read and write
 // has a deadline, headers and bodies have size limits (413 for a body over
-// the limit), and the number of open HTTP connections is capped. Beast
-// stays inside http_server.cpp; this header only needs Asio.
+// the limit), and the number of open connections is capped (separately for
+// the control socket, so a full HTTP port never locks the operator out).
+// Beast stays inside http_server.cpp; this header only needs Asio.
 // Lives on the broker thread.
 #pragma once
 
@@ -15,6 +25,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
@@ -27,6 +38,7 @@ namespace roost::admin {
 inline constexpr std::size_t max_request_body = 16 * 1024 * 1024;
 inline constexpr std::size_t max_request_header = 16 * 1024;
 inline constexpr std::size_t max_http_sessions = 256;
+inline constexpr std::size_t max_control_sessions = 16;
 
 class http_server {
  public:
@@ -36,19 +48,27 @@ class http_server {
   // Binds and starts accepting; returns the bound port (useful with port 0).
   // Throws boost::system::system_error when the address cannot be bound.
   std::uint16_t listen(const std::string& address, std::uint16_t port);
-  // Closes the listener and every open HTTP connection.
+  // Serves the same API on the control socket at path (see
+  // net/local_socket.hpp: mode 0600, a stale socket file replaced).
+  // Throws boost::system::system_error when it cannot be created.
+  void listen_control(const std::string& path);
+  // Closes the listeners and every open connection, and removes the
+  // control socket's file.
   void stop();
 
   struct sessions;  // the open connections, shared with their coroutines
 
  private:
-  // Starts a session for an accepted socket, or closes it when too many are open.
-  void start_session(boost::asio::ip::tcp::socket socket);
+  // Starts a session for an accepted socket, or closes it when too many of its kind are open.
+  template <class Socket>
+  void start_session(Socket socket, request_origin origin, bool loopback);
   boost::asio::awaitable<void> sample_loop();
 
   boost::asio::io_context& io_;
   admin_context& ctx_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::local::stream_protocol::acceptor control_acceptor_;
+  std::string control_path_;  // empty when there is no control socket (or it is removed)
   boost::asio::steady_timer sample_timer_;
   std::shared_ptr<sessions> sessions_;
 };

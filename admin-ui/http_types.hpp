@@ -13,6 +13,12 @@
 
 namespace roost::admin {
 
+// Where a request arrived. Over HTTP it must carry Basic credentials; over
+// the control socket in the data dir (roostctl, curl --unix-socket) the
+// socket file's mode has already decided who may connect, and the request
+// acts as the operator, as rabbitmqctl does once the Erlang cookie matched.
+enum class request_origin { http, control_socket };
+
 struct http_request {
   std::string method;  // "GET", "PUT", ...
   std::string target;  // raw path and query, still percent-encoded
@@ -21,6 +27,7 @@ struct http_request {
   std::string body;
   // The client connects from a loopback address (guest may only log in from there).
   bool peer_is_loopback = true;
+  request_origin origin = request_origin::http;
 
   const std::string* header(std::string_view name) const {
     auto it = headers.find(name);

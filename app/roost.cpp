@@ -1,6 +1,7 @@
 // roost: parse flags, open the SQLite store and recover what it holds, start
-// the listeners, print where they listen (tests wait for that line), and
-// shut down cleanly on SIGINT/SIGTERM.
+// the listeners (AMQP, HTTP, and the control socket roostctl talks to),
+// print where they listen (tests wait for that line), and shut down cleanly
+// on SIGINT/SIGTERM.
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -20,6 +21,7 @@
 #include "broker/model/broker.hpp"
 #include "broker/protocol/connection.hpp"
 #include "broker/transport/server.hpp"
+#include "net/local_socket.hpp"
 #include "storage/store.hpp"
 
 namespace {
@@ -87,7 +89,9 @@ void recover(roost::broker& broker, roost::storage::store& durable, boost::asio:
   roost::log::info(summary(recovered, took.count()));
 }
 
-// Binds both listeners; on failure prints why and returns false.
+// Binds the AMQP and HTTP listeners and creates the control socket in the
+// data dir (after open_stores: the data dir's lock is ours, so a socket
+// file already there is stale); on failure prints why and returns false.
 bool listen(const roost::app::options& opts, roost::server& amqp, roost::admin::http_server& http,
             roost::admin::admin_context& admin) {
   std::uint16_t amqp_port = 0;
@@ -104,19 +108,27 @@ bool listen(const roost::app::options& opts, roost::server& amqp, roost::admin::
     std::fprintf(stderr, "roost: cannot listen for HTTP on %s:%u: %s\n", opts.bind.c_str(), opts.http_port, e.what());
     return false;
   }
+  std::string control = roost::net::control_socket_path(opts.broker.data_dir);
+  try {
+    http.listen_control(control);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "roost: cannot create the control socket %s: %s\n", control.c_str(), e.what());
+    return false;
+  }
   admin.listeners = {{"amqp", opts.bind, amqp_port}, {"http", opts.bind, http_port}};
   return true;
 }
 
 // The lines tests and scripts wait for: where each listener ended up (port 0 picks one).
-void announce(const roost::admin::admin_context& admin) {
+void announce(const roost::admin::admin_context& admin, const std::string& data_dir) {
   std::string where;
   for (const auto& l : admin.listeners) {
     std::printf("listening %s %s %u\n", l.protocol.c_str(), l.address.c_str(), l.port);
     where += (where.empty() ? "" : ", ") + l.protocol + " on " + l.address + ":" + std::to_string(l.port);
   }
   std::fflush(stdout);
-  roost::log::info("roost " ROOST_VERSION " listening for " + where);
+  roost::log::info("roost " ROOST_VERSION " listening for " + where + "; roostctl on control socket " +
+                   roost::net::control_socket_path(data_dir));
 }
 
 // Once a second: RabbitMQ's disk monitor (publishers pause while free space
@@ -176,7 +188,7 @@ int main(int argc, char** argv) {
     http.stop();
     stop_when_drained(drain_timer, broker, std::chrono::steady_clock::now() + shutdown_grace, io);
   });
-  announce(admin);
+  announce(admin, opts.broker.data_dir);
 
   boost::asio::steady_timer housekeeping_timer(io);
   roost::heap_releaser heap;

@@ -1,9 +1,6 @@
 // Listening sockets: see tcp_listener.hpp.
 #include "net/tcp_listener.hpp"
 
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include "net/loopback_tcp.hpp"
 
 namespace roost::net {
@@ -20,20 +17,6 @@ std::uint16_t open_listener(tcp::acceptor& acceptor, const std::string& address,
   if (endpoint.address().is_loopback()) use_unpaced_congestion_control(acceptor.native_handle());
   acceptor.listen(asio::socket_base::max_listen_connections);
   return acceptor.local_endpoint().port();
-}
-
-asio::awaitable<void> accept_each(tcp::acceptor& acceptor, std::function<void(tcp::socket)> on_accept,
-                                  std::function<void(const boost::system::error_code&)> on_error) {
-  boost::system::error_code ec;
-  while (acceptor.is_open()) {
-    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      if (ec == asio::error::operation_aborted) co_return;
-      on_error(ec);
-      continue;
-    }
-    on_accept(std::move(socket));
-  }
 }
 
 bool is_loopback(const tcp::socket& s) {
