@@ -1,7 +1,7 @@
 // RabbitMQ's access-control table for AMQP 0-9-1, applied on the channel:
 //   exchange.declare      configure on the exchange; a new one with an
 //                         alternate exchange: also read on it, then write on
-//                         the alternate exchange
+//                         the alternate exchange (406 if that is not a string)
 //   queue.declare         configure on the queue (server-named: the generated
 //                         name); a new one with a dead-letter exchange: also
 //                         read on it, then write on the dead-letter exchange
@@ -32,10 +32,15 @@ std::string refused_for(const std::string& what, const std::string& user) {
   return "access to " + what + " refused for user '" + user + "'";
 }
 
-// The exchange an argument names (alternate-exchange, x-dead-letter-exchange), if it is a string.
-const std::string* named_exchange(const amqp::field_table& arguments, std::string_view key) {
+// The exchange an argument names (alternate-exchange, x-dead-letter-exchange),
+// if there is one; RabbitMQ's 406 when it is not a string. `what` names the
+// resource being declared.
+const std::string* named_exchange(const amqp::field_table& arguments, std::string_view key, const std::string& what) {
   const amqp::field_value* v = arguments.find(key);
-  return v != nullptr ? v->as_string() : nullptr;
+  if (v == nullptr) return nullptr;
+  if (const std::string* s = v->get_if<std::string>()) return s;
+  throw_precondition_failed("invalid type '" + std::string(amqp::type_name(*v)) + "' for arg '" + std::string(key) +
+                            "' in " + what);
 }
 
 }  // namespace
@@ -83,7 +88,8 @@ void channel::require_exchange_declare(const exchange_spec& spec) {
   require(access::configure, "exchange", spec.name);
   if (vh().find_exchange(spec.name) != nullptr) return;  // a redeclaration is only compared
   vhost::check_unreserved_name("exchange", spec.name);
-  if (const std::string* alternate = named_exchange(spec.arguments, "alternate-exchange")) {
+  if (const std::string* alternate =
+          named_exchange(spec.arguments, "alternate-exchange", describe("exchange", spec.name, vh().name()))) {
     require(access::read, "exchange", spec.name);
     require(access::write, "exchange", *alternate);
   }
@@ -95,7 +101,8 @@ void channel::require_queue_declare(const std::string& name, queue_naming naming
   require(access::configure, "queue", name);
   if (vh().find_queue(name) != nullptr) return;  // a redeclaration is only compared
   vh().check_queue_limit(name);
-  if (const std::string* dead_letter = named_exchange(arguments, "x-dead-letter-exchange")) {
+  if (const std::string* dead_letter =
+          named_exchange(arguments, "x-dead-letter-exchange", describe("queue", name, vh().name()))) {
     require(access::read, "queue", name);
     require(access::write, "exchange", *dead_letter);
   }

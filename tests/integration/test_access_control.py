@@ -295,6 +295,10 @@ def test_exchange_declare_needs_configure_and_for_an_alternate_exchange_read_the
     s.refused(lambda ch: ch.exchange_declare("cr.ae", "direct", arguments={"alternate-exchange": "r.ae"}),
               s.no_access("exchange", "r.ae"))
     s.allowed(lambda ch: ch.exchange_declare("cr.ae", "direct", arguments={"alternate-exchange": "w.ae"}))
+    # An alternate exchange that is not a string is refused before the read check.
+    s.refused(lambda ch: ch.exchange_declare("c.int", "direct", arguments={"alternate-exchange": 5}),
+              "PRECONDITION_FAILED - invalid type 'signedint' for arg 'alternate-exchange' in exchange 'c.int' in "
+              "vhost '%s'" % s.vhost, code=406)
     # Redeclaring an existing exchange checks configure only.
     s.ach.exchange_declare("c.exists", "direct", arguments={"alternate-exchange": "nowhere"})
     s.allowed(lambda ch: ch.exchange_declare("c.exists", "direct", arguments={"alternate-exchange": "nowhere"}))
@@ -320,6 +324,9 @@ def test_queue_declare_needs_configure_and_for_a_dead_letter_exchange_read_then_
     s.refused(lambda ch: ch.queue_declare("cr.dlx", arguments={"x-dead-letter-exchange": "r.dlx"}),
               s.no_access("exchange", "r.dlx"))
     s.allowed(lambda ch: ch.queue_declare("cr.dlx", arguments={"x-dead-letter-exchange": "w.dlx"}))
+    s.refused(lambda ch: ch.queue_declare("c.int", arguments={"x-dead-letter-exchange": 5}),
+              "PRECONDITION_FAILED - invalid type 'signedint' for arg 'x-dead-letter-exchange' in queue 'c.int' in "
+              "vhost '%s'" % s.vhost, code=406)
     # A dead-letter exchange "" is the default exchange, checked as amq.default.
     s.refused(lambda ch: ch.queue_declare("cr.dlx-default", arguments={"x-dead-letter-exchange": ""}),
               s.no_access("exchange", "amq.default"))

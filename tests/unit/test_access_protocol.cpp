@@ -227,6 +227,12 @@ TEST_CASE("exchange.declare: default exchange, configure, then for a new one rea
   expect_channel_close(c->on_new_channel(exchange_declare("cr.ae", with("alternate-exchange", "r.ae"))).second, 403,
                        refused("exchange", "r.ae"), 40, 10);
   expect_no_close(c->on_new_channel(exchange_declare("cr.ae", with("alternate-exchange", "w.ae"))).second);
+  amqp::field_table not_a_name;
+  not_a_name.set("alternate-exchange", std::int32_t{5});
+  expect_channel_close(c->on_new_channel(exchange_declare("c.int", not_a_name)).second, 406,
+                       "PRECONDITION_FAILED - invalid type 'signedint' for arg 'alternate-exchange' in exchange "
+                       "'c.int' in vhost '/'",
+                       40, 10);
   // A redeclaration is compared, not checked again.
   w.permit("^c", "", "");
   expect_no_close(c->on_new_channel(exchange_declare("cr.ae", with("alternate-exchange", "w.ae"))).second);
