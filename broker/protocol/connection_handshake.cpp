@@ -160,12 +160,15 @@ void connection::on(const amqp::connection_open& m) {
 
 void connection::on(const amqp::connection_update_secret& m) {
   expect_state(state::open);
-  // RabbitMQ hands the new secret to the authentication backends whose
-  // state can expire (OAuth 2 tokens). The internal user database has none,
-  // so RabbitMQ 3.10 answers update-secret-ok to any secret, right, wrong or
-  // empty: the connection goes on as the same user and the password does not
-  // change. Its refusals (530 NOT_ALLOWED - New secret was refused by one of
-  // the backends) come only from such backends, which Roost does not have.
+  // A client refreshing its credentials proves it still holds them: the
+  // new secret must be the user's password now. RabbitMQ 3.10's internal
+  // user database skips this check (only backends whose state can expire,
+  // such as OAuth 2, look at the secret) and answers ok to any secret;
+  // Roost checks it and refuses as RabbitMQ refuses for those backends.
+  if (broker_.access().authenticate(user_, m.new_secret.value, peer_is_loopback_) == nullptr) {
+    log::warning("connection " + peer_ + ": secret update was refused for user '" + user_ + "'");
+    throw connection_error(amqp::connection_reply::not_allowed, "New secret was refused by one of the backends");
+  }
   log::info("connection " + peer_ + ": user '" + user_ + "' updated secret, reason: " + m.reason);
   send(0, amqp::connection_update_secret_ok{});
 }

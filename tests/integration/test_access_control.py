@@ -903,9 +903,14 @@ def pika_update_secret(conn, secret, reason):
     return answers[0]
 
 
-def test_update_secret_with_pika_is_accepted_and_the_connection_keeps_working():
-    # RabbitMQ's internal user database takes any new secret (its state cannot expire):
-    # update-secret-ok, the connection goes on as the same user, and the password is unchanged.
+SECRET_REFUSED = "NOT_ALLOWED - New secret was refused by one of the backends"
+
+
+def test_update_secret_with_pika_takes_the_password_and_refuses_another_secret():
+    # The user's password: update-secret-ok, and the connection goes on as the same user.
+    # Another secret: Roost closes the connection with the code and text RabbitMQ gives when a
+    # backend refuses a secret; RabbitMQ 3.10's internal user database takes any secret (its
+    # state cannot expire), so against RabbitMQ the other secrets are accepted (README).
     acc = access_api.Accounts()
     user = acc.user()
     acc.permit(user, "/", ".*", ".*", ".*")
@@ -913,12 +918,17 @@ def test_update_secret_with_pika_is_accepted_and_the_connection_keeps_working():
     ch = conn.channel()
     ch.confirm_delivery()
     q = ch.queue_declare("", exclusive=True).method.queue
-    for secret in (acc.password(user), "not-the-password", ""):
-        ok = pika_update_secret(conn, secret, "rotation")
-        rf.eq(ok.NAME, "Connection.UpdateSecretOk", "answer to update-secret(%r)" % secret)
-        ch.basic_publish("", q, secret.encode())
-        rf.eq(rf.get_eventually(ch, q, auto_ack=True)[2], secret.encode(), "round trip after update-secret")
-    assert conn.is_open
+    ok = pika_update_secret(conn, acc.password(user), "rotation")
+    rf.eq(ok.NAME, "Connection.UpdateSecretOk", "answer to update-secret with the password")
+    ch.basic_publish("", q, b"after")
+    rf.eq(rf.get_eventually(ch, q, auto_ack=True)[2], b"after", "round trip after update-secret")
+    for secret in ("not-the-password", ""):
+        conn = connect_as(acc, user)
+        if rf.external():
+            rf.eq(pika_update_secret(conn, secret, "rotation").NAME, "Connection.UpdateSecretOk")
+        else:
+            rf.expect_connection_error(lambda: pika_update_secret(conn, secret, "rotation"), 530, SECRET_REFUSED)
+    # The password has not changed.
     kind, code, text = pika_refusal(credentials=pika.PlainCredentials(user, "not-the-password"))
     rf.check_reply(code, text, 403, LOGIN_REFUSED % "PLAIN")
     connect_as(acc, user).channel()
@@ -937,26 +947,29 @@ def test_update_secret_with_aio_pika_and_aiormq():
         try:
             ch = await conn.channel()
             q = await ch.declare_queue("", exclusive=True)
-            for secret in (acc.password(user), "not-the-password"):
-                ok = await conn.update_secret(secret, reason="rotation", timeout=10)
-                assert isinstance(ok, aiormq.spec.Connection.UpdateSecretOk), ok
-                await ch.default_exchange.publish(aio_pika.Message(secret.encode()), routing_key=q.name)
-                got = None
-                for _ in range(100):
-                    got = await q.get(no_ack=True, fail=False)
-                    if got is not None:
-                        break
-                    await asyncio.sleep(0.02)
-                assert got is not None and got.body == secret.encode(), got
+            ok = await conn.update_secret(acc.password(user), reason="rotation", timeout=10)
+            assert isinstance(ok, aiormq.spec.Connection.UpdateSecretOk), ok
+            await ch.default_exchange.publish(aio_pika.Message(b"after"), routing_key=q.name)
+            got = None
+            for _ in range(100):
+                got = await q.get(no_ack=True, fail=False)
+                if got is not None:
+                    break
+                await asyncio.sleep(0.02)
+            assert got is not None and got.body == b"after", got
         finally:
             await conn.close()
         low = await aiormq.connect(url)
         try:
-            ok = await low.update_secret("anything", reason="rotation", timeout=10)
-            assert isinstance(ok, aiormq.spec.Connection.UpdateSecretOk), ok
-            channel = await low.channel()
-            declared = await channel.queue_declare("", exclusive=True)
-            assert declared.queue.startswith("amq.gen-"), declared
+            if rf.external():
+                ok = await low.update_secret("anything", reason="rotation", timeout=10)
+                assert isinstance(ok, aiormq.spec.Connection.UpdateSecretOk), ok
+                return
+            try:
+                await low.update_secret("anything", reason="rotation", timeout=10)
+                raise AssertionError("a wrong secret was accepted")
+            except aiormq.exceptions.ConnectionNotAllowed as e:
+                assert SECRET_REFUSED in str(e), e
         finally:
             await low.close()
 
@@ -964,13 +977,13 @@ def test_update_secret_with_aio_pika_and_aiormq():
 
 
 def test_update_secret_out_of_place_is_refused():
-    # The secret itself is never refused; the method is, where it does not belong.
+    # The method where it does not belong: a 503 on a channel, a 504 before connection.open.
     acc = access_api.Accounts()
     user = acc.user()
     acc.permit(user, "/", ".*", ".*", ".*")
     secret = raw.longstr(b"\xff\x00 binary is fine") + raw.shortstr("rotation")
     c = rf.track(raw.RawConnection(rf.port()).handshake(user, acc.password(user)))
-    c.send_method(0, CONNECTION_UPDATE_SECRET, secret)
+    c.send_method(0, CONNECTION_UPDATE_SECRET, raw.longstr(acc.password(user).encode()) + raw.shortstr("rotation"))
     c.expect_method(0, CONNECTION_UPDATE_SECRET_OK)
     c.open_channel(1)
     c.send_method(1, CONNECTION_UPDATE_SECRET, secret)

@@ -176,15 +176,18 @@ TEST_CASE("connection.open: the vhost's connection limit, then the user's, then 
   w.alice("v");
 }
 
-TEST_CASE("connection.update-secret: any secret is taken; out of place it is a 504 naming RabbitMQ's state") {
+TEST_CASE("connection.update-secret: the password is taken, another secret closes with 530; out of place it is a 504 naming RabbitMQ's state") {
   world w;
   w.permit(".*", ".*", ".*");
   auto c = w.alice();
-  for (std::string secret : {"pw", "not the password", ""}) {
-    auto frames = c->feed(method_frame(0, amqp::connection_update_secret{{secret}, "rotation"}));
-    REQUIRE(frames.size() == 1);
-    CHECK(frames[0].method_key() == amqp::connection_update_secret_ok::id.key());
-    CHECK(c->c.current_state() == connection::state::open);
+  auto frames = c->feed(method_frame(0, amqp::connection_update_secret{{"pw"}, "rotation"}));
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].method_key() == amqp::connection_update_secret_ok::id.key());
+  CHECK(c->c.current_state() == connection::state::open);
+  for (std::string secret : {"not the password", ""}) {
+    auto refused = w.alice();
+    expect_connection_close(refused->feed(method_frame(0, amqp::connection_update_secret{{secret}, "rotation"})), 530,
+                            "NOT_ALLOWED - New secret was refused by one of the backends", 10, 70);
   }
   // The password is unchanged.
   client wrong(w.b, 99);
