@@ -53,7 +53,10 @@ TEST_CASE("permission expressions are searched, and the empty one matches only t
   CHECK(p.allows(access::write, "audit"));
   CHECK_FALSE(p.allows(access::write, "billing"));
   CHECK_FALSE(p.allows(access::read, "anything"));
-  CHECK(p.allows(access::read, ""));  // RabbitMQ reads "" as ^$: the default exchange's name
+  // RabbitMQ reads "" as ^$. No resource is checked under the empty name (the
+  // channel checks the default exchange as amq.default), so "" grants nothing.
+  CHECK(p.allows(access::read, ""));
+  CHECK_FALSE(p.allows(access::read, "amq.default"));
   CHECK(p.source(access::read).empty());
   CHECK(check_expression("(unclosed").has_value());
   CHECK_FALSE(check_expression("^[a-z]+$").has_value());
@@ -93,6 +96,15 @@ TEST_CASE("a refused login does not say why, and loopback users log in only from
   access_control anywhere(std::vector<std::string>{});  // an empty loopback_users list: guest from anywhere
   anywhere.put_user(user_account{"guest", hash_password("guest"), {}, {}});
   CHECK(anywhere.authenticate("guest", "guest", false) != nullptr);
+}
+
+TEST_CASE("a blank password never logs in, even against a hash of the empty string (as RabbitMQ)") {
+  access_control ac(std::vector<std::string>{});
+  ac.put_user(user_account{"blank", hash_password(""), {}, {}});
+  ac.put_user(user_account{"none", password_hash{}, {}, {}});
+  CHECK(ac.authenticate("blank", "", true) == nullptr);
+  CHECK(ac.authenticate("none", "", true) == nullptr);
+  CHECK(ac.authenticate("blank", "x", true) == nullptr);
 }
 
 TEST_CASE("every change moves the version, and deleting a user or a vhost drops its permissions") {
