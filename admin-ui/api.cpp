@@ -47,7 +47,8 @@ api_caller caller(const broker& b, std::string name) {
 }
 
 // Path, route and method first (404 and 405 need no login, as in RabbitMQ),
-// then the login, then the route's access rule, then the handler.
+// then the login (none on the control socket: its file's mode decided who
+// may connect), then the route's access rule, then the handler.
 http_response handle_api(const http_request& req, std::string_view path, std::string_view query,
                          admin_context& ctx) {
   auto segments = split_path(path);
@@ -59,10 +60,13 @@ http_response handle_api(const http_request& req, std::string_view path, std::st
     r.headers.emplace_back("Allow", match->allowed);
     return r;
   }
-  const std::string* authorization = req.header("authorization");
-  auto user = authenticate_basic(ctx.b, authorization, req.peer_is_loopback);
-  if (!user) return login_failed(authorization != nullptr);
-  api_caller who = caller(ctx.b, std::move(*user));
+  api_caller who = control_socket_caller();
+  if (req.origin == request_origin::http) {
+    const std::string* authorization = req.header("authorization");
+    auto user = authenticate_basic(ctx.b, authorization, req.peer_is_loopback);
+    if (!user) return login_failed(authorization != nullptr);
+    who = caller(ctx.b, std::move(*user));
+  }
   check_route_access(ctx.b, who, match->handler->access, match->params);
   query_params q = parse_query(query);
   api_call call{req, match->params, q, ctx, std::move(who)};

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "admin-ui/authorization.hpp"
@@ -37,10 +36,6 @@ struct admin_context {
   std::string static_dir;  // the dashboard's files
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
-
-// Who a request over the control socket acts as: no account, the name
-// RabbitMQ's CLI tools act as ("rmq-cli"), with administrator rights.
-inline constexpr std::string_view control_socket_user = "rmq-cli";
 
 struct api_call {
   const http_request& req;

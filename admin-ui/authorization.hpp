@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "admin-ui/http_types.hpp"
 #include "admin-ui/router.hpp"
 #include "broker/access/permissions.hpp"
 
@@ -61,17 +62,28 @@ inline constexpr route_access for_monitoring{needs::monitoring};
 inline constexpr route_access for_policymaker{needs::policymaker};
 inline constexpr route_access for_administrator{needs::administrator};
 
-// The authenticated caller.
+// The authenticated caller: an account that logged in over HTTP, or the
+// operator on the control socket (control_socket_caller).
 struct api_caller {
   std::string name;
   std::vector<std::string> tags;
+  request_origin origin = request_origin::http;
 
+  // The control socket's operator acts as rabbitmqctl does: an
+  // administrator whose changes are not checked against AMQP permissions
+  // (it has none, being no account) and who is granted nothing in the
+  // vhosts it creates.
+  bool is_operator() const { return origin == request_origin::control_socket; }
   bool has_tag(std::string_view tag) const;
   bool management() const;  // any of the four tags
   bool monitor() const { return has_tag("monitoring") || administrator(); }
   bool policymaker() const { return has_tag("policymaker") || administrator(); }
   bool administrator() const { return has_tag("administrator"); }
 };
+
+// Who a request over the control socket acts as: the name RabbitMQ's CLI
+// tools act as ("rmq-cli"), tagged administrator, no account behind it.
+api_caller control_socket_caller();
 
 // Throws api_error 401 with RabbitMQ's reason when the caller may not use a
 // route with this rule and these path parameters.
@@ -91,7 +103,8 @@ bool sees_user(const api_call& c, std::string_view user);
 void check_object_owner(const api_call& c, std::string_view owner);
 
 // Mutations, as the management plugin's internal channel checks them. Each
-// throws api_error the way RabbitMQ reports that operation's refusal.
+// throws api_error the way RabbitMQ reports that operation's refusal; the
+// control socket's operator passes them all.
 // Declare, delete, purge, bind, unbind: 401 "Access refused.".
 void require(const api_call& c, const vhost& v, access a, std::string_view kind, std::string_view name);
 // queue.declare / exchange.declare: configure, and with a dead-letter or

@@ -43,13 +43,22 @@ struct fixture {
   reply as(const std::string& user, const std::string& password, const std::string& method,
            const std::string& target, const json& body = nullptr) {
     http_request req;
+    if (!user.empty()) req.headers["authorization"] = "Basic " + base64_encode(user + ":" + password);
+    return send(std::move(req), method, target, body);
+  }
+  // A request over the control socket (roostctl): no credentials.
+  reply as_operator(const std::string& method, const std::string& target, const json& body = nullptr) {
+    http_request req;
+    req.origin = request_origin::control_socket;
+    return send(std::move(req), method, target, body);
+  }
+  reply send(http_request req, const std::string& method, const std::string& target, const json& body) {
     req.method = method;
     req.target = target;
     if (!body.is_null()) {
       req.body = body.dump();
       req.headers["content-type"] = "application/json";
     }
-    if (!user.empty()) req.headers["authorization"] = "Basic " + base64_encode(user + ":" + password);
     http_response r = handle_request(req, ctx);
     json parsed = r.body.empty() ? json() : json::parse(r.body, nullptr, false);
     return {r.status, parsed.is_discarded() ? json() : parsed, r.body};
@@ -472,6 +481,35 @@ TEST_CASE("authorisation: AMQP permissions apply to what management users do thr
   CHECK(adm.status == 401);
   CHECK(adm.body["reason"] == "Access refused.");
   CHECK(f.by("adm", "GET", "/api/queues/%2F/other").status == 200);  // reading needs no permission
+}
+
+TEST_CASE("control socket: the operator needs no login, is an administrator, passes every AMQP check") {
+  fixture f;
+  // No account named rmq-cli, no permissions anywhere: what roostctl sends still goes through.
+  CHECK(f.as_operator("GET", "/api/whoami").body == json{{"name", "rmq-cli"}, {"tags", {"administrator"}}});
+  CHECK(f.as_operator("GET", "/api/users").status == 200);
+  CHECK(f.as_operator("PUT", "/api/queues/%2F/q", json::object()).status == 201);
+  REQUIRE(f.status("POST", "/api/exchanges/%2F/amq.default/publish",
+                   json{{"routing_key", "q"}, {"payload", "p"}, {"payload_encoding", "string"}}) == 200);
+  CHECK(f.as_operator("DELETE", "/api/queues/%2F/q/contents").status == 204);
+  CHECK(f.get("/api/queues/%2F/q")["messages"] == 0);
+  CHECK(f.as_operator("POST", "/api/bindings/%2F/e/amq.topic/q/q", json{{"routing_key", "a.#"}}).status == 201);
+  CHECK(f.as_operator("DELETE", "/api/queues/%2F/q").status == 204);
+  // The same request over HTTP without credentials is refused.
+  CHECK(f.as("", "", "GET", "/api/users").status == 401);
+}
+
+TEST_CASE("control socket: a vhost or definitions the operator creates grant it nothing, and nobody else") {
+  fixture f;
+  CHECK(f.as_operator("PUT", "/api/vhosts/ops", json::object()).status == 201);
+  CHECK(f.get("/api/vhosts/ops/permissions") == json::array());
+  json doc{{"vhosts", {{{"name", "imported"}}}}};
+  CHECK(f.as_operator("POST", "/api/definitions", doc).status == 204);
+  CHECK(f.get("/api/vhosts/imported/permissions") == json::array());
+  // An account that happens to be called rmq-cli gets nothing from the operator's work either.
+  f.user("rmq-cli", "management");
+  CHECK(f.as_operator("PUT", "/api/vhosts/ops2", json::object()).status == 201);
+  CHECK(f.get("/api/vhosts/ops2/permissions") == json::array());
 }
 
 TEST_CASE("authorisation: topic permissions apply to API publishes and bindings") {
