@@ -9,18 +9,11 @@
 
 #include "ctl/arguments.hpp"
 #include "ctl/control_client.hpp"
-#include "ctl/errors.hpp"
 #include "ctl/verbs.hpp"
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a broker gone mid-request is an error reply, not a silent death
-  roost::ctl::invocation inv;
-  try {
-    inv = roost::ctl::parse_arguments(std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const roost::ctl::command_error& e) {
-    std::fprintf(stderr, "%s\nUse 'roostctl help' for the commands and options.\n", e.what());
-    return static_cast<int>(e.code());
-  }
+  roost::ctl::invocation inv = roost::ctl::parse_arguments(std::vector<std::string>(argv + 1, argv + argc));
   roost::ctl::control_client broker(inv.data_dir, std::chrono::seconds(inv.timeout_seconds));
   roost::ctl::outcome result = roost::ctl::execute(inv, broker);
   std::fwrite(result.out.data(), 1, result.out.size(), stdout);

@@ -4,8 +4,6 @@
 #include <charconv>
 #include <string_view>
 
-#include "ctl/errors.hpp"
-
 namespace roost::ctl {
 
 namespace {
@@ -15,8 +13,20 @@ bool parse_int(std::string_view text, int& out) {
   return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
-// The option a word names, or nothing when it is not one of ours.
-enum class option { none, data_dir, quiet, silent, no_headers, timeout, help, version, vhost, priority, apply_to };
+enum class option {
+  data_dir,
+  quiet,
+  silent,
+  no_headers,
+  timeout,
+  help,
+  version,
+  vhost,
+  priority,
+  apply_to,
+  if_empty,
+  if_unused
+};
 
 struct option_name {
   std::string_view name;
@@ -33,6 +43,8 @@ constexpr option_name option_names[] = {
     {"--help", option::help, false},        {"--version", option::version, false},
     {"-p", option::vhost, true},            {"--vhost", option::vhost, true},
     {"--priority", option::priority, true}, {"--apply-to", option::apply_to, true},
+    {"-e", option::if_empty, false},        {"--if-empty", option::if_empty, false},
+    {"-u", option::if_unused, false},       {"--if-unused", option::if_unused, false},
 };
 
 const option_name* find_option(std::string_view word) {
@@ -41,7 +53,9 @@ const option_name* find_option(std::string_view word) {
   return nullptr;
 }
 
-void apply(invocation& inv, const option_name& o, const std::string& value) {
+// False when the value is not one the option takes.
+bool apply(invocation& inv, const option_name& o, const std::string& value) {
+  int number = 0;
   switch (o.which) {
     case option::data_dir: inv.data_dir = value; break;
     case option::quiet:
@@ -50,21 +64,21 @@ void apply(invocation& inv, const option_name& o, const std::string& value) {
     case option::silent: inv.level = verbosity::silent; break;
     case option::no_headers: inv.table_headers = false; break;
     case option::timeout:
-      if (!parse_int(value, inv.timeout_seconds) || inv.timeout_seconds <= 0)
-        usage_error("invalid timeout '" + value + "' (a positive number of seconds)");
+      if (!parse_int(value, number) || number <= 0) return false;
+      inv.timeout_seconds = number;
       break;
     case option::help: inv.help = true; break;
     case option::version: inv.version = true; break;
     case option::vhost: inv.vhost = value; break;
-    case option::priority: {
-      int n = 0;
-      if (!parse_int(value, n)) usage_error("invalid priority '" + value + "' (an integer)");
+    case option::priority:
+      if (!parse_int(value, number)) return false;
       inv.priority = value;
       break;
-    }
     case option::apply_to: inv.apply_to = value; break;
-    case option::none: break;
+    case option::if_empty: inv.if_empty = true; break;
+    case option::if_unused: inv.if_unused = true; break;
   }
+  return true;
 }
 
 }  // namespace
@@ -85,17 +99,14 @@ invocation parse_arguments(const std::vector<std::string>& argv) {
     }
     std::size_t equals = word.starts_with("--") ? word.find('=') : std::string::npos;
     std::string name = word.substr(0, equals);
+    std::string value = equals == std::string::npos ? std::string() : word.substr(equals + 1);
     const option_name* o = find_option(name);
-    if (o == nullptr) usage_error("invalid option " + name);
-    std::string value;
-    if (equals != std::string::npos) {
-      if (!o->has_value) usage_error("option " + name + " takes no value");
-      value = word.substr(equals + 1);
-    } else if (o->has_value) {
-      if (i + 1 >= argv.size()) usage_error("option " + name + " needs a value");
-      value = argv[++i];
+    bool valid = o != nullptr && (o->has_value || equals == std::string::npos);
+    if (valid && o->has_value && equals == std::string::npos) {
+      valid = i + 1 < argv.size();
+      if (valid) value = argv[++i];
     }
-    apply(inv, *o, value);
+    if (!valid || !apply(inv, *o, value)) inv.invalid_options.push_back(name + " : " + value);
   }
   if (!positional.empty()) {
     inv.verb = positional.front();

@@ -1,8 +1,8 @@
 // roostctl's command line: global flags, the command, its options and its
-// positional arguments. As with rabbitmqctl, options may come before or
-// after the command and between its arguments ("--name=value" or "--name
-// value"); "--" ends them, and "-" alone is an argument (standard input).
-// Pure code.
+// positional arguments (rabbitmqctl's, plus --data-dir). As with
+// rabbitmqctl, options may come before or after the command and between
+// its arguments ("--name=value" or "--name value"); "--" ends them, and
+// "-" alone is an argument (standard input). Pure code.
 #pragma once
 
 #include <optional>
@@ -27,6 +27,12 @@ struct invocation {
   std::optional<std::string> vhost;     // -p / --vhost
   std::optional<std::string> priority;  // --priority (an integer)
   std::optional<std::string> apply_to;  // --apply-to
+  bool if_empty = false;                // -e / --if-empty (delete_queue)
+  bool if_unused = false;               // -u / --if-unused (delete_queue)
+  // Unknown options, options without their value and values an option does
+  // not take, as rabbitmqctl lists them ("--priority : x"); reported with
+  // the command's usage once the command is known.
+  std::vector<std::string> invalid_options;
 
   const std::string& vh() const {
     static const std::string default_vhost = "/";
@@ -35,8 +41,7 @@ struct invocation {
   bool informational() const { return level == verbosity::normal; }
 };
 
-// argv without the program name. Throws command_error (usage) for an
-// unknown option or a missing or malformed option value.
+// argv without the program name. Never fails: see invalid_options.
 invocation parse_arguments(const std::vector<std::string>& argv);
 
 }  // namespace roost::ctl

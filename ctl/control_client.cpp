@@ -10,7 +10,12 @@
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -55,17 +60,19 @@ struct control_client::impl {
 
   [[noreturn]] void connect_failed(const boost::system::error_code& ec) const {
     int e = ec.category() == boost::system::system_category() ? ec.value() : 0;
+    std::string why;
     if (e == ENOENT || e == ENOTDIR)
-      cannot(exit_code::unavailable,
-             "no broker is running on data dir " + data_dir + " (no control socket at " + path + ")");
-    if (e == ECONNREFUSED)
-      cannot(exit_code::unavailable, "no broker is listening on " + path +
-                                         " (left behind by a broker on data dir " + data_dir +
-                                         " that did not stop cleanly; the next one started there replaces it)");
-    if (e == EACCES || e == EPERM)
-      cannot(exit_code::unavailable, "permission denied on " + path +
-                                         ": only the user the broker runs as (and root) may use its control socket");
-    cannot(exit_code::unavailable, "cannot connect to the control socket " + path + ": " + ec.message());
+      why = "no broker is running on data dir " + data_dir + " (no control socket at " + path +
+            "); give roostctl the --data-dir the broker runs with";
+    else if (e == ECONNREFUSED)
+      why = "no broker is listening on " + path + " (left behind by a broker on data dir " + data_dir +
+            " that did not stop cleanly; the next one started there replaces it)";
+    else if (e == EACCES || e == EPERM)
+      why = "permission denied on " + path +
+            ": only the user the broker runs as (and root) may use its control socket";
+    else
+      why = "cannot connect to the control socket " + path + ": " + ec.message();
+    cannot(exit_code::unavailable, "unable to perform an operation: " + why);
   }
 
   void open() {
@@ -135,6 +142,31 @@ std::string control_client::read_file(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) command_failed(exit_code::data, "cannot read " + path + ": " + std::strerror(errno));
   return text.str();
+}
+
+bool control_client::exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string control_client::read_password() {
+  std::string line;
+  if (::isatty(STDIN_FILENO) == 0) {
+    std::getline(std::cin, line);
+    return line;
+  }
+  std::fputs("Password: ", stderr);
+  termios saved{};
+  bool quiet = ::tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (quiet) {
+    termios no_echo = saved;
+    no_echo.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &no_echo);
+  }
+  std::getline(std::cin, line);
+  if (quiet) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+  std::fputs("\n", stderr);
+  return line;
 }
 
 void control_client::write_file(const std::string& path, const std::string& content) {

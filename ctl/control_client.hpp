@@ -1,7 +1,7 @@
 // roostctl's real environment: the broker's control socket (HTTP/1.1 over
 // the Unix domain socket DATA_DIR/roost.ctl, one connection kept alive for
-// a command's requests, each with a deadline) and the local files that
-// export_definitions and import_definitions use. Beast stays in the .cpp.
+// a command's requests, each with a deadline), the local files that
+// export_definitions and import_definitions use, and standard input. Beast stays in the .cpp.
 // Single-threaded: roostctl's main thread.
 #pragma once
 
@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "ctl/api_request.hpp"
+#include "ctl/environment.hpp"
 
 namespace roost::ctl {
 
@@ -25,6 +25,8 @@ class control_client : public environment {
   void connect() override;
   api_reply call(const api_request& request) override;
   std::string read_file(const std::string& path) override;
+  bool exists(const std::string& path) override;
+  std::string read_password() override;
   void write_file(const std::string& path, const std::string& content) override;
 
  private:

@@ -1,8 +1,9 @@
 // What a roostctl command sends and gets back, as plain values, and the one
 // interface through which commands reach the world: the broker's admin API
-// (over the control socket in the real program, control_client.hpp) and
-// the files export_definitions and import_definitions use. Unit tests give
-// commands a scripted fake, so every command runs without a socket.
+// (over the control socket in the real program, control_client.hpp), the
+// files export_definitions and import_definitions use, and a password on
+// standard input. Unit tests give commands a scripted fake, so every
+// command runs without a socket.
 #pragma once
 
 #include <string>
@@ -36,6 +37,13 @@ class environment {
   virtual api_reply call(const api_request& request) = 0;
   // A file's whole content ("-": standard input); command_error (data) when it cannot be read.
   virtual std::string read_file(const std::string& path) = 0;
+  // A file or directory is there.
+  virtual bool exists(const std::string& path) = 0;
+  // A password from standard input, for add_user and change_password
+  // without one on the command line (so it is not in ps or the shell's
+  // history): its first line; on a terminal, prompted on standard error and
+  // not echoed.
+  virtual std::string read_password() = 0;
   // Replaces a file's content; command_error (data) when it cannot be written.
   virtual void write_file(const std::string& path, const std::string& content) = 0;
 };

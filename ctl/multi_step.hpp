@@ -7,17 +7,20 @@
 //   its description): both read first.
 // - change_password keeps the user's tags; set_user_tags keeps its
 //   password (sent back as the hash the API shows): read, then PUT.
-// - set_vhost_limits / set_user_limits replace all limits, as rabbitmqctl
-//   does: a PUT per limit given, a DELETE per limit no longer given.
-//   clear_*_limits deletes each one. Not atomic: a refused limit leaves the
-//   ones before it applied.
+// - set_user_limits adds to a user's limits, set_vhost_limits replaces a
+//   vhost's (rabbitmqctl 3.10 does each): a PUT per limit given, for a
+//   vhost a DELETE per limit no longer given. clear_*_limits deletes them.
+//   A refused limit puts back the limits read before, so a command
+//   changes all or nothing (as long as nobody else changes them meanwhile).
 // - clear_topic_permissions USER EXCHANGE: the API clears a user's topic
 //   permissions on every exchange of the vhost at once, so the others are
-//   put back afterwards (not atomic either).
-// - delete_queue reads the queue first for rabbitmqctl's "deleted with N
-//   ready messages"; close_connection sends its reason as X-Reason;
-//   export/import_definitions move the API's JSON to or from a file; status
-//   gathers the overview, the alarms and the vhosts.
+//   put back afterwards (not atomic).
+// - delete_queue reads the queue first, for rabbitmqctl's "deleted with N
+//   ready messages" and its refusals of --if-empty / --if-unused;
+//   close_connection sends its reason as X-Reason;
+//   export/import_definitions move the API's JSON to or from a file
+//   (check_*_path: rabbitmqctl's argument errors, before the broker is
+//   reached); status gathers the overview, the alarms and the vhosts.
 #pragma once
 
 #include "ctl/verbs.hpp"
@@ -35,7 +38,9 @@ void run_set_vhost_limits(command_context& ctx);
 void run_clear_vhost_limits(command_context& ctx);
 void run_close_connection(command_context& ctx);
 void run_delete_queue(command_context& ctx);
+void check_export_path(const invocation& inv, environment& env);
 void run_export_definitions(command_context& ctx);
+void check_import_path(const invocation& inv, environment& env);
 void run_import_definitions(command_context& ctx);
 void run_status(command_context& ctx);
 

@@ -9,14 +9,16 @@ using nlohmann::json;
 
 namespace {
 
-api_request request(std::string method, std::string target, std::string body = {}) {
-  return api_request{std::move(method), std::move(target), std::move(body), {}};
-}
-
 std::string text_of(const json& value) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_null()) return "";
   return value.dump();
+}
+
+std::string directory_of(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 void listeners_section(std::string& out, const json& overview) {
@@ -38,12 +40,28 @@ void run_close_connection(command_context& ctx) {
 }
 
 void run_delete_queue(command_context& ctx) {
-  std::string path = "/api/queues/" + percent_encode(ctx.inv.vh()) + "/" + percent_encode(ctx.arg(0));
+  const invocation& inv = ctx.inv;
+  std::string conditions = inv.if_empty ? " if queue is empty" : "";
+  if (inv.if_unused) conditions += (conditions.empty() ? " " : " and ") + std::string("if queue is unused");
+  ctx.info("Deleting queue '" + ctx.arg(0) + "' on vhost '" + inv.vh() + "'" + conditions + " ...");
+  std::string path = "/api/queues/" + percent_encode(inv.vh()) + "/" + percent_encode(ctx.arg(0));
   json queue = ctx.call(request("GET", path));
-  ctx.call(request("DELETE", path));
+  // rabbitmqctl's refusals; the broker checks again (with the query) in case the queue changed meanwhile.
+  if (inv.if_unused && queue.value("consumers", 0) > 0) command_failed(exit_code::usage, "Queue is in use");
+  if (inv.if_empty && queue.value("messages_ready", 0) > 0) command_failed(exit_code::usage, "Queue is not empty");
+  std::string query;
+  if (inv.if_empty) query += "if-empty=true";
+  if (inv.if_unused) query += (query.empty() ? "" : "&") + std::string("if-unused=true");
+  ctx.call(request("DELETE", path + (query.empty() ? "" : "?" + query)));
   // Printed even with -q and -s, as rabbitmqctl does.
   ctx.out += "Queue was successfully deleted with " + text_of(queue.value("messages_ready", json(0))) +
              " ready messages\n";
+}
+
+void check_export_path(const invocation& inv, environment& env) {
+  const std::string& path = inv.args.at(0);
+  if (path != "-" && !env.exists(directory_of(path)))
+    bad_file_argument("Directory " + directory_of(path) + " does not exist");
 }
 
 void run_export_definitions(command_context& ctx) {
@@ -58,11 +76,16 @@ void run_export_definitions(command_context& ctx) {
   ctx.env.write_file(path, text);
 }
 
+void check_import_path(const invocation& inv, environment& env) {
+  const std::string& path = inv.args.at(0);
+  if (path != "-" && !env.exists(path)) bad_file_argument("File " + path + " does not exist");
+}
+
 void run_import_definitions(command_context& ctx) {
   const std::string& path = ctx.arg(0);
-  std::string text = ctx.env.read_file(path);
   ctx.info(path == "-" ? std::string("Importing definitions in JSON from standard input ...")
                        : "Importing definitions in JSON from a file at \"" + path + "\" ...");
+  std::string text = ctx.env.read_file(path);
   json parsed = json::parse(text, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object())
     command_failed(exit_code::data, "Failed to deserialise input (format: JSON): not a JSON object");
@@ -79,8 +102,8 @@ void run_status(command_context& ctx) {
   out += "Runtime\n\n";
   out += "Product name: " + text_of(overview.value("product_name", json("Roost"))) + "\n";
   out += "Product version: " + text_of(overview.value("product_version", json())) + "\n";
-  out += "RabbitMQ version: " + text_of(overview.value("rabbitmq_version", json())) + " (the management API "
-         "Roost follows)\n";
+  out += "RabbitMQ version: " + text_of(overview.value("rabbitmq_version", json())) +
+         " (the management API Roost follows)\n";
   out += "Node name: " + node + "\n";
   out += "Uptime (seconds): " + std::to_string(overview.value("uptime_ms", std::int64_t{0}) / 1000) + "\n";
   out += "\nData directory\n\n";

@@ -14,7 +14,7 @@ namespace {
 std::string number_text(const json& value) { return value.dump(); }
 
 // RabbitMQ prints binaries in terms as Elixir's inspect does: quoted, with '"' and '\' escaped.
-std::string quoted(std::string_view text) {
+std::string term_string(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     if (c == '"' || c == '\\') out += '\\';
@@ -30,7 +30,7 @@ std::string term(const json& value) {
       std::string out = "[";
       for (auto it = value.begin(); it != value.end(); ++it) {
         if (out.size() > 1) out += ',';
-        out += "{" + quoted(it.key()) + "," + term(it.value()) + "}";
+        out += "{" + term_string(it.key()) + "," + term(it.value()) + "}";
       }
       return out + "]";
     }
@@ -39,7 +39,7 @@ std::string term(const json& value) {
       for (const json& item : value) out += (out.size() > 1 ? "," : "") + term(item);
       return out + "]";
     }
-    case json::value_t::string: return quoted(value.get_ref<const std::string&>());
+    case json::value_t::string: return term_string(value.get_ref<const std::string&>());
     case json::value_t::boolean: return value.get<bool>() ? "true" : "false";
     case json::value_t::null: return "undefined";
     default: return number_text(value);

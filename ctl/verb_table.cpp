@@ -98,8 +98,7 @@ constexpr column connection_columns[] = {{"pid", "name"},
                                          {"timeout", "timeout"},
                                          {"frame_max", "frame_max"},
                                          {"channel_max", "channel_max"},
-                                         {"connected_at", "connected_at"},
-                                         {"client_properties", "client_properties", cell_style::term}};
+                                         {"connected_at", "connected_at"}};
 constexpr sv connection_defaults[] = {"user", "peer_host", "peer_port", "state"};
 constexpr table_spec connections_table{connection_columns, connection_defaults};
 
@@ -148,6 +147,17 @@ std::string policy_body(const invocation& inv) {
       .dump();
 }
 
+// ---- how refusals read (rabbitmqctl's words differ from command to command)
+
+constexpr refusal user_quoted{"Error:\nUser \"{0}\" does not exist", exit_code::no_user};
+constexpr refusal user_plain{"Error:\nUser {0} does not exist", exit_code::no_user};
+constexpr refusal vhost_bare{"Virtual host '{vhost}' does not exist", exit_code::data};
+constexpr refusal vhost_error{"Error:\nVirtual host {vhost} does not exist", exit_code::unavailable};
+// Nothing printed, exit 0: rabbitmqctl lists nothing for a missing vhost,
+// and clearing what is not there succeeds.
+constexpr refusal ends_quietly{"", exit_code::ok};
+constexpr refusal parameter_missing{"Error:\nParameter does not exist", exit_code::unavailable};
+
 // ---- the table
 
 constexpr verb table[] = {
@@ -155,56 +165,62 @@ constexpr verb table[] = {
      .summary = "Displays usage information for a command", .max_args = 1},
 
     // Users
-    {.name = "add_user", .group = "Users", .usage = "<username> <password>",
-     .summary = "Creates a new user. It has no permissions for any virtual host until given some",
-     .min_args = 2, .max_args = 2, .info = "Adding user \"{0}\" ...", .run = run_add_user},
+    {.name = "add_user", .group = "Users", .usage = "<username> [<password>]",
+     .summary = "Creates a new user (password from standard input when not given). It has no permissions "
+                "for any virtual host until given some",
+     .min_args = 1, .max_args = 2, .info = "Adding user \"{0}\" ...", .run = run_add_user},
     {.name = "delete_user", .group = "Users", .usage = "<username>", .summary = "Removes a user",
      .min_args = 1, .max_args = 1, .info = "Deleting user \"{0}\" ...", .method = "DELETE", .path = "/api/users/{0}",
-     .not_found = missing_means::user},
-    {.name = "change_password", .group = "Users", .usage = "<username> <password>",
-     .summary = "Changes the user password", .min_args = 2, .max_args = 2,
-     .info = "Changing password for user \"{0}\" ...", .run = run_change_password, .not_found = missing_means::user},
+     .missing_user = user_quoted},
+    {.name = "change_password", .group = "Users", .usage = "<username> [<password>]",
+     .summary = "Changes the user password (from standard input when not given)", .min_args = 1, .max_args = 2,
+     .info = "Changing password for user \"{0}\" ...", .run = run_change_password, .missing_user = user_quoted},
     {.name = "set_user_tags", .group = "Users", .usage = "<username> <tag> [...]", .summary = "Sets user tags",
-     .min_args = 1, .max_args = many, .run = run_set_user_tags, .not_found = missing_means::user},
+     .min_args = 1, .max_args = many, .run = run_set_user_tags, .missing_user = user_quoted},
     {.name = "list_users", .group = "Users", .summary = "List user names and tags", .info = "Listing users ...",
      .method = "GET", .path = "/api/users", .table = &users_table},
     {.name = "set_user_limits", .group = "Users", .usage = "<username> <definition>",
-     .summary = "Sets user limits (a JSON object: max-connections, max-channels); replaces the previous ones",
+     .summary = "Sets user limits (a JSON object: max-connections, max-channels; those not named are kept)",
      .min_args = 2, .max_args = 2, .info = "Setting user limits to \"{1}\" for user \"{0}\" ...",
-     .run = run_set_user_limits, .not_found = missing_means::user},
+     .run = run_set_user_limits, .missing_user = user_quoted},
     {.name = "clear_user_limits", .group = "Users", .usage = "<username> <limit> | all",
      .summary = "Clears user connection/channel limits", .min_args = 2, .max_args = 2,
-     .run = run_clear_user_limits, .not_found = missing_means::user},
+     .run = run_clear_user_limits, .missing_user = user_quoted, .not_found = ends_quietly},
 
     // Access control
     {.name = "set_permissions", .group = "Access Control", .usage = "[-p <vhost>] <username> <conf> <write> <read>",
      .summary = "Sets user permissions for a vhost", .min_args = 4, .max_args = 4, .options = takes_vhost,
      .info = "Setting permissions for user \"{0}\" in vhost \"{vhost}\" ...", .method = "PUT",
-     .path = "/api/permissions/{vhost}/{0}", .body = permissions_body},
+     .path = "/api/permissions/{vhost}/{0}", .body = permissions_body, .missing_user = user_plain,
+     .missing_vhost = vhost_error},
     {.name = "clear_permissions", .group = "Access Control", .usage = "[-p <vhost>] <username>",
      .summary = "Revokes user permissions for a vhost", .min_args = 1, .max_args = 1, .options = takes_vhost,
      .info = "Clearing permissions for user \"{0}\" in vhost \"{vhost}\" ...", .method = "DELETE",
-     .path = "/api/permissions/{vhost}/{0}"},
+     .path = "/api/permissions/{vhost}/{0}", .missing_user = user_plain, .missing_vhost = vhost_error,
+     .not_found = ends_quietly},
     {.name = "list_permissions", .group = "Access Control", .usage = "[-p <vhost>]",
      .summary = "Lists user permissions in a virtual host", .options = takes_vhost,
      .info = "Listing permissions for vhost \"{vhost}\" ...", .method = "GET",
-     .path = "/api/vhosts/{vhost}/permissions", .table = &permissions_table},
+     .path = "/api/vhosts/{vhost}/permissions", .table = &permissions_table, .missing_vhost = vhost_bare},
     {.name = "list_user_permissions", .group = "Access Control", .usage = "<username>",
      .summary = "Lists permissions of a user across all virtual hosts", .min_args = 1, .max_args = 1,
      .info = "Listing permissions for user \"{0}\" ...", .method = "GET", .path = "/api/users/{0}/permissions",
-     .table = &user_permissions_table, .not_found = missing_means::user},
+     .table = &user_permissions_table, .missing_user = user_quoted},
     {.name = "set_topic_permissions", .group = "Access Control",
      .usage = "[-p <vhost>] <username> <exchange> <write> <read>",
      .summary = "Sets user topic permissions for an exchange", .min_args = 4, .max_args = 4,
      .options = takes_vhost, .info = "Setting topic permissions on \"{1}\" for user \"{0}\" in vhost \"{vhost}\" ...",
-     .method = "PUT", .path = "/api/topic-permissions/{vhost}/{0}", .body = topic_permissions_body},
+     .method = "PUT", .path = "/api/topic-permissions/{vhost}/{0}", .body = topic_permissions_body,
+     .missing_user = user_plain, .missing_vhost = vhost_error},
     {.name = "clear_topic_permissions", .group = "Access Control", .usage = "[-p <vhost>] <username> [<exchange>]",
      .summary = "Clears user topic permissions for a vhost or exchange", .min_args = 1, .max_args = 2,
-     .options = takes_vhost, .run = run_clear_topic_permissions},
+     .options = takes_vhost, .run = run_clear_topic_permissions, .missing_user = user_plain,
+     .missing_vhost = vhost_error, .not_found = ends_quietly},
     {.name = "list_topic_permissions", .group = "Access Control", .usage = "[-p <vhost>]",
      .summary = "Lists topic permissions in a virtual host", .options = takes_vhost,
      .info = "Listing topic permissions for vhost \"{vhost}\" ...", .method = "GET",
-     .path = "/api/vhosts/{vhost}/topic-permissions", .table = &topic_permissions_table},
+     .path = "/api/vhosts/{vhost}/topic-permissions", .table = &topic_permissions_table,
+     .missing_vhost = vhost_bare},
     {.name = "list_vhosts", .group = "Access Control", .usage = "[<column> ...]", .summary = "Lists virtual hosts",
      .max_args = many, .info = "Listing vhosts ...", .method = "GET", .path = "/api/vhosts", .table = &vhosts_table},
 
@@ -212,15 +228,15 @@ constexpr verb table[] = {
     {.name = "list_queues", .group = "Monitoring", .usage = "[-p <vhost>] [<column> ...]",
      .summary = "Lists queues and their properties", .max_args = many, .options = takes_vhost,
      .info = "Timeout: {timeout} seconds ...\nListing queues for vhost {vhost} ...", .method = "GET",
-     .path = "/api/queues/{vhost}", .table = &queues_table},
+     .path = "/api/queues/{vhost}", .table = &queues_table, .missing_vhost = ends_quietly},
     {.name = "list_exchanges", .group = "Monitoring", .usage = "[-p <vhost>] [<column> ...]",
      .summary = "Lists exchanges", .max_args = many, .options = takes_vhost,
      .info = "Listing exchanges for vhost {vhost} ...", .method = "GET", .path = "/api/exchanges/{vhost}",
-     .table = &exchanges_table},
+     .table = &exchanges_table, .missing_vhost = ends_quietly},
     {.name = "list_bindings", .group = "Monitoring", .usage = "[-p <vhost>] [<column> ...]",
      .summary = "Lists all bindings on a vhost", .max_args = many, .options = takes_vhost,
      .info = "Listing bindings for vhost {vhost}...", .method = "GET", .path = "/api/bindings/{vhost}",
-     .table = &bindings_table},
+     .table = &bindings_table, .missing_vhost = ends_quietly},
     {.name = "list_connections", .group = "Monitoring", .usage = "[<column> ...]",
      .summary = "Lists AMQP 0-9-1 connections", .max_args = many, .info = "Listing connections ...",
      .method = "GET", .path = "/api/connections", .table = &connections_table},
@@ -230,7 +246,7 @@ constexpr verb table[] = {
     {.name = "list_consumers", .group = "Monitoring", .usage = "[-p <vhost>] [<column> ...]",
      .summary = "Lists all consumers for a vhost", .max_args = many, .options = takes_vhost,
      .info = "Listing consumers in vhost {vhost} ...", .method = "GET", .path = "/api/consumers/{vhost}",
-     .table = &consumers_table},
+     .table = &consumers_table, .missing_vhost = ends_quietly},
     {.name = "status", .group = "Monitoring", .summary = "Displays status of the broker", .run = run_status},
 
     // Policies
@@ -239,50 +255,55 @@ constexpr verb table[] = {
      .summary = "Sets or updates a policy", .min_args = 3, .max_args = 3, .options = takes_vhost | takes_policy,
      .info = "Setting policy \"{0}\" for pattern \"{1}\" to \"{2}\" with priority \"{priority}\" for vhost "
              "\"{vhost}\" ...",
-     .method = "PUT", .path = "/api/policies/{vhost}/{0}", .body = policy_body},
+     .method = "PUT", .path = "/api/policies/{vhost}/{0}", .body = policy_body, .missing_vhost = vhost_bare},
     {.name = "clear_policy", .group = "Policies", .usage = "[-p <vhost>] <name>",
      .summary = "Clears (removes) a policy", .min_args = 1, .max_args = 1, .options = takes_vhost,
      .info = "Clearing policy \"{0}\" on vhost \"{vhost}\" ...", .method = "DELETE",
-     .path = "/api/policies/{vhost}/{0}"},
+     .path = "/api/policies/{vhost}/{0}", .not_found = parameter_missing},
     {.name = "list_policies", .group = "Policies", .usage = "[-p <vhost>]",
      .summary = "Lists all policies in a virtual host", .options = takes_vhost,
      .info = "Listing policies for vhost \"{vhost}\" ...", .method = "GET", .path = "/api/policies/{vhost}",
-     .table = &policies_table},
+     .table = &policies_table, .missing_vhost = vhost_bare},
     {.name = "set_operator_policy", .group = "Policies",
      .usage = "[-p <vhost>] [--priority <priority>] [--apply-to <apply-to>] <name> <pattern> <definition>",
      .summary = "Sets an operator policy that overrides a subset of arguments in user policies", .min_args = 3,
      .max_args = 3, .options = takes_vhost | takes_policy,
      .info = "Setting operator policy override \"{0}\" for pattern \"{1}\" to \"{2}\" with priority "
              "\"{priority}\" for vhost \"{vhost}\" ...",
-     .method = "PUT", .path = "/api/operator-policies/{vhost}/{0}", .body = policy_body},
+     .method = "PUT", .path = "/api/operator-policies/{vhost}/{0}", .body = policy_body,
+     .missing_vhost = vhost_bare},
     {.name = "clear_operator_policy", .group = "Policies", .usage = "[-p <vhost>] <name>",
      .summary = "Clears an operator policy", .min_args = 1, .max_args = 1, .options = takes_vhost,
      .info = "Clearing operator policy \"{0}\" on vhost \"{vhost}\" ...", .method = "DELETE",
-     .path = "/api/operator-policies/{vhost}/{0}"},
+     .path = "/api/operator-policies/{vhost}/{0}", .not_found = parameter_missing},
     {.name = "list_operator_policies", .group = "Policies", .usage = "[-p <vhost>]",
      .summary = "Lists operator policy overrides for a virtual host", .options = takes_vhost,
      .info = "Listing operator policy overrides for vhost \"{vhost}\" ...", .method = "GET",
-     .path = "/api/operator-policies/{vhost}", .table = &policies_table},
+     .path = "/api/operator-policies/{vhost}", .table = &policies_table, .missing_vhost = vhost_bare},
 
     // Virtual hosts
     {.name = "add_vhost", .group = "Virtual hosts", .usage = "<vhost>", .summary = "Creates a virtual host",
      .min_args = 1, .max_args = 1, .info = "Adding vhost \"{0}\" ...", .run = run_add_vhost},
     {.name = "delete_vhost", .group = "Virtual hosts", .usage = "<vhost>",
      .summary = "Deletes a virtual host and everything in it", .min_args = 1, .max_args = 1,
-     .info = "Deleting vhost \"{0}\" ...", .method = "DELETE", .path = "/api/vhosts/{0}"},
+     .info = "Deleting vhost \"{0}\" ...", .method = "DELETE", .path = "/api/vhosts/{0}",
+     .not_found = {"Virtual host '{0}' does not exist", exit_code::data}},
     {.name = "set_vhost_limits", .group = "Virtual hosts", .usage = "[-p <vhost>] <definition>",
      .summary = "Sets virtual host limits (a JSON object: max-connections, max-queues); replaces the previous ones",
      .min_args = 1, .max_args = 1, .options = takes_vhost,
-     .info = "Setting vhost limits to \"{0}\" for vhost \"{vhost}\" ...", .run = run_set_vhost_limits},
+     .info = "Setting vhost limits to \"{0}\" for vhost \"{vhost}\" ...", .run = run_set_vhost_limits,
+     .missing_vhost = vhost_bare},
     {.name = "clear_vhost_limits", .group = "Virtual hosts", .usage = "[-p <vhost>]",
      .summary = "Clears virtual host limits", .options = takes_vhost, .info = "Clearing vhost \"{vhost}\" limits ...",
-     .run = run_clear_vhost_limits},
+     .run = run_clear_vhost_limits, .missing_vhost = vhost_bare},
 
     // Definitions
     {.name = "export_definitions", .group = "Definitions", .usage = "<file_path | \"-\">",
-     .summary = "Exports definitions in JSON", .min_args = 1, .max_args = 1, .run = run_export_definitions},
+     .summary = "Exports definitions in JSON", .min_args = 1, .max_args = 1, .run = run_export_definitions,
+     .check = check_export_path},
     {.name = "import_definitions", .group = "Definitions", .usage = "<file_path | \"-\">",
-     .summary = "Imports definitions in JSON", .min_args = 1, .max_args = 1, .run = run_import_definitions},
+     .summary = "Imports definitions in JSON (checked whole: a refused file changes nothing)", .min_args = 1,
+     .max_args = 1, .run = run_import_definitions, .check = check_import_path, .refused_code = exit_code::data},
 
     // Operations
     {.name = "close_connection", .group = "Operations", .usage = "<connection name> <explanation>",
@@ -290,9 +311,10 @@ constexpr verb table[] = {
      .max_args = 2, .info = "Closing connection {0}, reason: {1}...", .run = run_close_connection},
 
     // Queues
-    {.name = "delete_queue", .group = "Queues", .usage = "[-p <vhost>] <queue_name>", .summary = "Deletes a queue",
-     .min_args = 1, .max_args = 1, .options = takes_vhost, .info = "Deleting queue '{0}' on vhost '{vhost}' ...",
-     .run = run_delete_queue},
+    {.name = "delete_queue", .group = "Queues", .usage = "[-p <vhost>] [--if-empty|-e] [--if-unused|-u] <queue_name>",
+     .summary = "Deletes a queue", .min_args = 1, .max_args = 1, .options = takes_vhost | takes_conditions,
+     .run = run_delete_queue, .not_found = {"Error:\nQueue not found", exit_code::usage},
+     .refused_code = exit_code::usage},
     {.name = "purge_queue", .group = "Queues", .usage = "[-p <vhost>] <queue>",
      .summary = "Purges a queue (removes all messages in it)", .min_args = 1, .max_args = 1, .options = takes_vhost,
      .info = "Purging queue '{0}' in vhost '{vhost}' ...", .method = "DELETE",

@@ -3,7 +3,7 @@
 // turned into text and an exit code. See verbs.hpp.
 #include "ctl/verbs.hpp"
 
-#include <cstdio>
+#include "ctl/help.hpp"
 
 namespace roost::ctl {
 
@@ -11,59 +11,21 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::string_view global_usage =
-    "roostctl [--data-dir <dir>] [-q|--quiet] [-s|--silent] [-t|--timeout <seconds>] [--no-table-headers]";
-
-std::string usage_line(const verb& v) {
-  return std::string(global_usage) + " " + std::string(v.name) + (v.usage.empty() ? "" : " ") + std::string(v.usage);
-}
-
-std::string general_help() {
-  std::string out = "\nUsage\n\n" + std::string(global_usage) + " <command> [<command options>]\n\n";
-  out +=
-      "roostctl is the operator's tool on the broker's host: it talks to the roost broker\n"
-      "running on --data-dir (default ./data, as roost's) through the control socket\n"
-      "<data dir>/roost.ctl. Whoever may open that socket (mode 0600: the broker's user,\n"
-      "and root) is the operator; no password is asked.\n\n"
-      "Available commands:\n";
-  std::string_view group;
-  for (const verb& v : verbs()) {
-    if (v.group != group) {
-      group = v.group;
-      out += "\n" + std::string(group) + ":\n\n";
-    }
-    char line[256];
-    std::snprintf(line, sizeof line, "   %-29s %s\n", std::string(v.name).c_str(), std::string(v.summary).c_str());
-    out += line;
-  }
-  return out + "\nUse 'roostctl help <command>' to learn more about a specific command\n";
-}
-
-std::string verb_help(const verb& v) {
-  std::string out = "\nUsage\n\n" + usage_line(v) + "\n\n" + std::string(v.summary) + ".\n";
-  if ((v.options & takes_vhost) != 0) out += "\n-p, --vhost <vhost>\n\tthe virtual host (default /)\n";
-  if ((v.options & takes_policy) != 0)
-    out += "\n--priority <n>\n\tthe policy's priority (default 0)\n"
-           "\n--apply-to queues|exchanges|all\n\twhat the policy applies to (default all)\n";
-  if (v.table != nullptr && v.table->selectable) {
-    std::string names;
-    for (const column& c : v.table->columns) names += (names.empty() ? "" : ", ") + std::string(c.name);
-    std::string defaults;
-    for (std::string_view d : v.table->defaults) defaults += (defaults.empty() ? "" : " ") + std::string(d);
-    out += "\n<column>\n\tmust be one of " + names + "\n\t(default: " + defaults + ")\n";
-  }
-  return out;
-}
-
 // Arity, options and (for lists) column names: everything that needs no broker.
 void check_arguments(const verb& v, const invocation& inv) {
+  std::vector<std::string> invalid = inv.invalid_options;
+  if ((v.options & takes_vhost) == 0 && inv.vhost) invalid.push_back("-p : " + *inv.vhost);
+  if ((v.options & takes_policy) == 0 && inv.priority) invalid.push_back("--priority : " + *inv.priority);
+  if ((v.options & takes_policy) == 0 && inv.apply_to) invalid.push_back("--apply-to : " + *inv.apply_to);
+  if ((v.options & takes_conditions) == 0 && inv.if_empty) invalid.push_back("--if-empty : ");
+  if ((v.options & takes_conditions) == 0 && inv.if_unused) invalid.push_back("--if-unused : ");
+  if (!invalid.empty()) {
+    std::string listed;
+    for (const std::string& o : invalid) listed += "\n" + o;
+    usage_error("Invalid options for this command:" + listed);
+  }
   if (inv.args.size() < v.min_args) usage_error("not enough arguments.");
   if (inv.args.size() > v.max_args) usage_error("too many arguments.");
-  std::string invalid;
-  if ((v.options & takes_vhost) == 0 && inv.vhost) invalid += " -p";
-  if ((v.options & takes_policy) == 0 && inv.priority) invalid += " --priority";
-  if ((v.options & takes_policy) == 0 && inv.apply_to) invalid += " --apply-to";
-  if (!invalid.empty()) usage_error("Invalid options for this command:" + invalid);
   if (v.table != nullptr && v.table->selectable) select_columns(*v.table, inv.args);
 }
 
@@ -75,14 +37,19 @@ void run_one_request(const command_context& ctx) {
   ctx.out += format_table(select_columns(*ctx.v.table, asked), reply, headers);
 }
 
-std::string reason_of(const api_reply& reply) {
-  json body = json::parse(reply.body, nullptr, false);
-  if (body.is_object() && body.contains("reason")) {
-    const json& reason = body["reason"];
-    return reason.is_string() ? reason.get<std::string>() : reason.dump();
+outcome unknown_command(const std::string& name) {
+  return outcome{{}, "\nCommand '" + name + "' not found.\n" + general_help(), static_cast<int>(exit_code::usage)};
+}
+
+// help, help <command>, or no command at all (the usage, as an error).
+outcome help_outcome(const invocation& inv) {
+  if (inv.args.empty()) {
+    if (inv.verb.empty() && !inv.help) return outcome{{}, general_help(), static_cast<int>(exit_code::usage)};
+    return outcome{general_help(), {}, 0};
   }
-  if (!reply.body.empty() && reply.body.size() < 1000) return reply.body;
-  return "the broker answered HTTP " + std::to_string(reply.status);
+  const verb* about = find_verb(inv.args[0]);
+  if (about == nullptr) return unknown_command(inv.args[0]);
+  return outcome{verb_help(*about), {}, 0};
 }
 
 }  // namespace
@@ -131,31 +98,26 @@ std::string expand(std::string_view pattern, const invocation& inv, bool encode)
 }
 
 api_request build_request(const verb& v, const invocation& inv) {
-  api_request r{std::string(v.method), expand(v.path, inv, true), {}, {}};
+  api_request r = request(std::string(v.method), expand(v.path, inv, true));
   if (v.body != nullptr) r.body = v.body(inv);
   return r;
 }
 
-json parse_json_argument(const std::string& text) {
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    command_failed(exit_code::data, "JSON decoding error. Reason: " + std::string(e.what()));
-  }
+api_request request(std::string method, std::string target, std::string body) {
+  return api_request{std::move(method), std::move(target), std::move(body), {}};
 }
 
-void fail_for_reply(const verb& v, const invocation& inv, const api_reply& reply) {
-  if (reply.status == 404 && v.not_found == missing_means::user && !inv.args.empty())
-    command_failed(exit_code::no_user, "User \"" + inv.args[0] + "\" does not exist");
-  command_failed(reply.status >= 400 && reply.status < 500 ? exit_code::unavailable : exit_code::software,
-                 reason_of(reply));
+json parse_json_argument(const std::string& text) {
+  json parsed = json::parse(text, nullptr, false);
+  if (parsed.is_discarded()) command_failed(exit_code::unavailable, "JSON decoding error. Reason: badarg");
+  return parsed;
 }
 
 api_reply command_context::call_any(const api_request& request) const { return env.call(request); }
 
 json command_context::call(const api_request& request) const {
   api_reply reply = env.call(request);
-  if (reply.status < 200 || reply.status > 299) fail_for_reply(v, inv, reply);
+  if (reply.status < 200 || reply.status > 299) refused(reply);
   if (reply.body.empty()) return json();
   json body = json::parse(reply.body, nullptr, false);
   if (body.is_discarded()) command_failed(exit_code::software, "the broker's reply is not JSON: " + reply.body);
@@ -167,45 +129,25 @@ void command_context::info(const std::string& line) const {
 }
 
 outcome execute(const invocation& inv, environment& env) {
+  if (inv.version) return outcome{"roostctl " ROOST_VERSION "\n", {}, 0};
+  if (inv.verb.empty() || inv.verb == "help") return help_outcome(inv);
+  const verb* v = find_verb(inv.verb);
+  if (v == nullptr) return unknown_command(inv.verb);
+  if (inv.help) return outcome{verb_help(*v), {}, 0};
   outcome o;
-  const verb* v = nullptr;
   try {
-    if (inv.version) {
-      o.out = "roostctl " ROOST_VERSION "\n";
-      return o;
-    }
-    if (inv.verb.empty() || inv.verb == "help") {
-      const verb* about = inv.args.empty() ? nullptr : find_verb(inv.args[0]);
-      if (!inv.args.empty() && about == nullptr) usage_error("no command '" + inv.args[0] + "'");
-      std::string text = about != nullptr ? verb_help(*about) : general_help();
-      if (inv.verb.empty() && !inv.help) {  // no command at all: usage, as an error
-        o.err = text;
-        o.exit_code = static_cast<int>(exit_code::usage);
-      } else {
-        o.out = text;
-      }
-      return o;
-    }
-    v = find_verb(inv.verb);
-    if (v == nullptr) {
-      o.err = "\nCommand '" + inv.verb + "' not found.\n" + general_help();
-      o.exit_code = static_cast<int>(exit_code::usage);
-      return o;
-    }
-    if (inv.help) {
-      o.out = verb_help(*v);
-      return o;
-    }
     check_arguments(*v, inv);
+    if (v->check != nullptr) v->check(inv, env);
     env.connect();
     command_context ctx{inv, *v, env, o.out};
     if (!v->info.empty()) ctx.info(expand(v->info, inv, false));
     if (v->run != nullptr) v->run(ctx);
     else run_one_request(ctx);
+  } catch (const argument_error& e) {
+    o.err = std::string(e.what()) + "\n\nUsage\n\n" + usage_line(*v) + "\n";
+    o.exit_code = static_cast<int>(e.code());
   } catch (const command_error& e) {
-    o.err += e.what();
-    if (e.code() == exit_code::usage && v != nullptr) o.err += "\n\nUsage\n\n" + usage_line(*v);
-    o.err += "\n";
+    if (*e.what() != '\0') o.err = std::string(e.what()) + "\n";
     o.exit_code = static_cast<int>(e.code());
   }
   return o;
