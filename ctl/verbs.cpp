@@ -32,9 +32,13 @@ void check_arguments(const verb& v, const invocation& inv) {
 void run_one_request(const command_context& ctx) {
   json reply = ctx.call(build_request(ctx.v, ctx.inv));
   if (ctx.v.table == nullptr) return;
-  std::vector<std::string> asked = ctx.v.table->selectable ? ctx.inv.args : std::vector<std::string>{};
+  const table_spec& table = *ctx.v.table;
+  std::vector<std::string> asked = table.selectable ? ctx.inv.args : std::vector<std::string>{};
   bool headers = ctx.inv.table_headers && ctx.inv.level != verbosity::silent;
-  ctx.out += format_table(select_columns(*ctx.v.table, asked), reply, headers);
+  ctx.out += format_table(select_columns(table, asked), reply, headers);
+  // rabbitmqctl 3.10 prints one empty line for an empty list of permissions or policies (the
+  // lists without columns to choose), and nothing for the others.
+  if (!table.selectable && (!reply.is_array() || reply.empty())) ctx.out += "\n";
 }
 
 outcome unknown_command(const std::string& name) {

@@ -87,6 +87,7 @@ class Broker:
 
     def __init__(self, data_dir=None, extra_args=(), bind=HOST):
         self.data_dir = data_dir      # None: a fresh "data" dir inside the broker's temp dir
+        self.data_path = None         # the data dir it runs on, once started
         self.extra_args = list(extra_args)
         self.bind = bind              # --bind; clients still connect to HOST (a wildcard covers it)
         self.ready_seconds = None     # from spawn to the "listening" line
@@ -121,6 +122,7 @@ class Broker:
             os.mkdir(data_dir)
         else:
             data_dir = self.data_dir  # given by the caller, who owns (and removes) it
+        self.data_path = data_dir
         self.stderr_path = os.path.join(self.tmpdir, "broker.stderr.log")
         self._stderr_file = open(self.stderr_path, "wb")
         t_spawn = time.monotonic()

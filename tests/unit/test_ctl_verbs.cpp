@@ -220,6 +220,10 @@ TEST_CASE("ctl verbs: a list prints rabbitmqctl's lines: informational first, th
   CHECK(run(env, {"-s", "list_queues"}).out == "q1\t3\n");
   CHECK(run(env, {"list_queues", "--no-table-headers", "-t", "5"}).out ==
         "Timeout: 5.0 seconds ...\nListing queues for vhost / ...\nq1\t3\n");
+  // An empty list: nothing, but one empty line for permissions and policies, as rabbitmqctl 3.10.
+  CHECK(run(env, {"-q", "list_exchanges"}).out.empty());
+  CHECK(run(env, {"-q", "list_permissions"}).out == "\n");
+  CHECK(run(env, {"-q", "list_policies"}).out == "\n");
 }
 
 TEST_CASE("ctl verbs: changes print rabbitmqctl's informational line, -q drops it") {
