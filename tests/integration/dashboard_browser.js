@@ -38,16 +38,25 @@ async function dashboardBroker() {
   return { amqpPort: b.port, url: `http://${rf.HOST}:${b.httpPort}` };
 }
 
-// The management API from node, for arranging and checking state beside the UI.
-async function api(broker, method, apiPath, body) {
+// The management API from node, for arranging and checking state beside the UI; as guest
+// unless as = { user, password }. apiStatus answers { status, body } instead of throwing.
+async function apiStatus(broker, method, apiPath, body, as = {}) {
+  const { user = USER, password = PASSWORD } = as;
   const res = await fetch(`${broker.url}/api/${apiPath}`, {
     method,
-    headers: { Authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`${method} /api/${apiPath}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
+  let parsed = text;
+  try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON: keep the text */ }
+  return { status: res.status, body: parsed };
+}
+
+async function api(broker, method, apiPath, body, as) {
+  const { status, body: answer } = await apiStatus(broker, method, apiPath, body, as);
+  if (status < 200 || status > 299) throw new Error(`${method} /api/${apiPath}: ${status} ${JSON.stringify(answer)}`);
+  return answer;
 }
 
 // A headless chromium with one page; records dialogs and page errors, which every test
@@ -82,10 +91,12 @@ async function openBrowser(viewport = { width: 1280, height: 800 }) {
   };
 }
 
-async function login(page, broker) {
+// Logs in (as guest unless as = { user, password }) and waits for the overview.
+async function login(page, broker, as = {}) {
+  const { user = USER, password = PASSWORD } = as;
   await page.goto(`${broker.url}/`);
-  await page.getByLabel('Username').fill(USER);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.locator('.tiles').waitFor();
 }
@@ -118,4 +129,4 @@ function expectCleanPage(events) {
   rf.eq(events.errors, [], 'uncaught errors in the page');
 }
 
-module.exports = { dashboardBroker, api, openBrowser, login, eventually, screenshot, expectCleanPage, USER, PASSWORD };
+module.exports = { dashboardBroker, api, apiStatus, openBrowser, login, eventually, screenshot, expectCleanPage, USER, PASSWORD };

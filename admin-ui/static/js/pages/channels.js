@@ -7,7 +7,8 @@ import { table, filterBox } from '../table.js';
 import { dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
 import { count, rate, statRate } from '../format.js';
-import { header } from '../page.js';
+import { header, tools } from '../page.js';
+import { vhostFilter, currentVhost } from '../vhost_filter.js';
 import { channels, closeConnection } from '../resources.js';
 
 function mode(c) {
@@ -39,11 +40,14 @@ function channelTable(list, filter, reload) {
   });
 }
 
-export function render(ctx) {
+export async function render(ctx, _params, app) {
+  const names = await app.vhostNames();
+  let vhost = currentVhost(names);
   let filter = '';
   let latest = [];
-  const live = ctx.live(async () => { latest = await channels(); return latest; }, (list) => channelTable(list, filter, () => live.refresh()));
-  append(ctx.main, 
-    header('Channels', filterBox((f) => { filter = f; live.el.replaceChildren(channelTable(latest, filter, () => live.refresh())); }, 'Filter by name')),
+  const live = ctx.live(async () => { latest = await channels(vhost); return latest; }, (list) => channelTable(list, filter, () => live.refresh()));
+  const chooser = vhostFilter(names, vhost, (v) => { vhost = v; live.refresh(); });
+  append(ctx.main,
+    header('Channels', tools(chooser, filterBox((f) => { filter = f; live.el.replaceChildren(channelTable(latest, filter, () => live.refresh())); }, 'Filter by name'))),
     live.el);
 }

@@ -6,7 +6,8 @@ import { table, filterBox } from '../table.js';
 import { dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
 import { count, byteRate, time } from '../format.js';
-import { header } from '../page.js';
+import { header, tools } from '../page.js';
+import { vhostFilter, currentVhost } from '../vhost_filter.js';
 import { connections, closeConnection } from '../resources.js';
 
 function client(c) {
@@ -36,11 +37,14 @@ function connectionTable(list, filter, reload) {
   });
 }
 
-export function render(ctx) {
+export async function render(ctx, _params, app) {
+  const names = await app.vhostNames();
+  let vhost = currentVhost(names);
   let filter = '';
   let latest = [];
-  const live = ctx.live(async () => { latest = await connections(); return latest; }, (list) => connectionTable(list, filter, () => live.refresh()));
-  append(ctx.main, 
-    header('Connections', filterBox((f) => { filter = f; live.el.replaceChildren(connectionTable(latest, filter, () => live.refresh())); }, 'Filter by name')),
+  const live = ctx.live(async () => { latest = await connections(vhost); return latest; }, (list) => connectionTable(list, filter, () => live.refresh()));
+  const chooser = vhostFilter(names, vhost, (v) => { vhost = v; live.refresh(); });
+  append(ctx.main,
+    header('Connections', tools(chooser, filterBox((f) => { filter = f; live.el.replaceChildren(connectionTable(latest, filter, () => live.refresh())); }, 'Filter by name'))),
     live.el);
 }

@@ -6,7 +6,8 @@ import { field, text, check, select, form, argumentsEditor, dangerButton, EXCHAN
 import { attempt, ok } from '../notify.js';
 import { rate, statRate } from '../format.js';
 import { exchangeLink } from '../links.js';
-import { header } from '../page.js';
+import { header, tools } from '../page.js';
+import { vhostFilter, currentVhost } from '../vhost_filter.js';
 import { exchanges, declareExchange, deleteExchange } from '../resources.js';
 
 export const EXCHANGE_TYPES = ['direct', 'fanout', 'topic', 'headers'];
@@ -36,8 +37,8 @@ function exchangeTable(list, filter, reload) {
   });
 }
 
-function createForm(vhosts, onCreated) {
-  const vhost = select('vhost', vhosts, '/');
+function createForm(vhosts, chosen, onCreated) {
+  const vhost = select('vhost', vhosts, chosen || '/');
   const name = text('name', { required: true, placeholder: 'e.g. orders' });
   const type = select('type', EXCHANGE_TYPES, 'direct');
   const args = argumentsEditor(EXCHANGE_ARGUMENTS, 'exchange-args');
@@ -63,11 +64,19 @@ function createForm(vhosts, onCreated) {
 }
 
 export async function render(ctx, _params, app) {
+  const names = await app.vhostNames();
+  let vhost = currentVhost(names);
   let filter = '';
   let latest = [];
-  const live = ctx.live(async () => { latest = await exchanges(); return latest; }, (list) => exchangeTable(list, filter, () => live.refresh()));
-  append(ctx.main, 
-    header('Exchanges', filterBox((f) => { filter = f; live.el.replaceChildren(exchangeTable(latest, filter, () => live.refresh())); })),
+  const live = ctx.live(async () => { latest = await exchanges(vhost); return latest; }, (list) => exchangeTable(list, filter, () => live.refresh()));
+  const create = createForm(names, vhost, () => live.refresh());
+  const chooser = vhostFilter(names, vhost, (v) => {
+    vhost = v;
+    if (v && create.vhost) create.vhost.value = v;
+    live.refresh();
+  });
+  append(ctx.main,
+    header('Exchanges', tools(chooser, filterBox((f) => { filter = f; live.el.replaceChildren(exchangeTable(latest, filter, () => live.refresh())); }))),
     live.el,
-    createForm(await app.vhostNames(), () => live.refresh()));
+    create);
 }

@@ -7,7 +7,8 @@ import { field, text, check, form, argumentsEditor, select, dangerButton, QUEUE_
 import { attempt, ok } from '../notify.js';
 import { count, rate, statRate } from '../format.js';
 import { queueLink } from '../links.js';
-import { header } from '../page.js';
+import { header, tools } from '../page.js';
+import { vhostFilter, currentVhost } from '../vhost_filter.js';
 import { queues, declareQueue, deleteQueue } from '../resources.js';
 
 export const QUEUE_FEATURES = [
@@ -37,8 +38,8 @@ function queueTable(list, filter, reload) {
   });
 }
 
-function createForm(vhosts, onCreated) {
-  const vhost = select('vhost', vhosts, '/');
+function createForm(vhosts, chosen, onCreated) {
+  const vhost = select('vhost', vhosts, chosen || '/');
   const name = text('name', { required: true, placeholder: 'e.g. orders' });
   const args = argumentsEditor(QUEUE_ARGUMENTS, 'queue-args');
   return form({
@@ -61,11 +62,19 @@ function createForm(vhosts, onCreated) {
 }
 
 export async function render(ctx, _params, app) {
+  const names = await app.vhostNames();
+  let vhost = currentVhost(names);
   let filter = '';
   let latest = [];
-  const live = ctx.live(async () => { latest = await queues(); return latest; }, (list) => queueTable(list, filter, () => live.refresh()));
-  append(ctx.main, 
-    header('Queues', filterBox((f) => { filter = f; live.el.replaceChildren(queueTable(latest, filter, () => live.refresh())); })),
+  const live = ctx.live(async () => { latest = await queues(vhost); return latest; }, (list) => queueTable(list, filter, () => live.refresh()));
+  const create = createForm(names, vhost, () => live.refresh());
+  const chooser = vhostFilter(names, vhost, (v) => {
+    vhost = v;
+    if (v && create.vhost) create.vhost.value = v;
+    live.refresh();
+  });
+  append(ctx.main,
+    header('Queues', tools(chooser, filterBox((f) => { filter = f; live.el.replaceChildren(queueTable(latest, filter, () => live.refresh())); }))),
     live.el,
-    createForm(await app.vhostNames(), () => live.refresh()));
+    create);
 }
