@@ -129,4 +129,27 @@ function expectCleanPage(events) {
   rf.eq(events.errors, [], 'uncaught errors in the page');
 }
 
-module.exports = { dashboardBroker, api, apiStatus, openBrowser, login, eventually, screenshot, expectCleanPage, USER, PASSWORD };
+// Runs body({ broker, page, events, context, cleanup }) with a broker serving the
+// dashboard and a browser page logged in as guest (unless loggedIn is false), checks the
+// page stayed clean, and closes the browser (the fixture stops a broker it started).
+// Callbacks given to cleanup() run afterwards, last first, even when the body failed: an
+// external broker (RabbitMQ) is shared, so what a test made must go again.
+async function withDashboard(body, { viewport, loggedIn = true } = {}) {
+  const broker = await dashboardBroker();
+  const b = await openBrowser(viewport);
+  const cleanups = [];
+  try {
+    if (loggedIn) await login(b.page, broker);
+    await body({ broker, page: b.page, events: b.events, context: b.context, cleanup: (fn) => cleanups.unshift(fn) });
+    expectCleanPage(b.events);
+  } finally {
+    await b.close();
+    for (const fn of cleanups) await fn().catch((e) => console.log(`# cleanup: ${e.message}`));
+  }
+}
+
+// The <dd> of a details list (dl.facts) whose <dt> is label.
+const fact = (page, label) => page.locator(`dd[data-fact="${label}"]`);
+const textOf = async (locator) => (await locator.textContent()).trim();
+
+module.exports = { api, apiStatus, login, eventually, screenshot, withDashboard, fact, textOf, USER, PASSWORD };

@@ -14,31 +14,18 @@
 
 const crypto = require('node:crypto');
 const rf = require('./roost_fixture');
-const { dashboardBroker, api, apiStatus, openBrowser, login, eventually, screenshot, expectCleanPage } = require('./dashboard_browser');
-
-// Runs body(ctx) with a broker serving the dashboard and a browser logged in as guest;
-// cleanup() callbacks registered by the body run afterwards even if it failed.
-async function withDashboard(body, { viewport, loggedIn = true } = {}) {
-  const broker = await dashboardBroker();
-  const b = await openBrowser(viewport);
-  const cleanups = [];
-  try {
-    if (loggedIn) await login(b.page, broker);
-    await body({ broker, page: b.page, events: b.events, cleanup: (fn) => cleanups.unshift(fn) });
-    expectCleanPage(b.events);
-  } finally {
-    await b.close();
-    for (const fn of cleanups) await fn().catch((e) => console.log(`# cleanup: ${e.message}`));
-  }
-}
+const { api, apiStatus, withDashboard, login, eventually, screenshot, fact, textOf } = require('./dashboard_browser');
 
 const short = (prefix) => `${prefix}-${crypto.randomBytes(3).toString('hex')}`;
 const enc = encodeURIComponent;
 const mainNav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
 const adminTab = (page, name) => page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name, exact: true }).click();
-const textOf = async (locator) => (await locator.textContent()).trim();
-const fact = (page, label) => page.locator(`dd[data-fact="${label}"]`);
 const twice = async (button) => { await button.click(); await button.click(); };
+// The broker's JSON objects keep its own key order (Roost's sorted, RabbitMQ's not): they
+// are compared with their keys sorted.
+const sortedKeys = (value) => JSON.parse(JSON.stringify(value, (_key, v) => (v && typeof v === 'object' && !Array.isArray(v)
+  ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v)));
+const eqJson = (actual, expected, what) => rf.eq(sortedKeys(actual), sortedKeys(expected), what);
 
 // Users and vhosts made through the API for a test, removed afterwards.
 async function makeUser(broker, cleanup, { tags = 'management', password = 'pw-1', vhost = '/', prefix = 'dash-user' } = {}) {
@@ -102,7 +89,7 @@ rf.test('users: add, grant in the matrix, log in over AMQP, change password and 
     await editor.getByRole('button', { name: 'Grant permissions' }).click();
     await page.getByText(`Permissions of '${name}' in '/' saved`).waitFor();
     const granted = (await api(broker, 'GET', 'permissions')).filter((p) => p.user === name);
-    rf.eq(granted, [{ user: name, vhost: '/', configure: `^${prefix.replace('.', '\\.')}`, write: '.*', read: '.*' }], 'permissions after the matrix edit');
+    eqJson(granted, [{ user: name, vhost: '/', configure: `^${prefix.replace('.', '\\.')}`, write: '.*', read: '.*' }], 'permissions after the matrix edit');
     const cell = page.getByRole('button', { name: `Permissions of ${name} in /`, exact: true });
     await eventually(async () => (await textOf(cell)).includes(`^${prefix.replace('.', '\\.')}`), 'the cell shows the configure pattern');
     await screenshot(page, 'admin-permissions');
@@ -143,7 +130,7 @@ rf.test('users: add, grant in the matrix, log in over AMQP, change password and 
     await limits.locator('input[name="max-connections"]').fill('3');
     await limits.getByRole('button', { name: 'Save limits' }).click();
     await page.getByText('Limits saved').waitFor();
-    rf.eq(await api(broker, 'GET', `user-limits/${enc(name)}`), [{ user: name, value: { 'max-connections': 3 } }], 'user limits');
+    eqJson(await api(broker, 'GET', `user-limits/${enc(name)}`), [{ user: name, value: { 'max-connections': 3 } }], 'user limits');
     await screenshot(page, 'admin-user');
 
     // clear the permissions in the matrix
@@ -188,7 +175,7 @@ rf.test('vhosts: add with description and tags, set a limit the broker enforces,
     await limits.locator('input[name="max-queues"]').fill('2');
     await limits.getByRole('button', { name: 'Save limits' }).click();
     await page.getByText('Limits saved').waitFor();
-    rf.eq(await api(broker, 'GET', `vhost-limits/${enc(name)}`), [{ vhost: name, value: { 'max-queues': 2 } }], 'vhost limits');
+    eqJson(await api(broker, 'GET', `vhost-limits/${enc(name)}`), [{ vhost: name, value: { 'max-queues': 2 } }], 'vhost limits');
     await eventually(async () => (await textOf(limits.locator('p.muted'))).includes('max-queues: 2'), 'limits summary');
     await screenshot(page, 'admin-vhost');
     const conn = await amqpLogin(broker, 'guest', 'guest', name);
@@ -294,7 +281,7 @@ rf.test('a policy and an operator policy made in the editor apply to a queue, sh
     await editor.getByRole('button', { name: 'Save policy' }).click();
     await page.getByText(`Policy '${policy}' saved in '/'`).waitFor();
     const stored = await api(broker, 'GET', `policies/%2F/${policy}`);
-    rf.eq([stored.pattern, stored['apply-to'], stored.priority, stored.definition],
+    eqJson([stored.pattern, stored['apply-to'], stored.priority, stored.definition],
       [`^pol\\.${id}\\.`, 'queues', 1, { 'max-length': 5, 'message-ttl': 60000, overflow: 'reject-publish' }], 'policy as stored');
 
     // an operator policy with a lower max-length: the lower value wins
@@ -306,13 +293,13 @@ rf.test('a policy and an operator policy made in the editor apply to a queue, sh
     await editor.locator('input[name="message-ttl"]').fill('');
     await editor.getByRole('button', { name: 'Save policy' }).click();
     await page.getByText(`Operator policy '${cap}' saved in '/'`).waitFor();
-    rf.eq((await api(broker, 'GET', `operator-policies/%2F/${cap}`)).definition, { 'max-length': 3 }, 'operator policy definition');
+    eqJson((await api(broker, 'GET', `operator-policies/%2F/${cap}`)).definition, { 'max-length': 3 }, 'operator policy definition');
 
     // the broker applies both to the queue (RabbitMQ: within its 5 s statistics interval)
     const want = { 'max-length': 3, 'message-ttl': 60000, overflow: 'reject-publish' };
     await eventually(async () => {
       const got = await api(broker, 'GET', `queues/%2F/${q}`);
-      return got.policy === policy && got.operator_policy === cap && JSON.stringify(got.effective_policy_definition) === JSON.stringify(want);
+      return got.policy === policy && got.operator_policy === cap && JSON.stringify(sortedKeys(got.effective_policy_definition)) === JSON.stringify(sortedKeys(want));
     }, 'policy fields of the queue', 20000);
     const untouched = await api(broker, 'GET', `queues/%2F/${other}`);
     rf.eq([untouched.policy ?? null, untouched.operator_policy ?? null], [null, null], 'policy fields of a queue the patterns miss');

@@ -5,29 +5,29 @@
 // the broker's reason (refusal() below) instead of failing.
 
 import { h } from './dom.js';
-
-// Tags RabbitMQ's management plugin knows, offered in the user forms.
-export const KNOWN_TAGS = ['administrator', 'monitoring', 'policymaker', 'management', 'impersonator'];
-
-// Tags come as a list (RabbitMQ 3.9+, Roost) or as one "a,b" string (older RabbitMQ).
-export function tagList(tags) {
-  if (Array.isArray(tags)) return tags.filter(Boolean);
-  return String(tags || '').split(',').map((t) => t.trim()).filter(Boolean);
-}
+import { tagList } from './tags.js';
 
 export const isAdministrator = (me) => tagList(me?.tags).includes('administrator');
-export const mayEditPolicies = (me) => isAdministrator(me) || tagList(me?.tags).includes('policymaker');
+const mayEditPolicies = (me) => isAdministrator(me) || tagList(me?.tags).includes('policymaker');
 
-// Admin pages, in navigation order: [key, label, href, who may open it].
+// Admin pages, in navigation order: [key, label, href, who may open it, the tags it needs].
 export const ADMIN_PAGES = [
-  ['users', 'Users', '#/admin/users', isAdministrator],
-  ['vhosts', 'Virtual hosts', '#/admin/vhosts', isAdministrator],
-  ['permissions', 'Permissions', '#/admin/permissions', isAdministrator],
-  ['policies', 'Policies', '#/admin/policies', mayEditPolicies],
+  ['users', 'Users', '#/admin/users', isAdministrator, 'the administrator tag'],
+  ['vhosts', 'Virtual hosts', '#/admin/vhosts', isAdministrator, 'the administrator tag'],
+  ['permissions', 'Permissions', '#/admin/permissions', isAdministrator, 'the administrator tag'],
+  ['policies', 'Policies', '#/admin/policies', mayEditPolicies, 'the administrator or policymaker tag'],
 ];
 
 export function adminPagesFor(me) {
   return ADMIN_PAGES.filter(([, , , may]) => may(me));
+}
+
+// Why a page is not offered: what it needs and what the user has.
+export function notAvailable(me, needs) {
+  const tags = tagList(me?.tags);
+  return h('div', { class: 'notice', role: 'alert' },
+    h('strong', null, 'Not available to this user. '),
+    `${needs}; user '${me?.name ?? '?'}' has ${tags.length ? `the tags ${tags.join(', ')}` : 'no tags'}.`);
 }
 
 // What to show when the broker refused a call (401 "Not administrator user", "Access

@@ -2,15 +2,17 @@
 // away, and live() for sections that reload from the API on an interval.
 
 import { h, fill } from './dom.js';
+import { filterBox } from './table.js';
 import { refusal } from './access.js';
 
 export const REFRESH_MS = 5000;
 
 export class PageContext {
-  // me: { name, tags } of the logged-in user (from /api/whoami), or null if not known yet.
-  constructor(main, me = null) {
+  constructor(main) {
     this.main = main;
-    this.me = me;
+    // { name, tags } of the logged-in user (from /api/whoami), set by app.js before the
+    // page renders; null on the login page.
+    this.me = null;
     this.timers = [];
     this.closed = false;
   }
@@ -48,6 +50,18 @@ export class PageContext {
     refresh();
     this.every(REFRESH_MS, refresh);
     return { el, refresh };
+  }
+
+  // A live list with a name filter: draw(list, filter, reload) makes the table from what
+  // load() answered, and typing in the box redraws it without asking the API again.
+  // Returns { el, box, refresh }; the page puts the box in its header.
+  filteredLive(load, draw, placeholder) {
+    let filter = '';
+    let latest = [];
+    const section = this.live(async () => { latest = await load(); return latest; },
+      (list) => draw(list, filter, section.refresh));
+    const box = filterBox((f) => { filter = f; fill(section.el, draw(latest, filter, section.refresh)); }, placeholder);
+    return { ...section, box };
   }
 }
 

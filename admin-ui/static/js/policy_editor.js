@@ -9,7 +9,7 @@ import { field, text, select, form } from './forms.js';
 import { putPolicy } from './resources.js';
 
 // [key, input type, hint, applies to ('queues' | 'exchanges')]
-export const POLICY_KEYS = [
+const POLICY_KEYS = [
   ['message-ttl', 'number', 'Milliseconds a message may wait in the queue.', 'queues'],
   ['expires', 'number', 'Milliseconds unused before the queue is deleted.', 'queues'],
   ['max-length', 'number', 'Messages the queue holds at most.', 'queues'],
@@ -20,7 +20,7 @@ export const POLICY_KEYS = [
   ['delivery-limit', 'number', 'Redeliveries before a message is dead-lettered or dropped.', 'queues'],
   ['alternate-exchange', 'exchange', 'Where messages that no binding routes go.', 'exchanges'],
 ];
-export const OPERATOR_KEYS = ['message-ttl', 'expires', 'max-length', 'max-length-bytes', 'delivery-limit'];
+const OPERATOR_KEYS = ['message-ttl', 'expires', 'max-length', 'max-length-bytes', 'delivery-limit'];
 export const KIND_LABELS = { policies: 'Policy', 'operator-policies': 'Operator policy' };
 const APPLY_TO = [['all', 'Queues and exchanges'], ['queues', 'Queues'], ['exchanges', 'Exchanges']];
 

@@ -8,9 +8,9 @@ import { h } from './dom.js';
 import { field } from './forms.js';
 
 const KEY = 'roost.vhost';
-export const ALL = '';
+const ALL = '';
 
-export function chosenVhost() {
+function chosenVhost() {
   return sessionStorage.getItem(KEY) || ALL;
 }
 

@@ -6,33 +6,21 @@
 // sends the stored hash back, and changing the password sends the current tags.
 
 import { h, fill, append } from '../dom.js';
-import { table } from '../table.js';
 import { field, form, dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
-import { adminPage, tagsPicker, tagBadges, limitsForm, limitsOf } from '../admin.js';
-import { tagList } from '../access.js';
+import { adminPage, permissionsTable } from '../admin.js';
+import { tagList, tagsPicker, tagBadges } from '../tags.js';
+import { limitsForm } from '../limits.js';
 import { basicHeader, remember } from '../auth.js';
-import { user, putUser, deleteUser, userLimits, setUserLimit, clearUserLimit, permissions } from '../resources.js';
-
-export const USER_LIMITS = [
-  ['max-connections', 'Connections the user may have open at once.'],
-  ['max-channels', 'Channels the user may have open at once, over all its connections.'],
-];
+import { user, putUser, deleteUser, permissions } from '../resources.js';
 
 function facts(u, perms) {
-  const mine = perms.filter((p) => p.user === u.name).sort((a, b) => a.vhost.localeCompare(b.vhost));
   return [
     h('dl', { class: 'facts' },
       h('dt', null, 'Tags'), h('dd', { 'data-fact': 'Tags' }, tagBadges(u.tags)),
       h('dt', null, 'Password'), h('dd', { 'data-fact': 'Password' }, u.password_hash ? `set (${u.hashing_algorithm || 'hashed'})` : 'none')),
-    h('h3', null, 'Permissions'),
-    table([
-      { title: 'Virtual host', cell: (p) => p.vhost },
-      { title: 'Configure', cell: (p) => h('code', null, p.configure) },
-      { title: 'Write', cell: (p) => h('code', null, p.write) },
-      { title: 'Read', cell: (p) => h('code', null, p.read) },
-    ], mine, { label: 'Permissions', empty: 'No permissions in any virtual host: the user cannot open an AMQP connection.' }),
-    h('p', null, h('a', { href: '#/admin/permissions' }, 'Edit permissions in the matrix →')),
+    permissionsTable(perms.filter((p) => p.user === u.name), 'vhost',
+      'No permissions in any virtual host: the user cannot open an AMQP connection.'),
   ];
 }
 
@@ -88,24 +76,9 @@ export async function render(ctx, { name }, app) {
       : dangerButton('Delete user', async () => {
         if (await attempt('Delete', () => deleteUser(name))) { ok(`User '${name}' deleted`); app.navigate('#/admin/users'); }
       }))), rest);
-  let u;
-  let limits;
-  try {
-    [u, limits] = await Promise.all([user(name), userLimits(name)]);
-  } catch {
-    return; // the details section shows why (no such user, refused)
-  }
-  if (ctx.closed) return;
+  const u = await user(name).catch(() => null);
+  if (!u) return; // the details section shows why (no such user, refused)
   const saved = () => { details.refresh(); if (isMe) app.meChanged(); };
-  fill(rest,
-    tagsForm(name, u.tags, saved),
-    passwordForm(name, isMe, saved),
-    limitsForm({
-      label: 'Limits',
-      limits: USER_LIMITS,
-      current: limitsOf(limits, 'user', name),
-      set: (limit, value) => setUserLimit(name, limit, value),
-      clear: (limit) => clearUserLimit(name, limit),
-      onSaved: async () => limitsOf(await userLimits(name), 'user', name),
-    }));
+  const limits = await limitsForm('user', name);
+  if (!ctx.closed) fill(rest, tagsForm(name, u.tags, saved), passwordForm(name, isMe, saved), limits);
 }

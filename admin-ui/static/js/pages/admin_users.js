@@ -3,14 +3,16 @@
 // session halfway). Changing a user is on its own page (admin_user.js).
 
 import { h, append } from '../dom.js';
-import { table, filterBox } from '../table.js';
+import { table } from '../table.js';
 import { field, form, dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
-import { adminPage, tagsPicker, tagBadges, limitsOf, limitsText } from '../admin.js';
+import { adminPage } from '../admin.js';
+import { tagsPicker, tagBadges } from '../tags.js';
+import { limitsOf, limitsText } from '../limits.js';
 import { tools } from '../page.js';
 import { users, userLimits, permissions, putUser, deleteUser } from '../resources.js';
 
-export const userHref = (name) => `#/admin/users/${encodeURIComponent(name)}`;
+const userHref = (name) => `#/admin/users/${encodeURIComponent(name)}`;
 
 async function load() {
   const [list, limits, perms] = await Promise.all([users(), userLimits(), permissions()]);
@@ -61,9 +63,9 @@ function createForm(onCreated) {
 }
 
 export function render(ctx) {
-  let filter = '';
-  let latest = [];
-  if (!adminPage(ctx, 'users', 'Users', tools(filterBox((f) => { filter = f; live.el.replaceChildren(userTable(latest, filter, ctx.me, () => live.refresh())); })))) return;
-  const live = ctx.live(async () => { latest = await load(); return latest; }, (list) => userTable(list, filter, ctx.me, () => live.refresh()));
-  append(ctx.main, live.el, createForm(() => live.refresh()));
+  const head = adminPage(ctx, 'users', 'Users');
+  if (!head) return;
+  const list = ctx.filteredLive(load, (users, filter, reload) => userTable(users, filter, ctx.me, reload));
+  head.append(tools(list.box));
+  append(ctx.main, list.el, createForm(list.refresh));
 }

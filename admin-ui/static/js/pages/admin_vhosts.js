@@ -3,16 +3,17 @@
 // everything in it). Limits and edits are on the vhost's own page (admin_vhost.js).
 
 import { h, append } from '../dom.js';
-import { table, filterBox } from '../table.js';
+import { table } from '../table.js';
 import { field, text, form, dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
 import { count } from '../format.js';
-import { adminPage, tagBadges, limitsOf, limitsText } from '../admin.js';
-import { tagList } from '../access.js';
+import { adminPage } from '../admin.js';
+import { tagList, tagBadges } from '../tags.js';
+import { limitsOf, limitsText } from '../limits.js';
 import { tools } from '../page.js';
 import { vhosts, vhostLimits, putVhost, deleteVhost } from '../resources.js';
 
-export const vhostHref = (name) => `#/admin/vhosts/${encodeURIComponent(name)}`;
+const vhostHref = (name) => `#/admin/vhosts/${encodeURIComponent(name)}`;
 
 async function load() {
   const [list, limits] = await Promise.all([vhosts(), vhostLimits()]);
@@ -51,12 +52,11 @@ function createForm(onCreated) {
 }
 
 export function render(ctx, _params, app) {
-  let filter = '';
-  let latest = [];
-  const draw = (list) => vhostTable(list, filter, changed);
-  if (!adminPage(ctx, 'vhosts', 'Virtual hosts', tools(filterBox((f) => { filter = f; live.el.replaceChildren(draw(latest)); })))) return;
-  const live = ctx.live(async () => { latest = await load(); return latest; }, draw);
+  const head = adminPage(ctx, 'vhosts', 'Virtual hosts');
+  if (!head) return;
   // the vhost choice of the list pages offers what exists
-  function changed() { app.vhostsChanged(); live.refresh(); }
-  append(ctx.main, live.el, createForm(changed));
+  const changed = () => { app.vhostsChanged(); list.refresh(); };
+  const list = ctx.filteredLive(load, (vhosts, filter) => vhostTable(vhosts, filter, changed));
+  head.append(tools(list.box));
+  append(ctx.main, list.el, createForm(changed));
 }

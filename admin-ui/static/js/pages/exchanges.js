@@ -1,13 +1,12 @@
 // Exchanges: the list with type, features and rates, a name filter, and a form to declare one.
 
-import { h, append } from '../dom.js';
-import { table, badges, byName, filterBox } from '../table.js';
+import { h } from '../dom.js';
+import { table, badges, byName } from '../table.js';
 import { field, text, check, select, form, argumentsEditor, dangerButton, EXCHANGE_ARGUMENTS } from '../forms.js';
 import { attempt, ok } from '../notify.js';
 import { rate, statRate } from '../format.js';
 import { exchangeLink } from '../links.js';
-import { header, tools } from '../page.js';
-import { vhostFilter, currentVhost } from '../vhost_filter.js';
+import { vhostListPage } from '../list_page.js';
 import { exchanges, declareExchange, deleteExchange } from '../resources.js';
 
 export const EXCHANGE_TYPES = ['direct', 'fanout', 'topic', 'headers'];
@@ -63,20 +62,6 @@ function createForm(vhosts, chosen, onCreated) {
   });
 }
 
-export async function render(ctx, _params, app) {
-  const names = await app.vhostNames();
-  let vhost = currentVhost(names);
-  let filter = '';
-  let latest = [];
-  const live = ctx.live(async () => { latest = await exchanges(vhost); return latest; }, (list) => exchangeTable(list, filter, () => live.refresh()));
-  const create = createForm(names, vhost, () => live.refresh());
-  const chooser = vhostFilter(names, vhost, (v) => {
-    vhost = v;
-    if (v && create.vhost) create.vhost.value = v;
-    live.refresh();
-  });
-  append(ctx.main,
-    header('Exchanges', tools(chooser, filterBox((f) => { filter = f; live.el.replaceChildren(exchangeTable(latest, filter, () => live.refresh())); }))),
-    live.el,
-    create);
+export function render(ctx, _params, app) {
+  return vhostListPage(ctx, app, { title: 'Exchanges', load: exchanges, draw: exchangeTable, createForm });
 }

@@ -1,14 +1,13 @@
 // Queues: every queue with its depth, rates and consumers, a name filter, and a form to
 // declare one with arguments.
 
-import { h, append } from '../dom.js';
-import { table, badges, byName, filterBox } from '../table.js';
+import { h } from '../dom.js';
+import { table, badges, byName } from '../table.js';
 import { field, text, check, form, argumentsEditor, select, dangerButton, QUEUE_ARGUMENTS } from '../forms.js';
 import { attempt, ok } from '../notify.js';
 import { count, rate, statRate } from '../format.js';
 import { queueLink } from '../links.js';
-import { header, tools } from '../page.js';
-import { vhostFilter, currentVhost } from '../vhost_filter.js';
+import { vhostListPage } from '../list_page.js';
 import { queues, declareQueue, deleteQueue } from '../resources.js';
 
 export const QUEUE_FEATURES = [
@@ -61,20 +60,6 @@ function createForm(vhosts, chosen, onCreated) {
   });
 }
 
-export async function render(ctx, _params, app) {
-  const names = await app.vhostNames();
-  let vhost = currentVhost(names);
-  let filter = '';
-  let latest = [];
-  const live = ctx.live(async () => { latest = await queues(vhost); return latest; }, (list) => queueTable(list, filter, () => live.refresh()));
-  const create = createForm(names, vhost, () => live.refresh());
-  const chooser = vhostFilter(names, vhost, (v) => {
-    vhost = v;
-    if (v && create.vhost) create.vhost.value = v;
-    live.refresh();
-  });
-  append(ctx.main,
-    header('Queues', tools(chooser, filterBox((f) => { filter = f; live.el.replaceChildren(queueTable(latest, filter, () => live.refresh())); }))),
-    live.el,
-    create);
+export function render(ctx, _params, app) {
+  return vhostListPage(ctx, app, { title: 'Queues', load: queues, draw: queueTable, createForm });
 }
