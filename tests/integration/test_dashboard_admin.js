@@ -7,7 +7,8 @@
 // permissions and delete it; add, describe, limit and delete a vhost (the limit refuses a
 // queue over AMQP); filter the list pages by vhost (the API path changes, the choice
 // survives navigation and a reload); make a policy and an operator policy in the editor and
-// see the broker apply them to a queue (its policy fields and the queue page); and what a
+// see the broker apply them to a queue (its policy fields and the queue page), over a
+// policy of lower priority that keeps only an exchange; and what a
 // management-only user, a policymaker and a user whose tags were taken away see. Every name
 // is unique and everything made is removed again, so the file also runs against a shared
 // RabbitMQ node.
@@ -263,6 +264,14 @@ rf.test('a policy and an operator policy made in the editor apply to a queue, sh
       await api(broker, 'PUT', `queues/%2F/${name}`, { durable: false, auto_delete: false, arguments: {} });
       cleanup(() => apiStatus(broker, 'DELETE', `queues/%2F/${name}`));
     }
+    const exchange = `pol.${id}.events`;
+    await api(broker, 'PUT', `exchanges/%2F/${exchange}`, { type: 'fanout', durable: false, auto_delete: false, arguments: {} });
+    cleanup(() => apiStatus(broker, 'DELETE', `exchanges/%2F/${exchange}`));
+    // a policy of lower priority on the same names, for queues and exchanges: it loses the
+    // queue to the editor's policy and keeps the exchange
+    const loser = `dash-loser-${id}`;
+    await api(broker, 'PUT', `policies/%2F/${loser}`, { pattern: `^pol\\.${id}\\.`, 'apply-to': 'all', priority: 0, definition: { 'max-length-bytes': 1000 } });
+    cleanup(() => apiStatus(broker, 'DELETE', `policies/%2F/${loser}`));
     cleanup(() => apiStatus(broker, 'DELETE', `policies/%2F/${policy}`));
     cleanup(() => apiStatus(broker, 'DELETE', `operator-policies/%2F/${cap}`));
 
@@ -308,6 +317,11 @@ rf.test('a policy and an operator policy made in the editor apply to a queue, sh
     const policyRow = page.getByRole('table', { name: 'Policies' }).getByRole('row').filter({ hasText: policy });
     await policyRow.locator('td[data-label="Applies to"]').getByRole('link', { name: q, exact: true }).waitFor();
     rf.eq(await policyRow.locator('td[data-label="Applies to"]').getByRole('link', { name: other, exact: true }).count(), 0, 'the other queue in Applies to');
+    // the loser's row: the exchange is its, the queue is named as won by the other
+    const loserCell = page.getByRole('table', { name: 'Policies' }).getByRole('row').filter({ hasText: loser }).locator('td[data-label="Applies to"]');
+    await loserCell.getByRole('link', { name: exchange, exact: true }).waitFor();
+    rf.eq(await loserCell.getByRole('link', { name: q, exact: true }).count(), 0, 'the queue linked in the loser\'s Applies to');
+    rf.assert((await textOf(loserCell)).includes(`Also matches 1 where another wins: ${q} (${policy})`), `loser's Applies to: ${await textOf(loserCell)}`);
     await screenshot(page, 'admin-policies');
 
     // the queue page shows which won and what applies
@@ -317,6 +331,8 @@ rf.test('a policy and an operator policy made in the editor apply to a queue, sh
     rf.eq(await fact(page, 'Effective policy definition').locator('li').allTextContents(),
       ['max-length: 3', 'message-ttl: 60000', 'overflow: "reject-publish"'], 'effective definition on the queue page');
     await screenshot(page, 'queue-policy');
+    await page.goto(`${broker.url}/#/exchanges/%2F/${enc(exchange)}`);
+    await eventually(async () => (await textOf(fact(page, 'Policy'))) === loser, 'Policy on the exchange page');
 
     // edit: the form takes the listed values, a change is stored
     await page.goto(`${broker.url}/#/admin/policies`);

@@ -39,7 +39,7 @@ function keyInput(key, type) {
 
 // vhosts: names offered; mayOperator: show the kind choice (administrators only);
 // exchangesIn(vhost): exchange names for the dead-letter / alternate exchange boxes;
-// onSaved(kind, vhost, name) after a successful PUT.
+// onSaved() after a successful PUT.
 export function policyEditor({ vhosts, mayOperator, exchangesIn, onSaved }) {
   const kind = select('kind', Object.entries(KIND_LABELS), 'policies');
   const vhost = select('vhost', vhosts, vhosts.includes('/') ? '/' : vhosts[0]);
@@ -59,9 +59,15 @@ export function policyEditor({ vhosts, mayOperator, exchangesIn, onSaved }) {
       fields.get(key).hidden = operator && !OPERATOR_KEYS.includes(key);
       inputs.get(key).disabled = applyTo.value !== 'all' && applyTo.value !== target;
     }
-    fill(exchangeList, exchangesIn(vhost.value).filter((n) => n !== '').map((n) => h('option', { value: n })));
   };
-  [kind, applyTo, vhost].forEach((el) => el.addEventListener('change', sync));
+  [kind, applyTo].forEach((el) => el.addEventListener('change', sync));
+  // The exchange names offered are filled in when an exchange box gets the focus, from
+  // what the page last listed in the chosen vhost.
+  for (const [key, type] of POLICY_KEYS) {
+    if (type !== 'exchange') continue;
+    inputs.get(key).addEventListener('focus', () =>
+      fill(exchangeList, exchangesIn(vhost.value).filter((n) => n !== '').map((n) => h('option', { value: n }))));
+  }
 
   const definition = () => {
     const out = {};
@@ -109,7 +115,7 @@ export function policyEditor({ vhosts, mayOperator, exchangesIn, onSaved }) {
       } catch (e) {
         throw new Error(unescapeHtml(e.message));
       }
-      onSaved(kind.value, vhost.value, name.value);
+      onSaved();
       return `${KIND_LABELS[kind.value]} '${name.value}' saved in '${vhost.value}'`;
     },
   });
@@ -138,7 +144,7 @@ export function policyEditor({ vhosts, mayOperator, exchangesIn, onSaved }) {
     },
     // Starts the form in a vhost (the page's choice).
     setVhost(v) {
-      if (v && [...vhost.options].some((o) => o.value === v)) { vhost.value = v; sync(); }
+      if (v && [...vhost.options].some((o) => o.value === v)) vhost.value = v;
     },
   };
 }

@@ -21,6 +21,7 @@ import { policyEditor, KIND_LABELS } from '../policy_editor.js';
 import { policies, deletePolicy, queues, exchanges } from '../resources.js';
 
 const FIELD = { policies: 'policy', 'operator-policies': 'operator_policy' };
+const TITLES = { policies: 'Policies', 'operator-policies': 'Operator policies' };
 const MAX_SHOWN = 12;
 
 function compile(pattern) {
@@ -86,7 +87,7 @@ function policyTable(kind, list, objects, { many, onEdit, reload }) {
         if (await attempt('Delete', () => deletePolicy(kind, p.vhost, p.name))) { ok(`${KIND_LABELS[kind]} '${p.name}' deleted`); reload(); }
       })) },
   ].filter(Boolean), rows, {
-    label: KIND_LABELS[kind] === 'Policy' ? 'Policies' : 'Operator policies',
+    label: TITLES[kind],
     empty: kind === 'policies' ? 'No policies. Add one below.' : 'No operator policies.',
   });
 }
@@ -97,32 +98,34 @@ export async function render(ctx, _params, app) {
   const admin = isAdministrator(ctx.me);
   const kinds = admin ? ['policies', 'operator-policies'] : ['policies'];
   let objects = [];
-  const chooser = vhostFilter(names, vhost, (v) => { vhost = v; editor.setVhost(v); sections.forEach((s) => s.refresh()); });
+  const chooser = vhostFilter(names, vhost, (v) => { vhost = v; editor.setVhost(v); lists.refresh(); });
   if (!adminPage(ctx, 'policies', 'Policies', tools(chooser))) return;
 
-  // queues and exchanges of the vhost (or all), for "applies to"
-  const loadObjects = async () => {
-    const [qs, xs] = await Promise.all([queues(vhost), exchanges(vhost)]);
+  // The policies of each kind, and the queues and exchanges they may apply to, of the
+  // chosen vhost (or all).
+  const load = async () => {
+    const [qs, xs, ...perKind] = await Promise.all([queues(vhost), exchanges(vhost), ...kinds.map((k) => policies(k, vhost))]);
     objects = [...qs.map((o) => ({ type: 'queue', vhost: o.vhost, name: o.name, obj: o })),
       ...xs.map((o) => ({ type: 'exchange', vhost: o.vhost, name: o.name, obj: o }))];
+    return perKind;
   };
+  const lists = ctx.live(load, (perKind) => kinds.map((kind, i) => h('section', { class: 'card' },
+    h('h2', null, TITLES[kind]),
+    policyTable(kind, perKind[i], objects, {
+      many: !vhost && new Set(perKind[i].map((p) => p.vhost)).size > 1,
+      onEdit: (k, p) => editor.edit(k, p),
+      reload: lists.refresh,
+    }))));
   const editor = policyEditor({
     vhosts: names,
     mayOperator: admin,
     exchangesIn: (v) => objects.filter((o) => o.type === 'exchange' && o.vhost === v).map((o) => o.name),
-    onSaved: () => sections.forEach((s) => s.refresh()),
+    onSaved: lists.refresh,
   });
   editor.setVhost(vhost);
-  const sections = kinds.map((kind) => ctx.live(async () => {
-    const [list] = await Promise.all([policies(kind, vhost), loadObjects()]);
-    return list;
-  }, (list) => policyTable(kind, list, objects, {
-    many: !vhost && new Set(list.map((p) => p.vhost)).size > 1,
-    onEdit: (k, p) => editor.edit(k, p),
-    reload: () => sections.forEach((s) => s.refresh()),
-  })));
+  lists.el.classList.add('stack');
   append(ctx.main,
     h('p', { class: 'muted' }, 'A policy sets queue and exchange options by name pattern, without redeclaring anything; an operator policy caps them (the lower value wins).'),
-    kinds.map((kind, i) => h('section', { class: 'card' }, h('h2', null, kind === 'policies' ? 'Policies' : 'Operator policies'), sections[i].el)),
+    lists.el,
     editor.el);
 }
