@@ -20,6 +20,7 @@ const api_router& routes() {
     add_binding_routes(r);
     add_connection_routes(r);
     add_definition_routes(r);
+    add_policy_routes(r);
     return r;
   }();
   return table;

@@ -65,5 +65,6 @@ void add_exchange_routes(api_router& r);
 void add_binding_routes(api_router& r);
 void add_connection_routes(api_router& r);
 void add_definition_routes(api_router& r);
+void add_policy_routes(api_router& r);
 
 }  // namespace roost::admin
