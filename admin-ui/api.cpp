@@ -20,34 +20,54 @@ const api_router& routes() {
     add_binding_routes(r);
     add_connection_routes(r);
     add_definition_routes(r);
+    add_user_routes(r);
+    add_vhost_routes(r);
+    add_permission_routes(r);
+    add_limit_routes(r);
     add_policy_routes(r);
     return r;
   }();
   return table;
 }
 
-http_response unauthorised() {
-  http_response r = error_body(401, "not_authorised", "Login failed");
+// RabbitMQ's two answers to a failed login: no credentials at all get an
+// empty 401 with the challenge; wrong ones (or a loopback-only user from
+// elsewhere) get a JSON reason spelled "not_authorized", unlike the
+// "not_authorised" of its authorisation refusals.
+http_response login_failed(bool had_credentials) {
+  http_response r;
+  r.status = 401;
+  if (had_credentials) r = error_body(401, "not_authorized", "Login failed");
   r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"RabbitMQ Management\"");
   return r;
 }
 
+api_caller caller(const broker& b, std::string name) {
+  const user_account* account = b.access().find_user(name);
+  return api_caller{std::move(name), account != nullptr ? account->tags : std::vector<std::string>{}};
+}
+
+// Path, route and method first (404 and 405 need no login, as in RabbitMQ),
+// then the login, then the route's access rule, then the handler.
 http_response handle_api(const http_request& req, std::string_view path, std::string_view query,
                          admin_context& ctx) {
   auto segments = split_path(path);
   if (!segments) bad_request("malformed path (bad escape, empty segment, '.' or '..')");
   auto match = routes().find(req.method, *segments);
   if (!match) not_found("no such endpoint: " + std::string(path));
-  auto user = authenticate_basic(ctx.b, req.header("authorization"), req.peer_is_loopback);
-  if (!user) return unauthorised();
   if (match->handler == nullptr) {
     http_response r = error_body(405, "method_not_allowed", "method " + req.method + " not allowed here");
     r.headers.emplace_back("Allow", match->allowed);
     return r;
   }
+  const std::string* authorization = req.header("authorization");
+  auto user = authenticate_basic(ctx.b, authorization, req.peer_is_loopback);
+  if (!user) return login_failed(authorization != nullptr);
+  api_caller who = caller(ctx.b, std::move(*user));
+  check_route_access(ctx.b, who, match->handler->access, match->params);
   query_params q = parse_query(query);
-  api_call call{req, match->params, q, ctx, *user};
-  return (*match->handler)(call);
+  api_call call{req, match->params, q, ctx, std::move(who)};
+  return match->handler->handler(call);
 }
 
 }  // namespace

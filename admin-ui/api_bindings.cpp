@@ -60,7 +60,8 @@ json between(const api_call& c, vhost& v) {
 http_response list_all(const api_call& c) {
   json items = json::array();
   for (const auto& [name, v] : c.ctx.b.vhosts())
-    for (auto& b : vhost_bindings(*v)) items.push_back(std::move(b));
+    if (lists_vhost(c, name))
+      for (auto& b : vhost_bindings(*v)) items.push_back(std::move(b));
   return list_response(c, std::move(items));
 }
 
@@ -83,6 +84,8 @@ http_response create(const api_call& c) {
   if (key.size() > 255) bad_request("routing_key longer than 255 bytes");
   amqp::field_table arguments = table_field(body, "arguments");
   std::string source = exchange_name(c.param("source"));
+  require_binding(c, v, source, to_queue(c) ? "queue" : "exchange",
+                  to_queue(c) ? c.param("destination") : exchange_name(c.param("destination")), key);
   if (to_queue(c)) v.bind_queue(source, c.param("destination"), key, arguments, admin_owner);
   else v.bind_exchange(source, exchange_name(c.param("destination")), key, arguments);
   // The new binding's key, computed from the stored (canonical) form.
@@ -136,6 +139,8 @@ http_response remove(const api_call& c) {
   for (const binding& b : x.bindings()) {
     if (b.destination != dest || properties_key(b) != key) continue;
     binding doomed = b;
+    require_binding(c, v, source, to_queue(c) ? "queue" : "exchange",
+                    to_queue(c) ? c.param("destination") : exchange_name(c.param("destination")), doomed.routing_key);
     if (to_queue(c)) v.unbind_queue(source, c.param("destination"), doomed.routing_key, doomed.arguments, admin_owner);
     else v.unbind_exchange(source, exchange_name(c.param("destination")), doomed.routing_key, doomed.arguments);
     return no_content();

@@ -1,7 +1,8 @@
 // What every admin API handler gets: the request, the path parameters, the
 // query, the broker state and the authenticated user; and the small helpers
 // handlers share to answer. A handler is a plain function from an api_call
-// to an http_response: it does no I/O, so tests call it directly.
+// to an http_response: it does no I/O, so tests call it directly. A route
+// pairs it with who may call it (authorization.hpp).
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "admin-ui/authorization.hpp"
 #include "admin-ui/http_types.hpp"
 #include "admin-ui/listing.hpp"
 #include "admin-ui/router.hpp"
@@ -40,7 +42,7 @@ struct api_call {
   const route_params& params;
   const query_params& query;
   admin_context& ctx;
-  std::string user;
+  api_caller user;
 
   // A path parameter the route pattern guarantees.
   const std::string& param(std::string_view name) const { return params.find(name)->second; }
@@ -49,7 +51,17 @@ struct api_call {
 };
 
 using api_handler = http_response (*)(const api_call&);
-using api_router = router<api_handler>;
+
+// A route's handler and who may call it. Implicit from a bare handler:
+// management users (with permissions in the path's vhost), the common case.
+//   r.add("GET", "/api/queues/:vhost", list_vhost);
+//   r.add("PUT", "/api/policies/:vhost/:name", {put_policy, for_policymaker});
+struct api_route {
+  api_route(api_handler h, route_access a = for_management) : handler(h), access(a) {}
+  api_handler handler;
+  route_access access;
+};
+using api_router = router<api_route>;
 
 http_response json_response(const nlohmann::json& body, int status = 200);
 // 201 Created for a new resource, 204 No Content otherwise (RabbitMQ's answers to PUT/POST/DELETE).
@@ -65,6 +77,10 @@ void add_exchange_routes(api_router& r);
 void add_binding_routes(api_router& r);
 void add_connection_routes(api_router& r);
 void add_definition_routes(api_router& r);
+void add_user_routes(api_router& r);
+void add_vhost_routes(api_router& r);
+void add_permission_routes(api_router& r);
+void add_limit_routes(api_router& r);
 void add_policy_routes(api_router& r);
 
 }  // namespace roost::admin

@@ -36,7 +36,16 @@ const char* error_word(int status) {
   }
 }
 
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : ": ") + p;
+  return out;
+}
+
 }  // namespace
+
+api_error_list::api_error_list(int status, std::string error, std::vector<std::string> parts)
+    : api_error(status, std::move(error), joined(parts)), parts_(std::move(parts)) {}
 
 http_response error_body(int status, const std::string& error, const std::string& reason) {
   http_response r;
@@ -48,6 +57,11 @@ http_response error_body(int status, const std::string& error, const std::string
 http_response error_response(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
+  } catch (const api_error_list& x) {
+    http_response r;
+    r.status = x.status();
+    r.body = nlohmann::json{{"error", x.error()}, {"reason", x.parts()}}.dump();
+    return r;
   } catch (const api_error& x) {
     return error_body(x.status(), x.error(), x.what());
   } catch (const channel_error& x) {

@@ -10,6 +10,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "admin-ui/http_types.hpp"
 
@@ -28,7 +29,23 @@ class api_error : public std::runtime_error {
   std::string error_;
 };
 
+// RabbitMQ reports some refusals with an Erlang tuple as the reason, which
+// its JSON encoder writes as a list: {"error": "bad_request", "reason":
+// ["no_such_user", "bob"]}. Such an error carries the list's parts.
+class api_error_list : public api_error {
+ public:
+  api_error_list(int status, std::string error, std::vector<std::string> parts);
+  const std::vector<std::string>& parts() const { return parts_; }
+
+ private:
+  std::vector<std::string> parts_;
+};
+
 [[noreturn]] inline void bad_request(const std::string& reason) { throw api_error(400, "bad_request", reason); }
+// 400 with a list as the reason: bad_request_list({"no_such_user", name}).
+[[noreturn]] inline void bad_request_list(std::vector<std::string> parts) {
+  throw api_error_list(400, "bad_request", std::move(parts));
+}
 [[noreturn]] inline void not_found(const std::string& reason = "Object Not Found") {
   throw api_error(404, "Object Not Found", reason);
 }

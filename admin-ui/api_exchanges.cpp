@@ -43,7 +43,8 @@ void check_path_fields(const api_call& c, const json& body) {
 http_response list_all(const api_call& c) {
   json items = json::array();
   for (const auto& [name, v] : c.ctx.b.vhosts())
-    for (const auto& [x_name, x] : v->exchanges()) items.push_back(exchange_json(*v, *x));
+    if (lists_vhost(c, name))
+      for (const auto& [x_name, x] : v->exchanges()) items.push_back(exchange_json(*v, *x));
   return list_response(c, std::move(items));
 }
 
@@ -69,6 +70,7 @@ http_response declare(const api_call& c) {
   spec.internal = bool_field(body, "internal", false);
   spec.arguments = table_field(body, "arguments");
   if (spec.name.size() > 255) bad_request("exchange name longer than 255 bytes");
+  require_declare(c, v, "exchange", c.param("name"), spec.arguments);
   bool existed = v.find_exchange(spec.name) != nullptr;
   v.declare_exchange(spec, false);
   return existed ? no_content() : created();
@@ -76,6 +78,7 @@ http_response declare(const api_call& c) {
 
 http_response remove(const api_call& c) {
   existing_exchange(c);
+  require(c, c.vh(), access::configure, "exchange", c.param("name"));
   auto it = c.query.find("if-unused");
   c.vh().delete_exchange(exchange_name(c), it != c.query.end() && it->second == "true");
   return no_content();
@@ -117,6 +120,7 @@ http_response publish(const api_call& c) {
   msg->exchange = x.name();
   msg->routing_key = required_string(body, "routing_key");
   if (msg->routing_key.size() > 255) bad_request("routing_key longer than 255 bytes");
+  require_publish(c, v, x, c.param("name"), msg->routing_key);
   msg->body = decode_payload(body);
   if (msg->body.size() > c.ctx.b.cfg().max_message_size) bad_request("payload larger than the maximum message size");
   amqp::basic_properties props;

@@ -40,7 +40,8 @@ http_response list_all(const api_call& c) {
   unacked_counts unacked = count_unacked(c.ctx.b);
   json items = json::array();
   for (const auto& [name, v] : c.ctx.b.vhosts())
-    for (const auto& [queue_name, q] : v->queues()) items.push_back(queue_json(*v, *q, unacked));
+    if (lists_vhost(c, name))
+      for (const auto& [queue_name, q] : v->queues()) items.push_back(queue_json(*v, *q, unacked));
   return list_response(c, std::move(items));
 }
 
@@ -73,12 +74,14 @@ http_response declare(const api_call& c) {
     if (const std::string* s = t->as_string(); s == nullptr || *s != "classic")
       bad_request("x-queue-type must be 'classic'");
   if (c.param("name").size() > 255) bad_request("queue name longer than 255 bytes");
+  require_declare(c, v, "queue", c.param("name"), options.arguments);
   bool created = v.declare_queue(c.param("name"), options, false, admin_owner).created;
   return created ? admin::created() : no_content();
 }
 
 http_response remove(const api_call& c) {
   existing_queue(c);
+  require(c, c.vh(), access::configure, "queue", c.param("name"));
   auto flag = [&](const char* key) {
     auto it = c.query.find(key);
     return it != c.query.end() && it->second == "true";
@@ -89,6 +92,7 @@ http_response remove(const api_call& c) {
 
 http_response purge(const api_call& c) {
   existing_queue(c);
+  require(c, c.vh(), access::read, "queue", c.param("name"));
   c.vh().purge_queue(c.param("name"), admin_owner);
   return no_content();
 }
@@ -131,6 +135,7 @@ http_response get(const api_call& c) {
   std::string encoding = string_field(body, "encoding", "auto");
   if (encoding != "auto" && encoding != "base64") bad_request("encoding must be auto or base64");
   std::int64_t truncate = int_field(body, "truncate", -1);
+  require_get(c, c.vh(), q.name());
   c.vh().accessible_queue(q.name(), admin_owner);
   std::vector<queued_message> taken;
   json out = json::array();

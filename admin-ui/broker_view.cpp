@@ -53,6 +53,38 @@ unacked_counts count_unacked(broker& b) {
   return counts;
 }
 
+vhost_totals count_vhost(const vhost& v, const unacked_counts& unacked) {
+  vhost_totals t;
+  for (const auto& [name, q] : v.queues()) {
+    t.ready += q->ready_count();
+    t.consumers += q->consumer_count();
+    auto it = unacked.find(q.get());
+    if (it != unacked.end()) t.unacked += it->second;
+  }
+  t.queues = v.queues().size();
+  t.exchanges = v.exchanges().size();
+  return t;
+}
+
+json queue_totals_json(const vhost_totals& t) {
+  // Depth rates (messages_details) are not sampled: only message event rates are.
+  return json{{"messages", t.ready + t.unacked}, {"messages_ready", t.ready}, {"messages_unacknowledged", t.unacked}};
+}
+
+json vhost_json(const vhost& v, const unacked_counts& unacked) {
+  const vhost_settings& s = v.settings();
+  json out = queue_totals_json(count_vhost(v, unacked));
+  out["name"] = v.name();
+  out["description"] = s.description;
+  out["tags"] = s.tags;
+  // RabbitMQ 3.10 shows "undefined" until a type is set.
+  out["default_queue_type"] = s.default_queue_type.empty() ? "undefined" : s.default_queue_type;
+  out["metadata"] = {{"description", s.description}, {"tags", s.tags}};
+  out["tracing"] = false;
+  out["cluster_state"] = {{node_name(), "running"}};
+  return out;
+}
+
 std::string exchange_path_name(std::string_view name) { return name.empty() ? "amq.default" : std::string(name); }
 
 std::string node_name() {

@@ -31,6 +31,20 @@ namespace roost::admin {
 using unacked_counts = std::unordered_map<const queue*, std::size_t>;
 unacked_counts count_unacked(broker& b);
 
+// A vhost's messages, queues, exchanges and consumers (the overview adds them up).
+struct vhost_totals {
+  std::size_t ready = 0;
+  std::size_t unacked = 0;
+  std::size_t queues = 0;
+  std::size_t exchanges = 0;
+  std::size_t consumers = 0;
+};
+vhost_totals count_vhost(const vhost& v, const unacked_counts& unacked);
+// {"messages", "messages_ready", "messages_unacknowledged"}.
+nlohmann::json queue_totals_json(const vhost_totals& t);
+// A vhost as /api/vhosts lists it: name, description, tags, default_queue_type, metadata, totals.
+nlohmann::json vhost_json(const vhost& v, const unacked_counts& unacked);
+
 // The API's name for an exchange: "" is shown as "" in bodies but addressed as "amq.default" in paths.
 std::string exchange_path_name(std::string_view name);
 

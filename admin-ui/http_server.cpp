@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -18,6 +19,7 @@
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/rates.hpp"
 #include "broker/common/log.hpp"
+#include "broker/model/broker.hpp"
 #include "net/tcp_listener.hpp"
 
 namespace roost::admin {
@@ -33,6 +35,7 @@ namespace {
 constexpr auto request_timeout = 30s;  // a whole request must arrive within this, and idle keep-alives end
 constexpr auto write_timeout = 30s;
 constexpr auto drain_timeout = 2s;
+constexpr auto commit_timeout = 30s;
 
 http_request to_request(const http::request<http::string_body>& in, bool loopback) {
   http_request r;
@@ -81,6 +84,23 @@ asio::awaitable<void> drain(beast::tcp_stream& stream) {
   }
 }
 
+bool changes_state(const http_request& req) { return req.method != "GET" && req.method != "HEAD"; }
+
+// A change the API answers 2xx to is on disk (as --sync says), as a
+// RabbitMQ answer means the change is in its database: the answer waits
+// until the store has committed everything submitted before it. An empty
+// submission, batched by the writer with whatever is pending; reads and
+// refusals do not wait.
+asio::awaitable<void> wait_for_commit(admin_context& ctx) {
+  storage::store* store = ctx.b.storage().durable;
+  if (store == nullptr) co_return;
+  auto committed = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, commit_timeout);
+  // Single-threaded: the completion is posted, so it runs only once we wait below.
+  store->submit({}, [committed](bool) { committed->cancel(); });
+  boost::system::error_code ec;
+  co_await committed->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
 asio::awaitable<void> run_session(tcp::socket socket, admin_context& ctx,
                                   std::shared_ptr<http_server::sessions> registry) {
   bool loopback = net::is_loopback(socket);
@@ -124,7 +144,9 @@ asio::awaitable<void> run_session(tcp::socket socket, admin_context& ctx,
       answer = error_body(400, "bad_request", "malformed HTTP request: " + ec.message());
       refuse = true;
     } else {
-      answer = handle_request(to_request(parser.get(), loopback), ctx);
+      http_request req = to_request(parser.get(), loopback);
+      answer = handle_request(req, ctx);
+      if (changes_state(req) && answer.status < 300) co_await wait_for_commit(ctx);
     }
     bool keep_alive = !refuse && parser.get().keep_alive();
     auto response = to_response(std::move(answer), refuse ? 11 : parser.get().version(), keep_alive);

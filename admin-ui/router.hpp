@@ -46,18 +46,30 @@ class router {
   }
 
   // Nothing when no pattern matches the path; a match without handler when
-  // only the method is wrong (405 with the allowed methods).
+  // only the method is wrong (405 with the allowed methods). A literal
+  // segment beats a capture, whatever the order of registration, so that
+  // "/api/users/without-permissions" is its own resource and never the user
+  // of that name (PUT on it is 405, as in RabbitMQ). O(routes) per request.
   std::optional<match> find(std::string_view method, const std::vector<std::string>& segments) const {
-    std::optional<match> wrong_method;
+    std::vector<const route*> best;
     for (const route& r : routes_) {
-      route_params params;
-      if (!matches(r.segments, segments, params)) continue;
-      if (r.method == method) return match{&r.handler, std::move(params), {}};
-      if (!wrong_method) wrong_method.emplace();
-      if (wrong_method->allowed.find(r.method) == std::string::npos)
-        wrong_method->allowed += (wrong_method->allowed.empty() ? "" : ", ") + r.method;
+      if (!matches(r.segments, segments)) continue;
+      if (!best.empty() && more_literal(best.front()->segments, r.segments)) continue;
+      if (!best.empty() && more_literal(r.segments, best.front()->segments)) best.clear();
+      best.push_back(&r);
     }
-    return wrong_method;
+    if (best.empty()) return std::nullopt;
+    match m;
+    for (const route* r : best) {
+      if (r->method == method) {
+        capture(r->segments, segments, m.params);
+        m.handler = &r->handler;
+        m.allowed.clear();
+        return m;
+      }
+      if (m.allowed.find(r->method) == std::string::npos) m.allowed += (m.allowed.empty() ? "" : ", ") + r->method;
+    }
+    return m;
   }
 
  private:
@@ -67,14 +79,26 @@ class router {
     Handler handler;
   };
 
-  static bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
-                      route_params& params) {
+  static bool is_capture(const std::string& segment) { return !segment.empty() && segment[0] == ':'; }
+
+  static bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& path) {
     if (pattern.size() != path.size()) return false;
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-      if (!pattern[i].empty() && pattern[i][0] == ':') params[pattern[i].substr(1)] = path[i];
-      else if (pattern[i] != path[i]) return false;
-    }
+    for (std::size_t i = 0; i < pattern.size(); ++i)
+      if (!is_capture(pattern[i]) && pattern[i] != path[i]) return false;
     return true;
+  }
+
+  static void capture(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+                      route_params& params) {
+    for (std::size_t i = 0; i < pattern.size(); ++i)
+      if (is_capture(pattern[i])) params[pattern[i].substr(1)] = path[i];
+  }
+
+  // a has a literal where b captures at the first segment where they differ in kind.
+  static bool more_literal(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
+      if (is_capture(a[i]) != is_capture(b[i])) return !is_capture(a[i]);
+    return false;
   }
 
   std::vector<route> routes_;

@@ -33,6 +33,8 @@ constexpr const char* usage =
     "  --default-pass PASS    its password (default guest; environment ROOST_DEFAULT_PASS)\n"
     "  --loopback-users LIST  comma-separated users who may log in only from loopback (default guest;\n"
     "                         an empty LIST lets every user in from anywhere)\n"
+    "  --load-definitions FILE  apply a RabbitMQ definitions file (users, vhosts, permissions, limits,\n"
+    "                         topology) at every boot, before listening; a bad file stops the broker\n"
     "  --help, --version\n";
 
 template <class T>
@@ -104,6 +106,7 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
     else if (flag == "--default-user") ok = !(cfg.default_user = value).empty();
     else if (flag == "--default-pass") cfg.default_pass = value;
     else if (flag == "--loopback-users") cfg.loopback_users = parse_list(value);
+    else if (flag == "--load-definitions") ok = !(opts.load_definitions = value).empty();
     else return "unknown option " + std::string(flag) + "\n" + usage;
     if (!ok) return "invalid value '" + std::string(value) + "' for " + std::string(flag);
   }

@@ -21,6 +21,9 @@ struct options {
   std::string http_static = ROOST_HTTP_STATIC_DIR;
   log::level log_level = log::level::info;
   storage::sync_mode sync = storage::sync_mode::full;
+  // A definitions file applied at every boot, after recovery and before the
+  // listeners open (RabbitMQ's load_definitions); empty: none.
+  std::string load_definitions;
   config broker;
 };
 

@@ -1,5 +1,5 @@
-// roost: parse flags, open the SQLite store and recover what it holds, start
-// the listeners, print where they listen (tests wait for that line), and
+// roost: parse flags, open the SQLite store and recover what it holds, apply
+// --load-definitions, start the listeners, print where they listen (tests wait for that line), and
 // shut down cleanly on SIGINT/SIGTERM.
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 
+#include "admin-ui/definitions.hpp"
 #include "admin-ui/http_server.hpp"
 #include "app/command_line.hpp"
 #include "broker/common/heap_release.hpp"
@@ -160,6 +161,12 @@ int main(int argc, char** argv) {
   roost::deadline_scheduler timers(io);
   roost::broker broker(opts.broker, {stores->durable.get(), stores->scratch.get()}, &timers);
   recover(broker, *stores->durable, io);
+  if (!opts.load_definitions.empty()) {
+    if (auto error = roost::admin::load_definitions_file(broker, opts.load_definitions)) {
+      std::fprintf(stderr, "roost: %s\n", error->c_str());
+      return 1;
+    }
+  }
   broker.start_timers(io);
 
   roost::server server(io, broker);

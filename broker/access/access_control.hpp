@@ -60,7 +60,7 @@ class access_control {
 
   const user_account* find_user(std::string_view name) const;
   const std::map<std::string, user_account, std::less<>>& users() const { return users_; }
-  // The account, when the password is right and this peer may use it
+  // The account, when the password is right (and not blank) and this peer may use it
   // (loopback_users: those may only log in from loopback). Nothing
   // otherwise, without saying which check failed.
   const user_account* authenticate(std::string_view user, std::string_view password, bool from_loopback) const;

@@ -14,7 +14,7 @@ broker::broker(config cfg, storage_context storage, deadline_scheduler* timers)
       queue_services_{&storage_, cfg_.queue_window, timers},
       access_(cfg_.loopback_users) {
   // What a new data dir starts with; restore() replaces it with what a store holds.
-  add_vhost("/");
+  add_vhost("/").set_settings(vhost_settings{"Default virtual host", {}, "", {}});  // RabbitMQ's description
   access_.put_user(user_account{cfg_.default_user, hash_password(cfg_.default_pass), {"administrator"}, {}});
   access_.set_permissions(cfg_.default_user, "/", permission_set(".*", ".*", ".*"));
 }

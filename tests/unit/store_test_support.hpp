@@ -5,6 +5,7 @@
 // the data dir an older release left behind.
 #pragma once
 
+#include <doctest/doctest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -199,5 +201,49 @@ inline std::int64_t count_rows(const std::filesystem::path& db_file, const std::
   sqlite::database db(db_file.string(), SQLITE_OPEN_READONLY);
   return db.query_int("SELECT count(*) FROM " + table);
 }
+
+// A store over a temp dir that a test can close and reopen; `state` is
+// what the latest open recovered.
+struct store_fixture {
+  temp_dir dir;
+  queued_poster poster;
+  std::unique_ptr<store> s;
+  recovered_state state;
+
+  explicit store_fixture(bool open_now = true) {
+    if (open_now) open();
+  }
+  std::filesystem::path file() const { return dir.path() / "roost.db"; }
+  void open() {
+    std::string error;
+    s = open_sqlite_store(open_options{dir.str()}, poster.get(), error);
+    REQUIRE_MESSAGE(s != nullptr, error);
+    state = s->recover();
+  }
+  void close() {
+    s->close();
+    s.reset();
+  }
+  void reopen() {
+    close();
+    open();
+  }
+  void run(std::vector<operation> ops) { REQUIRE(submit_wait(*s, poster, std::move(ops))); }
+  std::vector<loaded_entry> load(std::uint64_t queue_id, std::uint64_t after = 0, std::size_t limit = 100) {
+    auto into = std::make_shared<std::vector<loaded_entry>>();
+    run({load_entries{queue_id, after, limit, into}});
+    return *into;
+  }
+  const queue_summary* queue(std::uint64_t id) const {
+    for (const auto& q : state.queues)
+      if (q.queue.id == id) return &q;
+    return nullptr;
+  }
+  // Rows of "table [WHERE ...]", read from the closed file.
+  std::int64_t count(const std::string& rows) {
+    sqlite::database db(file().string(), SQLITE_OPEN_READONLY);
+    return db.query_int("SELECT count(*) FROM " + rows);
+  }
+};
 
 }  // namespace roost::storage::testing

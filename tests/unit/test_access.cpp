@@ -95,6 +95,15 @@ TEST_CASE("a refused login does not say why, and loopback users log in only from
   CHECK(anywhere.authenticate("guest", "guest", false) != nullptr);
 }
 
+TEST_CASE("a blank password never logs in, even against a hash of the empty string (as RabbitMQ)") {
+  access_control ac(std::vector<std::string>{});
+  ac.put_user(user_account{"blank", hash_password(""), {}, {}});
+  ac.put_user(user_account{"none", password_hash{}, {}, {}});
+  CHECK(ac.authenticate("blank", "", true) == nullptr);
+  CHECK(ac.authenticate("none", "", true) == nullptr);
+  CHECK(ac.authenticate("blank", "x", true) == nullptr);
+}
+
 TEST_CASE("every change moves the version, and deleting a user or a vhost drops its permissions") {
   access_control ac;
   ac.put_user(user_account{"u", hash_password("p"), {}, {}});

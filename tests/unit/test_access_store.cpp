@@ -13,51 +13,10 @@
 using namespace roost::storage;
 using namespace roost::storage::testing;
 
+using fixture = store_fixture;
+
 namespace {
 
-// A store over a temp dir that a test can close and reopen; `state` is
-// what the latest open recovered.
-struct fixture {
-  temp_dir dir;
-  queued_poster poster;
-  std::unique_ptr<store> s;
-  recovered_state state;
-
-  explicit fixture(bool open_now = true) {
-    if (open_now) open();
-  }
-  std::filesystem::path file() const { return dir.path() / "roost.db"; }
-  void open() {
-    std::string error;
-    s = open_sqlite_store(open_options{dir.str()}, poster.get(), error);
-    REQUIRE_MESSAGE(s != nullptr, error);
-    state = s->recover();
-  }
-  void close() {
-    s->close();
-    s.reset();
-  }
-  void reopen() {
-    close();
-    open();
-  }
-  void run(std::vector<operation> ops) { REQUIRE(submit_wait(*s, poster, std::move(ops))); }
-  std::vector<loaded_entry> load(std::uint64_t queue_id) {
-    auto into = std::make_shared<std::vector<loaded_entry>>();
-    run({load_entries{queue_id, 0, 100, into}});
-    return *into;
-  }
-  const queue_summary* queue(std::uint64_t id) const {
-    for (const auto& q : state.queues)
-      if (q.queue.id == id) return &q;
-    return nullptr;
-  }
-  // Rows of "table [WHERE ...]", read from the closed file.
-  std::int64_t count(const std::string& rows) {
-    sqlite::database db(file().string(), SQLITE_OPEN_READONLY);
-    return db.query_int("SELECT count(*) FROM " + rows);
-  }
-};
 
 // The same records, in any order (recovery promises no order).
 template <class T>

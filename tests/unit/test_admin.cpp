@@ -175,6 +175,25 @@ TEST_CASE("router: captures, literal precedence by order, 405 with the allowed m
   CHECK_FALSE(r.find("GET", *split_path("/api/queues/a/b/c/d")));
 }
 
+TEST_CASE("router: a literal segment beats a capture whatever the order, also for the 405") {
+  router<int> r;
+  r.add("GET", "/api/users/:user", 1);
+  r.add("PUT", "/api/users/:user", 2);
+  r.add("GET", "/api/users/without-permissions", 3);
+  r.add("POST", "/api/users/bulk-delete", 4);
+  CHECK(*r.find("GET", *split_path("/api/users/without-permissions"))->handler == 3);
+  CHECK(*r.find("GET", *split_path("/api/users/alice"))->handler == 1);
+  auto m = r.find("PUT", *split_path("/api/users/without-permissions"));
+  REQUIRE(m);
+  CHECK(m->handler == nullptr);
+  CHECK(m->allowed == "GET");
+  m = r.find("GET", *split_path("/api/users/bulk-delete"));
+  REQUIRE(m);
+  CHECK(m->handler == nullptr);
+  CHECK(m->allowed == "POST");
+  CHECK(*r.find("PUT", *split_path("/api/users/bulk"))->handler == 2);
+}
+
 TEST_CASE("query strings: '+' is a space, escapes decoded, bad escapes are 400") {
   auto q = parse_query("name=a+b%26c&sort=messages&flag&&x=");
   CHECK(q.at("name") == "a b&c");

@@ -15,44 +15,10 @@
 using namespace roost::storage;
 using namespace roost::storage::testing;
 
+using fixture = store_fixture;
+
 namespace {
 
-// A store over a fresh temp dir that a test can close and reopen.
-struct fixture {
-  temp_dir dir;
-  queued_poster poster;
-  std::unique_ptr<store> s;
-  recovered_state state;  // what the latest open recovered
-
-  fixture() { open(); }
-  std::filesystem::path file() const { return dir.path() / "roost.db"; }
-  void open() {
-    std::string error;
-    s = open_sqlite_store(open_options{dir.str()}, poster.get(), error);
-    REQUIRE_MESSAGE(s != nullptr, error);
-    state = s->recover();
-  }
-  void reopen() {
-    s->close();
-    s.reset();
-    open();
-  }
-  void close() {
-    s->close();
-    s.reset();
-  }
-  void run(std::vector<operation> ops) { REQUIRE(submit_wait(*s, poster, std::move(ops))); }
-  std::vector<loaded_entry> load(std::uint64_t queue_id, std::uint64_t after = 0, std::size_t limit = 100) {
-    auto into = std::make_shared<std::vector<loaded_entry>>();
-    run({load_entries{queue_id, after, limit, into}});
-    return *into;
-  }
-  const queue_summary* queue(std::uint64_t id) const {
-    for (const auto& q : state.queues)
-      if (q.queue.id == id) return &q;
-    return nullptr;
-  }
-};
 
 template <class T>
 bool contains(const std::vector<T>& items, const T& wanted) {
