@@ -6,6 +6,7 @@
 
 #include "admin-ui/api_call.hpp"
 #include "admin-ui/api_error.hpp"
+#include "admin-ui/authorization.hpp"
 #include "admin-ui/json_body.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/model/vhost.hpp"
@@ -31,9 +32,14 @@ vhost& existing_vhost(const api_call& c) {
   return *v;
 }
 
+// Only the vhosts the caller may use, as RabbitMQ filters its list.
 template <policy_kind kind>
 http_response list_all(const api_call& c) {
-  return list_response(c, all_policies_json(c.ctx.b, kind));
+  json items = json::array();
+  for (const auto& [vhost_name, v] : c.ctx.b.vhosts())
+    if (lists_vhost(c, vhost_name))
+      for (const auto& [name, p] : v->policies().all(kind)) items.push_back(policy_json(*p));
+  return list_response(c, std::move(items));
 }
 
 template <policy_kind kind>
@@ -64,13 +70,16 @@ http_response remove(const api_call& c) {
   return no_content();
 }
 
+// As RabbitMQ 3.10.8 answers: any management user lists the policies of
+// its vhosts; one policy, read or changed, takes the policymaker tag (with
+// permissions in the vhost), one operator policy the administrator tag.
 template <policy_kind kind>
-void add_routes(api_router& r, const std::string& base) {
+void add_routes(api_router& r, const std::string& base, route_access one) {
   r.add("GET", base, list_all<kind>);
   r.add("GET", base + "/:vhost", list_vhost<kind>);
-  r.add("GET", base + "/:vhost/:name", show<kind>);
-  r.add("PUT", base + "/:vhost/:name", put<kind>);
-  r.add("DELETE", base + "/:vhost/:name", remove<kind>);
+  r.add("GET", base + "/:vhost/:name", {show<kind>, one});
+  r.add("PUT", base + "/:vhost/:name", {put<kind>, one});
+  r.add("DELETE", base + "/:vhost/:name", {remove<kind>, one});
 }
 
 }  // namespace
@@ -127,8 +136,8 @@ policy_ref parse_policy_entry(const json& entry, policy_kind kind) {
 }
 
 void add_policy_routes(api_router& r) {
-  add_routes<policy_kind::regular>(r, "/api/policies");
-  add_routes<policy_kind::operator_policy>(r, "/api/operator-policies");
+  add_routes<policy_kind::regular>(r, "/api/policies", for_policymaker);
+  add_routes<policy_kind::operator_policy>(r, "/api/operator-policies", for_administrator);
 }
 
 }  // namespace roost::admin

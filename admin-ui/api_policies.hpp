@@ -16,7 +16,8 @@ namespace roost::admin {
 
 // {"vhost", "name", "pattern", "apply-to", "definition", "priority"}, RabbitMQ's fields.
 nlohmann::json policy_json(const policy& p);
-// Every policy of that kind in every vhost, by vhost then name (a definitions file's "policies").
+// Every policy of that kind in every vhost, by vhost then name (a
+// definitions file's "policies"; not filtered by caller).
 nlohmann::json all_policies_json(broker& b, policy_kind kind);
 
 // Validates a PUT body (or a definitions file's "policies" entry, whose

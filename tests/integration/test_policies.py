@@ -610,6 +610,53 @@ def test_rabbitmqadmin_declares_lists_and_deletes_policies():
             api("DELETE", "/api/%s/%%2F/%s" % (kind, q(n)))
 
 
+def api_as(user, password, method, path, body=None):
+    conn = http.client.HTTPConnection(rf.HOST, rf.http_port(), timeout=10)
+    headers = {"Authorization": "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    try:
+        conn.request(method, path, data, headers)
+        resp = conn.getresponse()
+        text = resp.read().decode("utf-8", "replace")
+        return resp.status, (json.loads(text) if text else None)
+    finally:
+        conn.close()
+
+
+def test_who_may_read_and_change_policies():
+    p, pattern = prefix("who")
+    users = {p + "pm": "policymaker", p + "mg": "management"}
+    body = {"pattern": pattern, "definition": {"max-length": 1}}
+    try:
+        for user, tag in users.items():
+            rf.eq(api("PUT", "/api/users/" + q(user), {"password": "pw", "tags": tag})[0], 201)
+            rf.eq(api("PUT", "/api/permissions/%2F/" + q(user), {"configure": ".*", "write": ".*", "read": ".*"})[0],
+                  201)
+        pm, mg = p + "pm", p + "mg"
+        rf.eq(api_as(pm, "pw", "PUT", "/api/policies/%2F/" + q(p + "pol"), body)[0], 201)
+        assert any(i["name"] == p + "pol" for i in api_as(mg, "pw", "GET", "/api/policies")[1])
+        rf.eq(api_as(pm, "pw", "GET", "/api/policies/%2F/" + q(p + "pol"))[0], 200)
+        # One policy, even read, takes the policymaker tag; a list does not.
+        rf.eq(api_as(mg, "pw", "GET", "/api/policies/%2F/" + q(p + "pol")),
+              (401, {"error": "not_authorised", "reason": "User not authorised to access object"}))
+        rf.eq(api_as(mg, "pw", "PUT", "/api/policies/%2F/" + q(p + "pol"), body),
+              (401, {"error": "not_authorised", "reason": "User not authorised to access object"}))
+        rf.eq(api_as(mg, "pw", "DELETE", "/api/policies/%2F/" + q(p + "pol"))[0], 401)
+        for user in (pm, mg):
+            rf.eq(api_as(user, "pw", "PUT", "/api/operator-policies/%2F/" + q(p + "op"), body),
+                  (401, {"error": "not_authorised", "reason": "Not administrator user"}))
+            rf.eq(api_as(user, "pw", "GET", "/api/operator-policies")[0], 200)
+            rf.eq(api_as(user, "pw", "GET", "/api/operator-policies/%2F/" + q(p + "none"))[0], 401)
+        rf.eq(api_as(pm, "pw", "DELETE", "/api/policies/%2F/" + q(p + "pol"))[0], 204)
+    finally:
+        api("DELETE", "/api/policies/%2F/" + q(p + "pol"))
+        for user in users:
+            api("DELETE", "/api/users/" + q(user))
+
+
 # ---------------------------------------------------------------- persistence
 
 def _set_durable_policies(b, p, pattern):

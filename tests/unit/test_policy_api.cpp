@@ -19,14 +19,18 @@ struct api {
   broker b{config{}};
   admin_context ctx{b, {{"amqp", "127.0.0.1", 5672}, {"http", "127.0.0.1", 15672}}, "/nonexistent"};
 
-  http_response call(const std::string& method, const std::string& target, const std::string& body = "") {
+  http_response as(const std::string& user, const std::string& method, const std::string& target,
+                   const std::string& body = "") {
     http_request req;
     req.method = method;
     req.target = target;
     req.body = body;
     if (!body.empty()) req.headers["content-type"] = "application/json";
-    req.headers["authorization"] = "Basic " + base64_encode("guest:guest");
+    req.headers["authorization"] = "Basic " + base64_encode(user + ":" + (user == "guest" ? "guest" : user));
     return handle_request(req, ctx);
+  }
+  http_response call(const std::string& method, const std::string& target, const std::string& body = "") {
+    return as("guest", method, target, body);
   }
   http_response put(const std::string& target, const json& body) { return call("PUT", target, body.dump()); }
   json get(const std::string& target) {
@@ -153,4 +157,41 @@ TEST_CASE("a definitions entry is validated like a PUT body") {
   CHECK(all_policies_json(a.b, policy_kind::regular) == json::array({entry}));
   entry["definition"] = {{"max-length", -1}};
   CHECK_THROWS(parse_policy_entry(entry, policy_kind::regular));
+}
+
+TEST_CASE("who may do what, as RabbitMQ 3.10.8 answers: reading takes management, policies policymaker, operator policies administrator") {
+  api a;
+  for (const auto& [user, tag] : {std::pair{"pm", "policymaker"}, std::pair{"mg", "management"}}) {
+    REQUIRE(a.put(std::string("/api/users/") + user, json{{"password", user}, {"tags", tag}}).status == 201);
+    REQUIRE(a.put(std::string("/api/permissions/%2F/") + user, json{{"configure", ".*"}, {"write", ".*"}, {"read", ".*"}})
+                .status == 201);
+  }
+  REQUIRE(a.put("/api/vhosts/other", json::object()).status == 201);
+  json body{{"pattern", "^zz"}, {"definition", {{"max-length", 1}}}};
+  REQUIRE(a.put("/api/policies/other/elsewhere", body).status == 201);
+  REQUIRE(a.put("/api/operator-policies/%2F/op", body).status == 201);
+  CHECK(a.as("pm", "PUT", "/api/policies/%2F/x", body.dump()).status == 201);
+  CHECK(a.as("pm", "GET", "/api/policies/%2F/x").status == 200);
+  CHECK(a.as("mg", "GET", "/api/policies/%2F/x").status == 401);  // one policy takes policymaker, even to read
+  CHECK(a.as("mg", "GET", "/api/policies/%2F").status == 200);
+  CHECK(a.as("pm", "DELETE", "/api/policies/%2F/x").status == 204);
+  auto refused = a.as("mg", "PUT", "/api/policies/%2F/x", body.dump());
+  CHECK(refused.status == 401);
+  CHECK(json::parse(refused.body) == json{{"error", "not_authorised"}, {"reason", "User not authorised to access object"}});
+  CHECK(a.as("mg", "DELETE", "/api/policies/other/elsewhere").status == 401);
+  // A policymaker without permissions in the vhost may not change its policies.
+  CHECK(a.as("pm", "PUT", "/api/policies/other/x", body.dump()).status == 401);
+  for (const char* user : {"pm", "mg"}) {
+    auto op = a.as(user, "PUT", "/api/operator-policies/%2F/x", body.dump());
+    CHECK(op.status == 401);
+    CHECK(json::parse(op.body)["reason"] == "Not administrator user");
+    CHECK(a.as(user, "GET", "/api/operator-policies").status == 200);
+    CHECK(a.as(user, "GET", "/api/operator-policies/%2F/op").status == 401);
+    CHECK(a.as(user, "GET", "/api/policies/other").status == 401);
+    // Lists show only the vhosts the user may use.
+    auto listed = json::parse(a.as(user, "GET", "/api/policies").body);
+    CHECK(listed.empty());
+    CHECK(json::parse(a.as(user, "GET", "/api/operator-policies/%2F").body).size() == 1);
+  }
+  CHECK(a.get("/api/policies").size() == 1);  // guest, an administrator, sees every vhost
 }
