@@ -2,8 +2,9 @@
 // backend decides it: for each kind of access (configure, write, read) a
 // regular expression that a resource's name must match (a search, not a
 // full match: "^amq\." matches names that start with amq.), where the empty
-// expression stands for "^$" (grants nothing but the default exchange,
-// whose name is empty), as in RabbitMQ. Topic permissions add, per topic exchange,
+// expression stands for "^$", as in RabbitMQ. That grants nothing: no
+// resource is checked under the empty name (the channel checks the default
+// exchange as amq.default, as RabbitMQ does). Topic permissions add, per topic exchange,
 // expressions over routing keys for publishing (write) and binding (read),
 // with {username} and {vhost} expanded to the user and vhost they belong to.
 //

@@ -15,11 +15,35 @@ namespace {
 
 bool reserved_name(std::string_view name) { return name.starts_with("amq."); }
 
-void check_not_default_exchange(std::string_view name) {
+}  // namespace
+
+void vhost::check_exchange_type(std::string_view type, const amqp::field_table& arguments) {
+  routing::exchange_problem problem = routing::check_exchange(type, arguments);
+  if (problem.what == routing::exchange_problem::kind::unknown_type)
+    throw connection_error(amqp::connection_reply::command_invalid, "unknown exchange type '" + problem.text + "'");
+}
+
+void vhost::check_not_default_exchange(std::string_view name) {
   if (name.empty()) throw_access_refused("operation not permitted on the default exchange");
 }
 
-}  // namespace
+void vhost::check_exchange_deletable(std::string_view name) const {
+  check_not_default_exchange(name);
+  if (reserved_name(name))
+    throw_access_refused("deletion of system " + describe("exchange", name, name_) + " not allowed");
+}
+
+void vhost::check_unreserved_name(std::string_view kind, std::string_view name) {
+  if (reserved_name(name))
+    throw_access_refused(std::string(kind) + " name '" + std::string(name) + "' contains reserved prefix 'amq.*'");
+}
+
+void vhost::check_queue_limit(std::string_view queue_name) const {
+  if (std::int64_t limit = settings_.limits.max_queues.value_or(-1);
+      limit >= 0 && static_cast<std::int64_t>(queues_.size()) >= limit)
+    throw_precondition_failed("cannot declare queue '" + std::string(queue_name) + "': queue limit in vhost '" + name_ +
+                              "' (" + std::to_string(limit) + ") is reached");
+}
 
 vhost::vhost(std::string name, queue_services services) : name_(std::move(name)), services_(services) {
   add_exchange(exchange_spec{"", "direct", durability::durable, false, false, {}});
@@ -86,8 +110,7 @@ exchange& vhost::declare_exchange(const exchange_spec& spec, bool passive) {
   if (problem.what == routing::exchange_problem::kind::invalid_arguments) throw_precondition_failed(problem.text);
   exchange* x = find_exchange(spec.name);
   if (x == nullptr) {
-    if (reserved_name(spec.name))
-      throw_access_refused("exchange name '" + spec.name + "' contains reserved prefix 'amq.*'");
+    check_unreserved_name("exchange", spec.name);
     exchange& created = add_exchange(spec);
     persist_exchange(created);
     return created;
@@ -104,8 +127,7 @@ exchange& vhost::declare_exchange(const exchange_spec& spec, bool passive) {
 }
 
 void vhost::delete_exchange(std::string_view name, bool if_unused) {
-  check_not_default_exchange(name);
-  if (reserved_name(name)) throw_access_refused("deletion of system " + describe("exchange", name, name_) + " not allowed");
+  check_exchange_deletable(name);
   exchange* x = find_exchange(name);
   if (x == nullptr) return;  // RabbitMQ: deleting a missing exchange succeeds
   bool has_destination_bindings =
@@ -138,8 +160,8 @@ queue_declare_result vhost::declare_queue(std::string name, const queue_options&
   }
   if (name.empty()) {
     name = generate_name("amq.gen-");
-  } else if (naming == queue_naming::given && reserved_name(name) && find_queue(name) == nullptr) {
-    throw_access_refused("queue name '" + name + "' contains reserved prefix 'amq.*'");
+  } else if (naming == queue_naming::given && find_queue(name) == nullptr) {
+    check_unreserved_name("queue", name);
   }
   if (queue* q = find_queue(name)) {
     accessible_queue(name, who);
@@ -155,10 +177,7 @@ queue_declare_result vhost::declare_queue(std::string name, const queue_options&
   }
   // As RabbitMQ: a redeclare is only compared (above); a new queue's arguments are checked.
   parse_queue_arguments(options.arguments, describe("queue", name, name_));
-  if (std::int64_t limit = settings_.limits.max_queues.value_or(-1);
-      limit >= 0 && static_cast<std::int64_t>(queues_.size()) >= limit)
-    throw_precondition_failed("cannot declare queue '" + name + "': queue limit in vhost '" + name_ + "' (" +
-                              std::to_string(limit) + ") is reached");
+  check_queue_limit(name);
   queue_options opts = options;
   opts.owner = options.exclusive ? who : 0;
   queue& created = add_queue(std::move(name), std::move(opts));

@@ -74,6 +74,20 @@ class vhost {
   exchange& declare_exchange(const exchange_spec& spec, bool passive);
   void delete_exchange(std::string_view name, bool if_unused);
 
+  // Checks RabbitMQ's channel makes before it looks at permissions. The AMQP
+  // channel calls them first, so that its refusals come in RabbitMQ's order;
+  // the operations above and below make them again where they apply.
+  // 503 (a connection error) for an exchange type no router implements.
+  static void check_exchange_type(std::string_view type, const amqp::field_table& arguments);
+  // 403 for "", the default exchange, which no declare, delete or bind may name.
+  static void check_not_default_exchange(std::string_view name);
+  // 403 for "" and for every amq.* exchange, which may not be deleted.
+  void check_exchange_deletable(std::string_view name) const;
+  // 403 for a name starting with amq. ("queue" or "exchange" names the kind in the text).
+  static void check_unreserved_name(std::string_view kind, std::string_view name);
+  // 406 when a new queue would go over the vhost's max-queues.
+  void check_queue_limit(std::string_view queue_name) const;
+
   // An empty name asks for a server-generated one (amq.gen-...); so does a
   // name the caller generated itself (server_generated: the AMQP channel
   // checks permissions on it first), which the amq. prefix rule lets through.

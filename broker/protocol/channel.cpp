@@ -62,14 +62,21 @@ void channel::handle_header(amqp::wire_reader& in) {
   if (body_size > limit)
     throw_precondition_failed("message size " + std::to_string(body_size) + " is larger than configured max size " +
                               std::to_string(limit));
-  if (props.user_id && *props.user_id != conn_.user() && !conn_.impersonator())
-    throw_precondition_failed("user_id property set to '" + std::string(*props.user_id) +
-                              "' but authenticated user was '" + conn_.user() + "'");
   message& msg = *publishing_->msg;
   msg.properties.assign(raw);
-  if (props.reply_to == direct_reply_to::pseudo_queue) stamp_reply_address(msg);
+  // RabbitMQ makes these checks after the exchange's permissions, so a
+  // refusal there wins: finish_publish raises the first that failed. A
+  // try block costs nothing until something throws.
+  try {
+    if (props.reply_to == direct_reply_to::pseudo_queue) stamp_reply_address(msg);
+    if (props.user_id && *props.user_id != conn_.user() && !conn_.impersonator())
+      throw_precondition_failed("user_id property set to '" + std::string(*props.user_id) +
+                                "' but authenticated user was '" + conn_.user() + "'");
+    if (props.expiration) msg.expiration_ms = parse_expiration(*props.expiration);
+  } catch (const channel_error& e) {
+    publishing_->refused.emplace(e);
+  }
   take_property_fields(msg, props);
-  if (props.expiration) msg.expiration_ms = parse_expiration(*props.expiration);
   msg.body.reserve(body_size);
   publishing_->body_size = body_size;
   publishing_->header_seen = true;
@@ -142,7 +149,10 @@ void channel::on(const amqp::tx_commit&) {
   auto acks = std::move(tx_acks_);
   tx_publishes_.clear();
   tx_acks_.clear();
-  for (auto& [method, msg] : publishes) route_and_enqueue(method, std::move(msg));
+  for (auto& [method, msg] : publishes) {
+    exchange& x = publish_target(*msg);
+    route_and_enqueue(method, std::move(msg), x);
+  }
   for (const auto& request : acks) apply_settle(request);
   reply(amqp::tx_commit_ok{});
 }

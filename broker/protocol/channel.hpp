@@ -24,6 +24,7 @@
 #include "broker/model/message.hpp"
 #include "broker/protocol/confirm_tracker.hpp"
 #include "broker/protocol/connection.hpp"
+#include "broker/protocol/errors.hpp"
 #include "broker/protocol/unacked_deliveries.hpp"
 #include "broker/queue/queue.hpp"
 
@@ -32,6 +33,8 @@ namespace roost {
 class channel;
 class exchange;
 class vhost;
+struct exchange_spec;
+enum class queue_naming;
 
 class channel_consumer final : public consumer {
  public:
@@ -134,6 +137,9 @@ class channel {
     std::shared_ptr<message> msg;
     std::uint64_t body_size = 0;
     bool header_seen = false;
+    // The content's first failed check (user_id, expiration, reply_to), raised
+    // once the exchange's permissions have been checked.
+    std::optional<channel_error> refused;
   };
   using tx_ack = std::variant<amqp::basic_ack, amqp::basic_nack, amqp::basic_reject>;
 
@@ -147,7 +153,10 @@ class channel {
   void finish_publish();
   // get-ok with the queue's head, or get-empty (also when the queue is gone).
   void answer_get(queue* q, bool no_ack);
-  void route_and_enqueue(const amqp::basic_publish& method, message_ref msg);
+  // The exchange a publish goes to: it exists, is not internal, and the
+  // routing key passes the user's topic permissions there.
+  exchange& publish_target(const message& msg);
+  void route_and_enqueue(const amqp::basic_publish& method, message_ref msg, exchange& x);
   // A delivery or get from q, for the message rates.
   void count(queue& q, message_event e, bool redelivered);
   void hold_delayed(message_ref msg, std::uint64_t confirm_seq, std::int64_t delay_ms);
@@ -162,12 +171,20 @@ class channel {
   // basic.publish to a topic exchange: topic write on the routing key.
   void require_publish_topic(const exchange& x, std::string_view routing_key);
   // queue.bind / exchange.bind and their unbinds: write on the destination,
-  // read on the source, and topic read on the routing key.
+  // neither end the default exchange, read on the source, and topic read on
+  // the routing key.
   void require_binding(const std::string& source, std::string_view kind, const std::string& destination,
                        std::string_view routing_key);
-  // queue.declare / exchange.declare: configure, and with a dead-letter or
-  // alternate exchange also write on that exchange and read on the declared one.
-  void require_declare(std::string_view kind, std::string_view name, const amqp::field_table& arguments);
+  // exchange.declare (not passive): the type, not the default exchange,
+  // configure; for a new exchange also its name and, with an alternate
+  // exchange, read on it and write on that one.
+  void require_exchange_declare(const exchange_spec& spec);
+  // queue.declare (not passive): the amq. prefix (given names), configure; for
+  // a new queue also the vhost's queue limit and, with a dead-letter
+  // exchange, read on the queue and write on that exchange.
+  void require_queue_declare(const std::string& name, queue_naming naming, const amqp::field_table& arguments);
+  // exchange.delete: neither the default nor an amq.* exchange, then configure.
+  void require_exchange_delete(const std::string& name);
 
   // Direct Reply-to (channel_reply_to.cpp).
   void consume_replies(const amqp::basic_consume& m);

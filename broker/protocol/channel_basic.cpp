@@ -103,7 +103,7 @@ void channel::on(const amqp::basic_cancel& m) {
 void channel::on(const amqp::basic_publish& m) {
   if (m.immediate) throw connection_error(amqp::connection_reply::not_implemented, "immediate=true");
   conn_.note_publish();
-  publishing_.emplace(pending_publish{m, std::make_shared<message>(), 0, false});
+  publishing_.emplace(pending_publish{m, std::make_shared<message>(), 0, false, std::nullopt});
 }
 
 void channel::finish_publish() {
@@ -112,22 +112,27 @@ void channel::finish_publish() {
   p.msg->exchange = std::move(p.method.exchange);
   p.msg->routing_key = std::move(p.method.routing_key);
   require_publish(p.msg->exchange);
+  // In a transaction too, a missing exchange or a refused routing key fails now, not at commit.
+  exchange& x = publish_target(*p.msg);
+  if (p.refused) throw *p.refused;
   storage_context& storage = conn_.owner().storage();
   if (p.msg->persistent() && storage.durable != nullptr) p.msg->store_id = storage.next_message_id++;
   if (tx_mode_) {
-    // A missing exchange or a refused routing key fails now, not at commit.
-    require_publish_topic(vh().existing_exchange(p.msg->exchange), p.msg->routing_key);
     tx_publishes_.emplace_back(std::move(p.method), std::move(p.msg));
     return;
   }
-  route_and_enqueue(p.method, std::move(p.msg));
+  route_and_enqueue(p.method, std::move(p.msg), x);
 }
 
-void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref msg) {
-  exchange& x = vh().existing_exchange(msg->exchange);
+exchange& channel::publish_target(const message& msg) {
+  exchange& x = vh().existing_exchange(msg.exchange);
   if (x.spec().internal)
     throw_access_refused("cannot publish to internal " + describe("exchange", x.name(), vh().name()));
-  require_publish_topic(x, msg->routing_key);
+  require_publish_topic(x, msg.routing_key);
+  return x;
+}
+
+void channel::route_and_enqueue(const amqp::basic_publish& method, message_ref msg, exchange& x) {
   if (x.is_default() && direct_reply_to::is_address(msg->routing_key)) return route_reply(method, msg);
   vh().route(x, *msg, route_scratch_);
   message_stats& stats = conn_.owner().stats();

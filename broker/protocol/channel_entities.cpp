@@ -19,13 +19,13 @@ std::string channel::queue_name_or_last(const std::string& name) const {
 void channel::on(const amqp::exchange_declare& m) {
   exchange_spec spec{m.exchange,   m.type,     m.durable ? durability::durable : durability::transient,
                      m.auto_delete, m.internal, m.arguments};
-  if (!m.passive) require_declare("exchange", m.exchange, m.arguments);
+  if (!m.passive) require_exchange_declare(spec);
   vh().declare_exchange(spec, m.passive);
   if (!m.no_wait) reply(amqp::exchange_declare_ok{});
 }
 
 void channel::on(const amqp::exchange_delete& m) {
-  require(access::configure, "exchange", m.exchange);
+  require_exchange_delete(m.exchange);
   vh().delete_exchange(m.exchange, m.if_unused);
   if (!m.no_wait) reply(amqp::exchange_delete_ok{});
 }
@@ -55,7 +55,7 @@ void channel::on(const amqp::queue_declare& m) {
       name = generate_name("amq.gen-");
       naming = queue_naming::server_generated;
     }
-    require_declare("queue", name, m.arguments);
+    require_queue_declare(name, naming, m.arguments);
   }
   queue& q = *vh().declare_queue(std::move(name), options, m.passive, conn_.id(), naming).q;
   last_queue_ = q.name();

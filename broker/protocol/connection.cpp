@@ -211,7 +211,9 @@ void connection::handle_channel_frame(const amqp::frame_header& h, std::string_v
       default: ch->handle_body(payload); break;
     }
   } catch (const channel_error& e) {
-    fail_channel(h.channel, static_cast<std::uint16_t>(e.code()), e.what(), key);
+    // A content frame finishes a basic.publish, which RabbitMQ names in the close.
+    fail_channel(h.channel, static_cast<std::uint16_t>(e.code()), e.what(),
+                 is_method ? key : amqp::basic_publish::id.key());
   }
 }
 

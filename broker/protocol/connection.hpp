@@ -96,8 +96,9 @@ class connection {
   std::uint64_t id() const { return id_; }
   const std::string& peer() const { return peer_; }
   const std::string& user() const { return user_; }
-  // The user has the impersonator tag: it may publish with another user_id.
-  bool impersonator() const;
+  // The user had the impersonator tag when it logged in: it may publish with
+  // another user_id. As in RabbitMQ, tags are read once, at login.
+  bool impersonator() const { return impersonator_; }
   vhost& vh() { return *vhost_; }
   const vhost& vh() const { return *vhost_; }
   broker& owner() { return broker_; }
@@ -144,12 +145,15 @@ class connection {
   void hang_up(amqp::connection_reply code, const std::string& detail);
   void release_all();
   void send_start();
-  // connection.open: the user's permissions in v, and the vhost's and the
-  // user's connection limits (connection_access.cpp); 530 when refused.
+  // connection.open: the vhost's and the user's connection limits, then
+  // the user's permissions in v (RabbitMQ's order; connection_access.cpp);
+  // 530 when refused.
   void check_vhost_access(const vhost& v);
   // channel.open: the user's channel limit, across its connections.
   bool within_user_channel_limit();
-  void expect_state(state s, std::uint32_t key);
+  // A connection method where it does not belong: 504 CHANNEL_ERROR naming
+  // the state as RabbitMQ does ("opening", "running").
+  void expect_state(state s);
   // Updates blocked_ from the broker's alarms, telling the client of a change.
   void update_blocked();
   // Drops the queues that no longer hold this connection back; true if some still do.
@@ -172,6 +176,7 @@ class connection {
   std::uint16_t heartbeat_ = 0;
   bool cancel_notify_ = false;
   bool auth_failure_close_ = false;  // the client wants a 403 close rather than a dropped socket
+  bool impersonator_ = false;        // the user's tags at login included impersonator
   bool blocked_capability_ = false;   // the client understands connection.blocked
   bool has_published_ = false;
   bool input_held_ = false;

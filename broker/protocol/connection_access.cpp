@@ -16,10 +16,6 @@ bool reached(std::int64_t limit, std::size_t count) { return limit >= 0 && stati
 }  // namespace
 
 void connection::check_vhost_access(const vhost& v) {
-  std::string refused = "access to vhost '" + v.name() + "' refused for user '" + user_ + "'";
-  const access_control& ac = broker_.access();
-  if (ac.permissions(user_, v.name()) == nullptr)
-    throw connection_error(amqp::connection_reply::not_allowed, refused);
   std::size_t in_vhost = 0;
   std::size_t of_user = 0;
   for (const auto& [id, c] : broker_.connections()) {
@@ -27,18 +23,18 @@ void connection::check_vhost_access(const vhost& v) {
     if (c->vhost_ == &v) ++in_vhost;
     if (c->user_ == user_) ++of_user;
   }
+  // RabbitMQ's order: the vhost's limit, the user's limit, then permissions.
+  std::string refused = "access to vhost '" + v.name() + "' refused for user '" + user_ + "'";
   if (std::int64_t limit = v.settings().limits.max_connections.value_or(-1); reached(limit, in_vhost))
     throw connection_error(amqp::connection_reply::not_allowed,
                            refused + ": connection limit (" + std::to_string(limit) + ") is reached");
+  const access_control& ac = broker_.access();
   const user_account* u = ac.find_user(user_);
   if (std::int64_t limit = u != nullptr ? u->limits.max_connections.value_or(-1) : -1; reached(limit, of_user))
-    throw connection_error(amqp::connection_reply::not_allowed,
-                           refused + ": user connection limit (" + std::to_string(limit) + ") is reached");
-}
-
-bool connection::impersonator() const {
-  const user_account* u = broker_.access().find_user(user_);
-  return u != nullptr && u->has_tag("impersonator");
+    throw connection_error(amqp::connection_reply::not_allowed, "connection refused for user '" + user_ +
+                                                                    "': user connection limit (" +
+                                                                    std::to_string(limit) + ") is reached");
+  if (ac.permissions(user_, v.name()) == nullptr) throw connection_error(amqp::connection_reply::not_allowed, refused);
 }
 
 bool connection::within_user_channel_limit() {

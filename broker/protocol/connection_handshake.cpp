@@ -85,15 +85,18 @@ void connection::send_start() {
   send(0, start);
 }
 
-void connection::expect_state(state s, std::uint32_t key) {
-  if (state_ != s) {
-    auto name = amqp::method_name(static_cast<std::uint16_t>(key >> 16), static_cast<std::uint16_t>(key & 0xffff));
-    command_invalid("unexpected method " + std::string(name) + " in this state");
-  }
+void connection::expect_state(state s) {
+  if (state_ == s) return;
+  // RabbitMQ names its own state. Before tune-ok, fail_connection just
+  // closes the socket, as RabbitMQ does, so the text matters only once
+  // connection.open is due ("opening") or done ("running").
+  throw connection_error(amqp::connection_reply::channel_error,
+                         std::string("unexpected method in connection state ") +
+                             (state_ == state::open ? "running" : "opening"));
 }
 
 void connection::on(const amqp::connection_start_ok& m) {
-  expect_state(state::awaiting_start_ok, m.id.key());
+  expect_state(state::awaiting_start_ok);
   if (auto* caps = m.client_properties.find("capabilities")) {
     if (auto* table = caps->get_if<amqp::field_table>()) {
       auto flag = [table](std::string_view name) {
@@ -113,7 +116,8 @@ void connection::on(const amqp::connection_start_ok& m) {
     throw connection_error(amqp::connection_reply::command_invalid,
                            "unknown authentication mechanism '" + m.mechanism + "'");
   if (!parsed) command_invalid("malformed " + m.mechanism + " response");
-  if (broker_.access().authenticate(cred.user, cred.password, peer_is_loopback_) == nullptr) {
+  const user_account* account = broker_.access().authenticate(cred.user, cred.password, peer_is_loopback_);
+  if (account == nullptr) {
     // RabbitMQ's log line; the password is never logged.
     log::warning("connection " + peer_ + " refused: " + m.mechanism + " login refused: user '" + cred.user +
                  "' - invalid credentials");
@@ -129,12 +133,13 @@ void connection::on(const amqp::connection_start_ok& m) {
     return;
   }
   user_ = cred.user;
+  impersonator_ = account->has_tag("impersonator");
   state_ = state::awaiting_tune_ok;
   send(0, amqp::connection_tune{channel_max_, frame_max_, broker_.cfg().heartbeat_seconds});
 }
 
 void connection::on(const amqp::connection_tune_ok& m) {
-  expect_state(state::awaiting_tune_ok, m.id.key());
+  expect_state(state::awaiting_tune_ok);
   frame_max_ = negotiate("frame_max", m.frame_max, frame_max_, amqp::frame_min_size);
   channel_max_ = static_cast<std::uint16_t>(negotiate("channel_max", m.channel_max, channel_max_, 1));
   heartbeat_ = m.heartbeat;
@@ -142,7 +147,7 @@ void connection::on(const amqp::connection_tune_ok& m) {
 }
 
 void connection::on(const amqp::connection_open& m) {
-  expect_state(state::awaiting_open, m.id.key());
+  expect_state(state::awaiting_open);
   vhost* v = broker_.find_vhost(m.virtual_host);
   if (v == nullptr)
     throw connection_error(amqp::connection_reply::not_allowed, "vhost " + m.virtual_host + " not found");
@@ -154,16 +159,17 @@ void connection::on(const amqp::connection_open& m) {
 }
 
 void connection::on(const amqp::connection_update_secret& m) {
-  if (state_ != state::open) command_invalid("unexpected method connection.update-secret in this state");
-  // The internal user database re-checks the new secret as a password for
-  // the same user; a refusal ends the connection, as in RabbitMQ.
+  expect_state(state::open);
+  // A client refreshing its credentials proves it still holds them: the
+  // new secret must be the user's password now. RabbitMQ 3.10's internal
+  // user database skips this check (only backends whose state can expire,
+  // such as OAuth 2, look at the secret) and answers ok to any secret;
+  // Roost checks it and refuses as RabbitMQ refuses for those backends.
   if (broker_.access().authenticate(user_, m.new_secret.value, peer_is_loopback_) == nullptr) {
-    log::warning("connection " + peer_ + ": secret update refused for user '" + user_ + "'");
-    throw connection_error(amqp::connection_reply::not_allowed,
-                           "Secret update was refused for user '" + user_ + "': \"user '" + user_ +
-                               "' - invalid credentials\"");
+    log::warning("connection " + peer_ + ": secret update was refused for user '" + user_ + "'");
+    throw connection_error(amqp::connection_reply::not_allowed, "New secret was refused by one of the backends");
   }
-  log::info("connection " + peer_ + ": secret updated for user '" + user_ + "' (" + m.reason + ")");
+  log::info("connection " + peer_ + ": user '" + user_ + "' updated secret, reason: " + m.reason);
   send(0, amqp::connection_update_secret_ok{});
 }
 

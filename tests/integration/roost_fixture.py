@@ -85,9 +85,10 @@ class BrokerFailed(Exception):
 class Broker:
     """One broker process (or an external broker when ROOST_EXTERNAL_PORT is set)."""
 
-    def __init__(self, data_dir=None, extra_args=()):
+    def __init__(self, data_dir=None, extra_args=(), bind=HOST):
         self.data_dir = data_dir      # None: a fresh "data" dir inside the broker's temp dir
         self.extra_args = list(extra_args)
+        self.bind = bind              # --bind; clients still connect to HOST (a wildcard covers it)
         self.ready_seconds = None     # from spawn to the "listening" line
         self.killed = False           # kill9() ran
         self.proc = None
@@ -124,7 +125,7 @@ class Broker:
         self._stderr_file = open(self.stderr_path, "wb")
         t_spawn = time.monotonic()
         self.proc = subprocess.Popen(
-            [binary, "--bind", HOST, "--amqp-port", "0", "--http-port", "0", "--data-dir", data_dir,
+            [binary, "--bind", self.bind, "--amqp-port", "0", "--http-port", "0", "--data-dir", data_dir,
              "--log-level", "info"]
             + self.extra_args,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr_file,
@@ -142,7 +143,7 @@ class Broker:
                 self.stdout_lines.append(line)
                 parts = line.split()
                 # The http line follows the amqp line; ready once both are in.
-                if not ready.is_set() and len(parts) == 4 and parts[0] == "listening" and parts[2] == HOST \
+                if not ready.is_set() and len(parts) == 4 and parts[0] == "listening" and parts[2] == self.bind \
                         and parts[1] in ("amqp", "http"):
                     try:
                         (port_box if parts[1] == "amqp" else http_box).append(int(parts[3]))
@@ -160,7 +161,7 @@ class Broker:
             except subprocess.TimeoutExpired:
                 rc = None
             why = ("exited with status %s" % rc) if rc is not None else \
-                "did not print 'listening amqp|http %s <port>' within %.0fs" % (HOST, STARTUP_TIMEOUT)
+                "did not print 'listening amqp|http %s <port>' within %.0fs" % (self.bind, STARTUP_TIMEOUT)
             self.kill()
             self.dump_logs()
             self.cleanup()
@@ -322,9 +323,10 @@ def broker_binary():
     return os.environ.get("ROOST_BIN") or _default_bin()
 
 
-def start_broker(data_dir=None, extra_args=()):
+def start_broker(data_dir=None, extra_args=(), bind=HOST):
     """Start a broker of the current test on data_dir (default: a fresh temp dir) with
-    extra command-line args; waits for its listening line. Skips the test when
+    extra command-line args, listening on `bind` (default 127.0.0.1; "0.0.0.0" for tests that
+    need a non-loopback client); waits for its listening line. Skips the test when
     ROOST_EXTERNAL_PORT is set (an external broker cannot be restarted from here).
     The class is looked up on this module at call time, so a harness may substitute its
     own (e.g. one that runs a private RabbitMQ node on data_dir)."""
@@ -332,7 +334,7 @@ def start_broker(data_dir=None, extra_args=()):
         skip("needs a broker it can restart (ROOST_EXTERNAL_PORT is set)")
     if data_dir is None:
         data_dir = new_data_dir()
-    b = Broker(data_dir=data_dir, extra_args=extra_args)
+    b = Broker(data_dir=data_dir, extra_args=extra_args, bind=bind)
     b.start()
     _test_brokers.append(b)
     return b
@@ -347,7 +349,7 @@ def restart_broker(b, kill=False, extra_args=None):
         problems = b.stop()
         if problems:
             raise AssertionError("graceful stop before restart: %s" % "; ".join(problems))
-    return start_broker(b.data_dir, b.extra_args if extra_args is None else extra_args)
+    return start_broker(b.data_dir, b.extra_args if extra_args is None else extra_args, bind=b.bind)
 
 
 def stop_broker_clean(b):

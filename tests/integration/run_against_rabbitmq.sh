@@ -12,15 +12,20 @@
 # get, for trying things by hand.
 #
 # Env: RMQ_PORT (AMQP, default 5699), RMQ_HTTP_PORT (15699), RMQ_DIST_PORT (25699),
-# RMQ_EPMD_PORT (4399).  Every port is private to this node: a RabbitMQ already running
-# on the machine (5672, 15672, epmd 4369) is not touched.  The node, its own epmd, the
-# dashboard server and the temp dir are removed on exit.
+# RMQ_EPMD_PORT (4399), RMQ_REMOTE_PORT (5698).  Every port is private to this node: a
+# RabbitMQ already running on the machine (5672, 15672, epmd 4369) is not touched.  The
+# node, its own epmd, the dashboard server and the temp dir are removed on exit.
+# AMQP listens on 127.0.0.1:RMQ_PORT and, when the machine has a non-loopback IPv4 address
+# (the first of `ip -4 -o addr show scope global`), also on <address>:RMQ_REMOTE_PORT, given
+# to the tests as ROOST_EXTERNAL_REMOTE=<address>:<port> (test_access_control.py connects
+# there to be a non-loopback client).
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RMQ_PORT="${RMQ_PORT:-5699}"
 RMQ_DIST_PORT="${RMQ_DIST_PORT:-25699}"
 RMQ_EPMD_PORT="${RMQ_EPMD_PORT:-4399}"
 RMQ_HTTP_PORT="${RMQ_HTTP_PORT:-15699}"
+RMQ_REMOTE_PORT="${RMQ_REMOTE_PORT:-5698}"
 SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
 
 if [[ ! -x "$SERVER" ]]; then
@@ -31,7 +36,14 @@ fi
 BASE="$(mktemp -d /tmp/roost-rabbitmq.XXXXXX)"
 mkdir -p "$BASE/mnesia" "$BASE/log" "$BASE/home"
 echo '[rabbitmq_management].' >"$BASE/enabled_plugins"
-printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\n' "$RMQ_HTTP_PORT" >"$BASE/rabbitmq.conf"
+printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\nlisteners.tcp.1 = 127.0.0.1:%s\n' \
+  "$RMQ_HTTP_PORT" "$RMQ_PORT" >"$BASE/rabbitmq.conf"
+REMOTE_ADDR="$(ip -4 -o addr show scope global 2>/dev/null | awk '{split($4, a, "/"); print a[1]; exit}')"
+ROOST_EXTERNAL_REMOTE=""
+if [[ -n "$REMOTE_ADDR" ]]; then
+  printf 'listeners.tcp.2 = %s:%s\n' "$REMOTE_ADDR" "$RMQ_REMOTE_PORT" >>"$BASE/rabbitmq.conf"
+  ROOST_EXTERNAL_REMOTE="$REMOTE_ADDR:$RMQ_REMOTE_PORT"
+fi
 WRAPPER_PID=""
 DASHBOARD_PID=""
 
@@ -55,8 +67,8 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 export HOME="$BASE/home" ERL_EPMD_PORT="$RMQ_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1
-export RABBITMQ_NODENAME="roosttest@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
-export RABBITMQ_NODE_PORT="$RMQ_PORT" RABBITMQ_DIST_PORT="$RMQ_DIST_PORT"
+# The AMQP listeners are in rabbitmq.conf (RABBITMQ_NODE_IP_ADDRESS / _PORT would replace them).
+export RABBITMQ_NODENAME="roosttest@localhost" RABBITMQ_DIST_PORT="$RMQ_DIST_PORT"
 export RABBITMQ_MNESIA_BASE="$BASE/mnesia" RABBITMQ_LOG_BASE="$BASE/log"
 export RABBITMQ_ENABLED_PLUGINS_FILE="$BASE/enabled_plugins" RABBITMQ_CONFIG_FILE="$BASE/rabbitmq"
 
@@ -91,12 +103,12 @@ fi
 cat <&"$DASHBOARD_OUT" >"$BASE/log/dashboard.log" &
 
 unset ROOST_BIN
-export ROOST_EXTERNAL_PORT="$RMQ_PORT" ROOST_EXTERNAL_HTTP_PORT="$RMQ_HTTP_PORT"
+export ROOST_EXTERNAL_PORT="$RMQ_PORT" ROOST_EXTERNAL_HTTP_PORT="$RMQ_HTTP_PORT" ROOST_EXTERNAL_REMOTE
 export ROOST_DASHBOARD_URL="http://127.0.0.1:$dashboard_port" NODE_PATH="$HERE/../node_modules"
 cd "$HERE"
 if [[ "${1:-}" == "--serve" ]]; then
   echo "RabbitMQ is up (management API on 127.0.0.1:$RMQ_HTTP_PORT); Ctrl-C stops it. For the tests:"
-  echo "export ROOST_EXTERNAL_PORT=$RMQ_PORT ROOST_EXTERNAL_HTTP_PORT=$RMQ_HTTP_PORT ROOST_DASHBOARD_URL=$ROOST_DASHBOARD_URL"
+  echo "export ROOST_EXTERNAL_PORT=$RMQ_PORT ROOST_EXTERNAL_HTTP_PORT=$RMQ_HTTP_PORT ROOST_DASHBOARD_URL=$ROOST_DASHBOARD_URL ROOST_EXTERNAL_REMOTE=$ROOST_EXTERNAL_REMOTE"
   wait "$WRAPPER_PID"
   exit 1
 fi

@@ -53,7 +53,10 @@ TEST_CASE("permission expressions are searched, and the empty one matches only t
   CHECK(p.allows(access::write, "audit"));
   CHECK_FALSE(p.allows(access::write, "billing"));
   CHECK_FALSE(p.allows(access::read, "anything"));
-  CHECK(p.allows(access::read, ""));  // RabbitMQ reads "" as ^$: the default exchange's name
+  // RabbitMQ reads "" as ^$. No resource is checked under the empty name (the
+  // channel checks the default exchange as amq.default), so "" grants nothing.
+  CHECK(p.allows(access::read, ""));
+  CHECK_FALSE(p.allows(access::read, "amq.default"));
   CHECK(p.source(access::read).empty());
   CHECK(check_expression("(unclosed").has_value());
   CHECK_FALSE(check_expression("^[a-z]+$").has_value());
