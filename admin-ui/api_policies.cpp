@@ -93,13 +93,6 @@ json policy_json(const policy& p) {
               {"priority", p.priority()}};
 }
 
-json all_policies_json(broker& b, policy_kind kind) {
-  json items = json::array();
-  for (const auto& [vhost_name, v] : b.vhosts())
-    for (const auto& [name, p] : v->policies().all(kind)) items.push_back(policy_json(*p));
-  return items;
-}
-
 policy_ref parse_policy(const std::string& vhost, const std::string& name, const json& body, policy_kind kind) {
   // RabbitMQ's with_decode: the mandatory fields first, all missing ones named.
   std::string absent;
@@ -123,16 +116,6 @@ policy_ref parse_policy(const std::string& vhost, const std::string& name, const
   } catch (const policy_invalid& e) {
     refuse(kind, e.what());
   }
-}
-
-policy_ref parse_policy_entry(const json& entry, policy_kind kind) {
-  if (!entry.is_object()) bad_request("a policy must be a JSON object");
-  std::string absent;
-  for (const char* key : {"vhost", "name"})
-    if (!entry.contains(key) || !entry[key].is_string())
-      absent += std::string(absent.empty() ? "" : ",") + "{key_missing," + key + "}";
-  if (!absent.empty()) bad_request("[" + absent + "]");
-  return parse_policy(entry["vhost"].get<std::string>(), entry["name"].get<std::string>(), entry, kind);
 }
 
 void add_policy_routes(api_router& r) {

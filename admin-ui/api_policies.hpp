@@ -16,19 +16,14 @@ namespace roost::admin {
 
 // {"vhost", "name", "pattern", "apply-to", "definition", "priority"}, RabbitMQ's fields.
 nlohmann::json policy_json(const policy& p);
-// Every policy of that kind in every vhost, by vhost then name (a
-// definitions file's "policies"; not filtered by caller).
-nlohmann::json all_policies_json(broker& b, policy_kind kind);
 
-// Validates a PUT body (or a definitions file's "policies" entry, whose
-// vhost and name are its own fields) as RabbitMQ does and builds the
+// Validates a PUT body (or a definitions file's "policies" entry, or an
+// operator_policy parameter's value) as RabbitMQ does and builds the
 // policy. Throws api_error 400 with RabbitMQ's reason: "[{key_missing,
 // pattern}]" for a missing field, "Validation failed\n\n..." for a refused
 // one (HTML-escaped for policies, as RabbitMQ's API escapes them, not for
 // operator policies).
 policy_ref parse_policy(const std::string& vhost, const std::string& name, const nlohmann::json& body,
                         policy_kind kind);
-// For a definitions entry: vhost and name are read from the entry.
-policy_ref parse_policy_entry(const nlohmann::json& entry, policy_kind kind);
 
 }  // namespace roost::admin

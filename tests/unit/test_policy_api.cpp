@@ -145,18 +145,38 @@ TEST_CASE(
   CHECK_FALSE(a.get("/api/exchanges/%2F/amq.direct").contains("policy"));
 }
 
-TEST_CASE("a definitions entry is validated like a PUT body") {
+TEST_CASE("definitions carry policies, and operator policies as parameters, both ways, in RabbitMQ 3.10.8's shape") {
   api a;
-  json entry{
-      {"vhost", "/"}, {"name", "d"}, {"pattern", "^d"}, {"apply-to", "queues"}, {"definition", {{"max-length", 3}}},
-      {"priority", 2}};
-  policy_ref p = parse_policy_entry(entry, policy_kind::regular);
-  CHECK(p->name() == "d");
-  CHECK(p->priority() == 2);
-  a.root().put_policy(p);
-  CHECK(all_policies_json(a.b, policy_kind::regular) == json::array({entry}));
-  entry["definition"] = {{"max-length", -1}};
-  CHECK_THROWS(parse_policy_entry(entry, policy_kind::regular));
+  json policy{{"vhost", "/"},     {"name", "d"},
+              {"pattern", "^d"},  {"apply-to", "queues"},
+              {"priority", 2},    {"definition", {{"max-length", 3}}}};
+  json operator_policy{{"vhost", "/"},
+                       {"component", "operator_policy"},
+                       {"name", "op"},
+                       {"value", {{"pattern", "^d"}, {"apply-to", "queues"}, {"priority", 0}, {"definition", {{"max-length", 1}}}}}};
+  json queue{{"vhost", "/"}, {"name", "dq"}, {"durable", true}, {"auto_delete", false}, {"arguments", json::object()}};
+  json doc{{"policies", {policy}}, {"parameters", {operator_policy}}, {"queues", {queue}}};
+  REQUIRE(a.call("POST", "/api/definitions", doc.dump()).status == 204);
+  CHECK(a.get("/api/policies/%2F/d") == policy);
+  // Applied before the queues: the new queue has both.
+  json q = a.get("/api/queues/%2F/dq");
+  CHECK(q["policy"] == "d");
+  CHECK(q["operator_policy"] == "op");
+  json exported = a.get("/api/definitions");
+  CHECK(exported["policies"] == json::array({policy}));
+  CHECK(exported["parameters"] == json::array({operator_policy}));
+  json per_vhost = a.get("/api/definitions/%2F");
+  CHECK(per_vhost["policies"] == json::array({policy}));
+  CHECK(per_vhost["parameters"] == json::array({operator_policy}));
+  // One bad policy refuses the whole document, as a PUT would refuse it.
+  json bad = doc;
+  bad["policies"].push_back(policy);
+  bad["policies"][1]["name"] = "e";
+  bad["policies"][1]["definition"] = {{"max-length", -1}};
+  bad["queues"][0]["name"] = "eq";
+  CHECK(a.call("POST", "/api/definitions", bad.dump()).status == 400);
+  CHECK(a.call("GET", "/api/policies/%2F/e").status == 404);
+  CHECK(a.call("GET", "/api/queues/%2F/eq").status == 404);
 }
 
 TEST_CASE("who may do what, as RabbitMQ 3.10.8 answers: reading takes management, policies policymaker, operator policies administrator") {
