@@ -22,6 +22,10 @@ const enc = encodeURIComponent;
 const mainNav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
 const adminTab = (page, name) => page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name, exact: true }).click();
 const twice = async (button) => { await button.click(); await button.click(); };
+// The row of the policy called name in the table (Policies or Operator policies): by its
+// Name cell, as other rows may mention the name.
+const policyRowOf = (page, table, name) => page.getByRole('table', { name: table }).getByRole('row')
+  .filter({ has: page.getByRole('cell', { name, exact: true }) });
 // The broker's JSON objects keep its own key order (Roost's sorted, RabbitMQ's not): they
 // are compared with their keys sorted.
 const sortedKeys = (value) => JSON.parse(JSON.stringify(value, (_key, v) => (v && typeof v === 'object' && !Array.isArray(v)
@@ -314,11 +318,11 @@ rf.test('a policy and an operator policy made in the editor apply to a queue, sh
     rf.eq([untouched.policy ?? null, untouched.operator_policy ?? null], [null, null], 'policy fields of a queue the patterns miss');
 
     // the policy's row names the queue it applies to, not the other one
-    const policyRow = page.getByRole('table', { name: 'Policies' }).getByRole('row').filter({ hasText: policy });
+    const policyRow = policyRowOf(page, 'Policies', policy);
     await policyRow.locator('td[data-label="Applies to"]').getByRole('link', { name: q, exact: true }).waitFor();
     rf.eq(await policyRow.locator('td[data-label="Applies to"]').getByRole('link', { name: other, exact: true }).count(), 0, 'the other queue in Applies to');
     // the loser's row: the exchange is its, the queue is named as won by the other
-    const loserCell = page.getByRole('table', { name: 'Policies' }).getByRole('row').filter({ hasText: loser }).locator('td[data-label="Applies to"]');
+    const loserCell = policyRowOf(page, 'Policies', loser).locator('td[data-label="Applies to"]');
     await loserCell.getByRole('link', { name: exchange, exact: true }).waitFor();
     rf.eq(await loserCell.getByRole('link', { name: q, exact: true }).count(), 0, 'the queue linked in the loser\'s Applies to');
     rf.assert((await textOf(loserCell)).includes(`Also matches 1 where another wins: ${q} (${policy})`), `loser's Applies to: ${await textOf(loserCell)}`);
@@ -352,7 +356,7 @@ rf.test('a policy and an operator policy made in the editor apply to a queue, sh
     // delete both through the UI
     await twice(policyRow.getByRole('button', { name: 'Delete' }));
     await page.getByText(`Policy '${policy}' deleted`).waitFor();
-    const capRow = page.getByRole('table', { name: 'Operator policies' }).getByRole('row').filter({ hasText: cap });
+    const capRow = policyRowOf(page, 'Operator policies', cap);
     await twice(capRow.getByRole('button', { name: 'Delete' }));
     await page.getByText(`Operator policy '${cap}' deleted`).waitFor();
     rf.eq([(await apiStatus(broker, 'GET', `policies/%2F/${policy}`)).status, (await apiStatus(broker, 'GET', `operator-policies/%2F/${cap}`)).status],
@@ -381,7 +385,17 @@ rf.test('who sees what: management, policymaker, no tags, and tags taken away wh
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin', exact: true }).click();
     await page.getByRole('heading', { name: 'Policies', level: 1 }).waitFor();
     rf.eq(await page.getByRole('navigation', { name: 'Admin' }).getByRole('link').allTextContents(), ['Policies'], 'Admin tabs of a policymaker');
-    rf.eq(await page.getByRole('form', { name: 'Add or update a policy' }).locator('[name="kind"]').count(), 0, 'operator policy choice for a policymaker');
+    const pmEditor = page.getByRole('form', { name: 'Add or update a policy' });
+    rf.eq(await pmEditor.locator('[name="kind"]').count(), 0, 'operator policy choice for a policymaker');
+    // and may make one in a vhost it has permissions in
+    const pmPolicy = short('dash-pm-policy');
+    cleanup(() => apiStatus(broker, 'DELETE', `policies/%2F/${pmPolicy}`));
+    await pmEditor.locator('[name="name"]').fill(pmPolicy);
+    await pmEditor.locator('[name="pattern"]').fill(`^${pmPolicy}$`);
+    await pmEditor.locator('input[name="expires"]').fill('600000');
+    await pmEditor.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText(`Policy '${pmPolicy}' saved in '/'`).waitFor();
+    eqJson((await api(broker, 'GET', `policies/%2F/${pmPolicy}`)).definition, { expires: 600000 }, 'definition of the policymaker\'s policy');
     await page.getByRole('button', { name: 'Log out' }).click();
 
     // a user without tags may log in over AMQP but not to the dashboard
