@@ -24,6 +24,7 @@ const api_router& routes() {
     add_vhost_routes(r);
     add_permission_routes(r);
     add_limit_routes(r);
+    add_policy_routes(r);
     return r;
   }();
   return table;

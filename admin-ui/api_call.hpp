@@ -81,5 +81,6 @@ void add_user_routes(api_router& r);
 void add_vhost_routes(api_router& r);
 void add_permission_routes(api_router& r);
 void add_limit_routes(api_router& r);
+void add_policy_routes(api_router& r);
 
 }  // namespace roost::admin

@@ -1,6 +1,7 @@
 // /api/definitions: export in RabbitMQ 3.10's JSON shape (users with their
 // hashes and limits, vhosts by name, permissions, topic permissions, vhost
-// limits as "vhost-limits" parameters, exchanges, queues, bindings; one
+// limits and operator policies as parameters, policies, exchanges, queues,
+// bindings; one
 // function per section), and import (definitions_import.cpp: checked whole,
 // then applied). Administrators only, as in RabbitMQ.
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include "admin-ui/access_json.hpp"
 #include "admin-ui/api_call.hpp"
 #include "admin-ui/api_error.hpp"
+#include "admin-ui/api_policies.hpp"
 #include "admin-ui/broker_view.hpp"
 #include "admin-ui/definitions.hpp"
 #include "admin-ui/json_body.hpp"
@@ -84,19 +86,33 @@ json export_topic_permissions(const broker& b) {
   return out;
 }
 
-// Runtime parameters: Roost's only component is "vhost-limits".
+// Runtime parameters: vhost limits ("vhost-limits", named "limits") and
+// operator policies ("operator_policy", the policy's fields as the value),
+// as RabbitMQ 3.10 exports them.
 json export_parameters(const broker& b, const vhost* only) {
   json out = json::array();
   for (const auto& [name, v] : b.vhosts()) {
+    if (only != nullptr && v.get() != only) continue;
     json limits = vhost_limits_json(v->settings().limits);
-    if ((only != nullptr && v.get() != only) || limits.empty()) continue;
-    out.push_back(json{{"vhost", name}, {"component", "vhost-limits"}, {"name", "limits"}, {"value", limits}});
+    if (!limits.empty())
+      out.push_back(json{{"vhost", name}, {"component", "vhost-limits"}, {"name", "limits"}, {"value", limits}});
+    for (const auto& [policy_name, p] : v->policies().all(policy_kind::operator_policy)) {
+      json value = policy_json(*p);
+      value.erase("vhost");
+      value.erase("name");
+      out.push_back(json{{"vhost", name}, {"component", "operator_policy"}, {"name", policy_name}, {"value", value}});
+    }
   }
   return out;
 }
 
-// Policies are not in Roost yet: always empty.
-json export_policies(const broker&, const vhost*) { return json::array(); }
+json export_policies(const broker& b, const vhost* only) {
+  json out = json::array();
+  for (const auto& [name, v] : b.vhosts())
+    if (only == nullptr || v.get() == only)
+      for (const auto& [policy_name, p] : v->policies().all(policy_kind::regular)) out.push_back(policy_json(*p));
+  return out;
+}
 
 http_response export_all(const api_call& c) {
   broker& b = c.ctx.b;

@@ -9,6 +9,7 @@
 #include "broker/model/broker.hpp"
 #include "broker/model/exchange.hpp"
 #include "broker/model/vhost.hpp"
+#include "broker/policy/effective.hpp"
 #include "broker/protocol/channel.hpp"
 #include "broker/protocol/connection.hpp"
 
@@ -142,18 +143,27 @@ json queue_json(const vhost& v, const queue& q, const unacked_counts& unacked) {
               {"state", "running"},
               {"type", "classic"},
               {"node", node_name()},
-              {"message_stats", message_stats_json(q.stats(), zero_events::omit)}};
+              {"message_stats", message_stats_json(q.stats(), zero_events::omit)},
+              // As RabbitMQ 3.10: null and {} when no policy applies.
+              {"policy", q.applied_policy() ? json(q.applied_policy()->name()) : json(nullptr)},
+              {"operator_policy",
+               q.applied_operator_policy() ? json(q.applied_operator_policy()->name()) : json(nullptr)},
+              {"effective_policy_definition",
+               to_json(effective_definition(q.applied_policy().get(), q.applied_operator_policy().get()))}};
 }
 
 json exchange_json(const vhost& v, const exchange& x) {
   const exchange_spec& s = x.spec();
-  return json{{"name", s.name},
-              {"vhost", v.name()},
-              {"type", s.type},
-              {"durable", s.durable == durability::durable},
-              {"auto_delete", s.auto_delete},
-              {"internal", s.internal},
-              {"arguments", to_json(s.arguments)}};
+  json out{{"name", s.name},
+           {"vhost", v.name()},
+           {"type", s.type},
+           {"durable", s.durable == durability::durable},
+           {"auto_delete", s.auto_delete},
+           {"internal", s.internal},
+           {"arguments", to_json(s.arguments)}};
+  // RabbitMQ lists an exchange's policy only when one applies.
+  if (x.applied_policy()) out["policy"] = x.applied_policy()->name();
+  return out;
 }
 
 json binding_json(vhost& v, const exchange& source, const binding& b) {

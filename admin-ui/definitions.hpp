@@ -1,6 +1,7 @@
 // RabbitMQ's definitions documents (the JSON of GET /api/definitions and of
 // its load_definitions file) applied to a broker: users, vhosts,
 // permissions, topic permissions, vhost limits (as "vhost-limits"
+// parameters), policies, operator policies (as "operator_policy"
 // parameters), exchanges, queues and bindings.
 //
 // All or nothing: the whole document is read into a plan and checked

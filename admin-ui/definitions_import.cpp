@@ -1,9 +1,9 @@
 // Reading a definitions document into a plan, checking it whole, applying
 // it: see definitions.hpp. One reader per section (read_users,
 // read_vhosts, ...) and one apply step per section, in RabbitMQ's order:
-// users, vhosts (with their limits), permissions, topic permissions, then
-// exchanges, queues and bindings. Sections Roost does not have yet are
-// refused when not empty (policies: read_policies).
+// users, vhosts (with their limits), permissions, topic permissions,
+// policies and operator policies (so that new queues and exchanges pick them
+// up as they are declared), then exchanges, queues and bindings.
 #include <fstream>
 #include <map>
 #include <memory>
@@ -12,6 +12,7 @@
 
 #include "admin-ui/access_json.hpp"
 #include "admin-ui/api_error.hpp"
+#include "admin-ui/api_policies.hpp"
 #include "admin-ui/definitions.hpp"
 #include "admin-ui/json_body.hpp"
 #include "broker/common/log.hpp"
@@ -62,6 +63,7 @@ struct import_plan {
   std::map<std::string, planned_vhost> vhosts;
   std::vector<planned_permission> permissions;
   std::vector<planned_topic_permission> topic_permissions;
+  std::vector<policy_ref> policies;  // regular and operator policies
   std::vector<planned_exchange> exchanges;
   std::vector<planned_queue> queues;
   std::vector<planned_binding> bindings;
@@ -167,19 +169,26 @@ class importer {
 
   // ---- parameters, global parameters, policies
 
-  // Vhost limits are the one component Roost has: {"component":
-  // "vhost-limits", "name": "limits", "value": {"max-queues": 10}}. The
-  // value replaces the vhost's limits.
+  // Two components: vhost limits ({"component": "vhost-limits", "name":
+  // "limits", "value": {"max-queues": 10}}; the value replaces the vhost's
+  // limits) and operator policies ({"component": "operator_policy", "name":
+  // the policy's, "value": its pattern, definition, priority, apply-to}).
   void read_parameters(const json& parameters) {
     for (const json& item : parameters) {
       const json& p = object(item, "parameters");
       check_fields(p, {"vhost", "component", "name", "value"});
       std::string component = required_string(p, "component");
-      if (component != "vhost-limits")
-        bad_request("parameters of component '" + component + "' are not supported by Roost");
-      if (required_string(p, "name") != "limits") bad_request("a vhost-limits parameter must be named 'limits'");
+      std::string name = required_string(p, "name");
       std::string vhost_name = known_vhost_name(item_vhost_name(p));
       require_keys(p, {"value"});
+      if (component == "operator_policy") {
+        plan_.policies.push_back(parse_policy(vhost_name, name, object(p["value"], "parameters' values"),
+                                              policy_kind::operator_policy));
+        continue;
+      }
+      if (component != "vhost-limits")
+        bad_request("parameters of component '" + component + "' are not supported by Roost");
+      if (name != "limits") bad_request("a vhost-limits parameter must be named 'limits'");
       touch_vhost(vhost_name).settings.limits = vhost_limits_from_json(p["value"]);
     }
   }
@@ -192,8 +201,14 @@ class importer {
     }
   }
 
+  // The same validation as PUT /api/policies/{vhost}/{name}.
   void read_policies(const json& policies) {
-    if (!policies.empty()) bad_request("policies are not supported by Roost");
+    for (const json& item : policies) {
+      const json& p = object(item, "policies");
+      check_fields(p, {"vhost", "name", "pattern", "apply-to", "definition", "priority"});
+      std::string vhost_name = known_vhost_name(item_vhost_name(p));
+      plan_.policies.push_back(parse_policy(vhost_name, required_string(p, "name"), p, policy_kind::regular));
+    }
   }
 
   // ---- exchanges, queues, bindings
@@ -379,6 +394,10 @@ void apply_permissions(broker& b, const import_plan& plan) {
   for (const auto& p : plan.topic_permissions) b.set_topic_permissions(p.user, p.vhost, p.exchange, p.write, p.read);
 }
 
+void apply_policies(broker& b, const import_plan& plan) {
+  for (const policy_ref& p : plan.policies) b.find_vhost(p->vhost())->put_policy(p);
+}
+
 void apply_topology(broker& b, const import_plan& plan) {
   for (const auto& x : plan.exchanges) b.find_vhost(x.vhost)->declare_exchange(x.spec, false);
   for (const auto& q : plan.queues) b.find_vhost(q.vhost)->declare_queue(q.name, q.options, false, admin_owner);
@@ -397,6 +416,7 @@ void import_definitions(broker& b, const json& doc, const import_scope& scope) {
   apply_users(b, plan);
   apply_vhosts(b, plan, scope);
   apply_permissions(b, plan);
+  apply_policies(b, plan);
   apply_topology(b, plan);
 }
 

@@ -154,11 +154,12 @@ void queue::touch() {
 void queue::schedule_unused_check() {
   if (!args_.expires_ms || unused_check_pending_ || timers_ == nullptr) return;
   unused_check_pending_ = true;
-  timers_->at(last_used_ms_ + *args_.expires_ms, [token = alive_.watch()] {
+  timers_->at(last_used_ms_ + *args_.expires_ms, [token = alive_.watch(), generation = unused_generation_] {
     if (*token == nullptr) return;
     queue& q = **token;
+    if (generation != q.unused_generation_) return;  // policies were applied since; their wake-up is armed
     q.unused_check_pending_ = false;
-    if (!q.consumers_.empty()) return;  // the last consumer's cancel touches the queue again
+    if (!q.consumers_.empty() || !q.args_.expires_ms) return;  // the last consumer's cancel touches the queue again
     if (wall_clock_ms() < q.last_used_ms_ + *q.args_.expires_ms) {
       q.schedule_unused_check();
     } else if (q.on_unused_) {

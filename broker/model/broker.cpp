@@ -30,6 +30,16 @@ void broker::restore(const storage::recovered_state& state) {
     if (v == nullptr) log::warning("skipping stored definition in unknown vhost '" + name + "'");
     return v;
   };
+  // Policies before the queues and exchanges, which pick theirs up as they are restored.
+  for (const auto& p : state.policies) {
+    vhost* v = in_vhost(p.vhost);
+    if (v == nullptr) continue;
+    try {
+      v->restore_policy(policy_from_record(p));
+    } catch (const policy_invalid& e) {
+      log::warning("ignoring stored policy '" + p.name + "' in vhost '" + p.vhost + "': " + e.what());
+    }
+  }
   for (const auto& x : state.exchanges)
     if (vhost* v = in_vhost(x.vhost)) v->restore_exchange(x);
   for (const auto& q : state.queues)

@@ -15,6 +15,8 @@
 
 namespace roost {
 
+class policy;
+
 struct exchange_spec {
   std::string name;
   std::string type;
@@ -37,6 +39,7 @@ class exchange {
       : id_(id), spec_(std::move(spec)), router_(std::move(router)) {
     if (auto* ae = spec_.arguments.find("alternate-exchange"))
       if (auto* name = ae->as_string()) alternate_ = *name;
+    declared_alternate_ = alternate_;
     delays_ = spec_.type == "x-delayed-message" || delay_requested(spec_.arguments);
   }
 
@@ -44,7 +47,11 @@ class exchange {
   const std::string& name() const { return spec_.name; }
   const exchange_spec& spec() const { return spec_; }
   bool is_default() const { return spec_.name.empty(); }
+  // The argument's, else the policy's (read on every unroutable publish: a plain member).
   const std::optional<std::string>& alternate_exchange() const { return alternate_; }
+  // The policy applying to the exchange (null: none); broker/policy/policy_apply.cpp.
+  const std::shared_ptr<const policy>& applied_policy() const { return policy_; }
+  void apply_policy(std::shared_ptr<const policy> p);
   // Publishes with a positive x-delay header are held back (delayed_delivery.hpp).
   bool delays() const { return delays_; }
 
@@ -67,6 +74,8 @@ class exchange {
   }
 
   std::optional<std::string> alternate_;
+  std::optional<std::string> declared_alternate_;
+  std::shared_ptr<const policy> policy_;
   bool delays_ = false;
   std::vector<binding> bindings_;
 };

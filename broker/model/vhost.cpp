@@ -97,6 +97,7 @@ exchange& vhost::add_exchange(exchange_spec spec) {
   exchange& ref = *x;
   exchanges_by_id_[id] = &ref;
   exchanges_.emplace(std::move(key), std::move(x));
+  apply_policies(ref);
   return ref;
 }
 
@@ -192,6 +193,7 @@ queue& vhost::add_queue(std::string name, queue_options options) {
   ref.set_unused_hook([this](queue& unused) { remove_queue(unused); });
   queues_by_id_[id] = &ref;
   queues_.emplace(std::move(name), std::move(q));
+  apply_policies(ref);
   return ref;
 }
 

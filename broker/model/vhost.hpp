@@ -18,6 +18,7 @@
 #include "broker/dead_letter/dead_letter.hpp"
 #include "broker/delay/delayed_delivery.hpp"
 #include "broker/model/exchange.hpp"
+#include "broker/policy/policy_set.hpp"
 #include "broker/queue/queue.hpp"
 
 namespace roost {
@@ -119,13 +120,30 @@ class vhost {
   // Deletes the exclusive queues of a connection that closed.
   void drop_exclusive_queues(owner_id who);
 
+  // Policies and operator policies (broker/policy/policy_apply.cpp). A
+  // change applies at once to the vhost's queues and exchanges and is
+  // written to the store. The caller has validated the policy for this vhost.
+  const policy_set& policies() const { return policies_; }
+  // Adds or replaces; true when there was no policy of that kind and name.
+  bool put_policy(policy_ref p);
+  // False when there was no such policy.
+  bool delete_policy(policy_kind kind, std::string_view name);
+
   // Recovery: recreate stored definitions without writing them back.
+  // Policies first, so that the queues and exchanges restored after them start with theirs.
+  void restore_policy(policy_ref p);
   void restore_exchange(const storage::exchange_record& record);
   void restore_queue(const storage::queue_summary& summary);
   void restore_binding(const storage::binding_record& record);
 
  private:
   exchange& add_exchange(exchange_spec spec);
+  // A new queue or exchange picks up the policies matching its name; nothing to do in a vhost without any.
+  void apply_policies(queue& q);
+  void apply_policies(exchange& x);
+  // Policy `name` of `kind` was set (`now`) or removed (null): re-decide for every
+  // queue and exchange it applied to or now outranks the one applying.
+  void policy_changed(policy_kind kind, std::string_view name, const policy_ref& now);
   queue& add_queue(std::string name, queue_options options);
   void remove_exchange(exchange& x);
   void remove_queue(queue& q);
@@ -157,6 +175,7 @@ class vhost {
   std::map<std::string, std::unique_ptr<queue>, std::less<>> queues_;
   std::unordered_map<std::uint32_t, queue*> queues_by_id_;
   std::unordered_map<std::uint32_t, exchange*> exchanges_by_id_;
+  policy_set policies_;
   // destination → ids of the exchanges bound to it, once per binding.
   std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> sources_of_;
 

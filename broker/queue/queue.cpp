@@ -31,6 +31,7 @@ queue::queue(std::uint32_t id, std::string name, queue_options options, queue_se
   } catch (const channel_error& e) {
     log::warning(std::string("ignoring the arguments of queue '") + name_ + "': " + e.what());
   }
+  declared_args_ = args_;
   while (lanes_.size() < args_.priority_levels()) add_lane();
   if (storage_ != nullptr) {
     store_id_ = storage_->next_queue_id++;

@@ -42,6 +42,7 @@ namespace roost {
 
 class queue;
 class dead_letter_router;
+class policy;
 
 struct queued_message {
   message_ref msg;  // null: an expired message left in place (see queue_expiry.cpp)
@@ -111,7 +112,19 @@ class queue {
   // Durable, not exclusive, and the broker has a store: the queue and its persistent messages survive restarts.
   bool persisted() const { return persisted_; }
 
+  // The arguments in force: the declared ones with the policies applied (broker/policy/effective.hpp).
   const queue_arguments& arguments() const { return args_; }
+  // The x-arguments as declared, before policies.
+  const queue_arguments& declared_arguments() const { return declared_args_; }
+  // The policy and operator policy applying to the queue (null: none).
+  const std::shared_ptr<const policy>& applied_policy() const { return policy_; }
+  const std::shared_ptr<const policy>& applied_operator_policy() const { return operator_policy_; }
+  // Another policy or operator policy applies now (either may be null):
+  // recomputes arguments() and acts on the change at once, as RabbitMQ
+  // does: a lower length limit sheds the head (dead-lettering it), the
+  // x-expires clock restarts; a new TTL applies to messages that arrive
+  // from now on (broker/policy/policy_apply.cpp).
+  void apply_policies(std::shared_ptr<const policy> p, std::shared_ptr<const policy> op);
   // Where messages leaving this queue unconsumed go (set by the vhost; null: dropped).
   void set_dead_letter_router(dead_letter_router* r) { dead_letters_ = r; }
   // x-expires: called when the queue has been unused that long; it deletes the queue.
@@ -260,6 +273,8 @@ class queue {
   std::function<void(queue&)> on_unused_;
   std::int64_t last_used_ms_ = 0;
   bool unused_check_pending_ = false;
+  // Bumped when policies are applied (x-expires may have changed): a wake-up armed before is ignored.
+  std::uint64_t unused_generation_ = 0;
   storage_context* storage_;
   // Ready messages kept in memory, shared by the lanes; the rest is paged out.
   std::size_t window_;
@@ -279,6 +294,10 @@ class queue {
   bool dispatching_ = false;
   message_stats stats_;
   publisher_flow flow_;
+  // Cold, read only when policies change (args_ above is what the message path reads).
+  queue_arguments declared_args_;
+  std::shared_ptr<const policy> policy_;
+  std::shared_ptr<const policy> operator_policy_;
 };
 
 }  // namespace roost

@@ -38,16 +38,25 @@ async function dashboardBroker() {
   return { amqpPort: b.port, url: `http://${rf.HOST}:${b.httpPort}` };
 }
 
-// The management API from node, for arranging and checking state beside the UI.
-async function api(broker, method, apiPath, body) {
+// The management API from node, for arranging and checking state beside the UI; as guest
+// unless as = { user, password }. apiStatus answers { status, body } instead of throwing.
+async function apiStatus(broker, method, apiPath, body, as = {}) {
+  const { user = USER, password = PASSWORD } = as;
   const res = await fetch(`${broker.url}/api/${apiPath}`, {
     method,
-    headers: { Authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`${method} /api/${apiPath}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
+  let parsed = text;
+  try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON: keep the text */ }
+  return { status: res.status, body: parsed };
+}
+
+async function api(broker, method, apiPath, body, as) {
+  const { status, body: answer } = await apiStatus(broker, method, apiPath, body, as);
+  if (status < 200 || status > 299) throw new Error(`${method} /api/${apiPath}: ${status} ${JSON.stringify(answer)}`);
+  return answer;
 }
 
 // A headless chromium with one page; records dialogs and page errors, which every test
@@ -82,10 +91,12 @@ async function openBrowser(viewport = { width: 1280, height: 800 }) {
   };
 }
 
-async function login(page, broker) {
+// Logs in (as guest unless as = { user, password }) and waits for the overview.
+async function login(page, broker, as = {}) {
+  const { user = USER, password = PASSWORD } = as;
   await page.goto(`${broker.url}/`);
-  await page.getByLabel('Username').fill(USER);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.locator('.tiles').waitFor();
 }
@@ -118,4 +129,27 @@ function expectCleanPage(events) {
   rf.eq(events.errors, [], 'uncaught errors in the page');
 }
 
-module.exports = { dashboardBroker, api, openBrowser, login, eventually, screenshot, expectCleanPage, USER, PASSWORD };
+// Runs body({ broker, page, events, context, cleanup }) with a broker serving the
+// dashboard and a browser page logged in as guest (unless loggedIn is false), checks the
+// page stayed clean, and closes the browser (the fixture stops a broker it started).
+// Callbacks given to cleanup() run afterwards, last first, even when the body failed: an
+// external broker (RabbitMQ) is shared, so what a test made must go again.
+async function withDashboard(body, { viewport, loggedIn = true } = {}) {
+  const broker = await dashboardBroker();
+  const b = await openBrowser(viewport);
+  const cleanups = [];
+  try {
+    if (loggedIn) await login(b.page, broker);
+    await body({ broker, page: b.page, events: b.events, context: b.context, cleanup: (fn) => cleanups.unshift(fn) });
+    expectCleanPage(b.events);
+  } finally {
+    await b.close();
+    for (const fn of cleanups) await fn().catch((e) => console.log(`# cleanup: ${e.message}`));
+  }
+}
+
+// The <dd> of a details list (dl.facts) whose <dt> is label.
+const fact = (page, label) => page.locator(`dd[data-fact="${label}"]`);
+const textOf = async (locator) => (await locator.textContent()).trim();
+
+module.exports = { api, apiStatus, login, eventually, screenshot, withDashboard, fact, textOf, USER, PASSWORD };

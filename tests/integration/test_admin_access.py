@@ -504,6 +504,8 @@ def test_rabbitmqadmin_users_vhosts_permissions_limits_definitions():
     assert ok("GET", "/api/permissions/%s/%s" % (q(vh), q(user)))["read"] == "^r"
     assert ok("GET", "/api/vhost-limits/" + q(vh)) == [{"vhost": vh, "value": {"max-queues": 7}}]
     amqp(user, "rmqa-pw", vh).close()
+    admin("delete", "vhost_limit", "vhost=" + vh, "name=max-queues")
+    assert ok("GET", "/api/vhost-limits/" + q(vh)) == []
     admin("delete", "user", "name=" + user)
     admin("delete", "vhost", "name=" + vh)
     assert admin("delete", "user", "name=" + user, check=False).returncode != 0

@@ -10,27 +10,11 @@
 
 const crypto = require('node:crypto');
 const rf = require('./roost_fixture');
-const { dashboardBroker, api, openBrowser, login, eventually, screenshot, expectCleanPage } = require('./dashboard_browser');
-
-// Runs body(ctx) with a broker serving the dashboard and a logged-in browser page, then
-// closes the browser (the fixture stops the broker).
-async function withDashboard(body, { viewport, loggedIn = true } = {}) {
-  const broker = await dashboardBroker();
-  const b = await openBrowser(viewport);
-  try {
-    if (loggedIn) await login(b.page, broker);
-    await body({ broker, page: b.page, events: b.events, context: b.context });
-    expectCleanPage(b.events);
-  } finally {
-    await b.close();
-  }
-}
+const { api, withDashboard, eventually, screenshot, fact, textOf } = require('./dashboard_browser');
 
 const short = (prefix) => `${prefix}.${crypto.randomBytes(3).toString('hex')}`;
 const nav = (page, name) => page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
 const nameCell = (page, name) => page.getByRole('link', { name, exact: true });
-const fact = (page, label) => page.locator(`dd[data-fact="${label}"]`);
-const textOf = async (locator) => (await locator.textContent()).trim();
 
 rf.test('login checks the credentials and keeps them in sessionStorage, not cookies', async () => {
   await withDashboard(async ({ broker, page, context }) => {

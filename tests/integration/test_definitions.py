@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 
 import pika.exceptions as pe
 
@@ -128,6 +129,17 @@ def _fixture_logins(port, http_port):
     assert ok("GET", "/api/vhost-limits/fx-vhost", port=http_port) == \
         [{"vhost": "fx-vhost", "value": {"max-queues": 100, "max-connections": 50}}]
     assert ok("GET", "/api/users/fx-app", port=http_port)["limits"] == {"max-connections": 5, "max-channels": 20}
+    # The policy and the operator policy came along and apply to fx-queue (RabbitMQ applies
+    # them a moment after the import; Roost before the POST returns).
+    want = ("fx-ttl", "fx-cap", {"message-ttl": 60000, "dead-letter-exchange": "fx-dead", "max-length": 500})
+    deadline = time.monotonic() + 15
+    while True:
+        got = ok("GET", "/api/queues/fx-vhost/fx-queue", port=http_port)
+        got = (got.get("policy"), got.get("operator_policy"), got.get("effective_policy_definition"))
+        if got == want or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    rf.eq(got, want, "fx-queue's policies")
 
 
 def _fixture_bytes():
@@ -152,8 +164,8 @@ def test_rabbitmq_exported_definitions_import_as_is_and_users_log_in():
     with open(FIXTURE) as f:
         original = json.load(f)
     key = lambda items: sorted(json.dumps(i, sort_keys=True) for i in items)
-    for section in ("users", "vhosts", "permissions", "topic_permissions", "parameters", "queues", "exchanges",
-                    "bindings"):
+    for section in ("users", "vhosts", "permissions", "topic_permissions", "parameters", "policies", "queues",
+                    "exchanges", "bindings"):
         assert key(exported[section]) == key(original[section]), section
 
 

@@ -11,6 +11,15 @@ export class ApiError extends Error {
     this.error = error;
     this.reason = reason;
   }
+
+  // A 401 comes in two kinds. A failed login ("not_authorized", "Login failed", or no body
+  // at all) means the stored credentials are no good: the app goes back to the login page.
+  // An authorisation refusal ("not_authorised" with "Not administrator user", "Access
+  // refused.", ...) means this user may not do that one thing: the page says so and the
+  // session goes on.
+  get refused() {
+    return this.status === 401 && this.error === 'not_authorised';
+  }
 }
 
 // Path segment: vhost '/' becomes %2F, as the API expects.
@@ -47,7 +56,9 @@ export async function request(method, path, body, opts = {}) {
   }
   if (!response.ok) {
     const err = await errorFrom(response);
-    if (response.status === 401 && !opts.auth) window.dispatchEvent(new CustomEvent('roost:unauthorized'));
+    if (response.status === 401 && !opts.auth) {
+      window.dispatchEvent(new CustomEvent(err.refused ? 'roost:refused' : 'roost:unauthorized'));
+    }
     throw err;
   }
   const text = await response.text();

@@ -27,7 +27,8 @@ export function remember(user, header) {
   sessionStorage.setItem(USER_KEY, user);
 }
 
+// Logging out forgets every roost.* entry: the credentials and what the pages kept (the
+// chosen vhost), so the next user of the tab starts clean.
 export function forget() {
-  sessionStorage.removeItem(KEY);
-  sessionStorage.removeItem(USER_KEY);
+  for (const key of Object.keys(sessionStorage)) if (key.startsWith('roost.')) sessionStorage.removeItem(key);
 }

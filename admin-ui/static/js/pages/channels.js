@@ -2,12 +2,11 @@
 // and a button that closes the channel's connection (the API closes connections, not
 // single channels).
 
-import { h, append } from '../dom.js';
-import { table, filterBox } from '../table.js';
+import { table } from '../table.js';
 import { dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
 import { count, rate, statRate } from '../format.js';
-import { header } from '../page.js';
+import { vhostListPage } from '../list_page.js';
 import { channels, closeConnection } from '../resources.js';
 
 function mode(c) {
@@ -39,11 +38,6 @@ function channelTable(list, filter, reload) {
   });
 }
 
-export function render(ctx) {
-  let filter = '';
-  let latest = [];
-  const live = ctx.live(async () => { latest = await channels(); return latest; }, (list) => channelTable(list, filter, () => live.refresh()));
-  append(ctx.main, 
-    header('Channels', filterBox((f) => { filter = f; live.el.replaceChildren(channelTable(latest, filter, () => live.refresh())); }, 'Filter by name')),
-    live.el);
+export function render(ctx, _params, app) {
+  return vhostListPage(ctx, app, { title: 'Channels', load: channels, draw: channelTable, placeholder: 'Filter by name' });
 }

@@ -1,12 +1,12 @@
 // Connections: who is connected, from where, with what client, and a close button (the
 // client gets connection.close 320 CONNECTION_FORCED with the reason).
 
-import { h, append } from '../dom.js';
-import { table, filterBox } from '../table.js';
+import { h } from '../dom.js';
+import { table } from '../table.js';
 import { dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
 import { count, byteRate, time } from '../format.js';
-import { header } from '../page.js';
+import { vhostListPage } from '../list_page.js';
 import { connections, closeConnection } from '../resources.js';
 
 function client(c) {
@@ -36,11 +36,6 @@ function connectionTable(list, filter, reload) {
   });
 }
 
-export function render(ctx) {
-  let filter = '';
-  let latest = [];
-  const live = ctx.live(async () => { latest = await connections(); return latest; }, (list) => connectionTable(list, filter, () => live.refresh()));
-  append(ctx.main, 
-    header('Connections', filterBox((f) => { filter = f; live.el.replaceChildren(connectionTable(latest, filter, () => live.refresh())); }, 'Filter by name')),
-    live.el);
+export function render(ctx, _params, app) {
+  return vhostListPage(ctx, app, { title: 'Connections', load: connections, draw: connectionTable, placeholder: 'Filter by name' });
 }

@@ -17,8 +17,10 @@ function facts(x) {
     ['Virtual host', x.vhost], ['Type', x.type], ['Features', badges(x, EXCHANGE_FEATURES)],
     ['Arguments', h('code', null, argumentsText(x.arguments) || 'none')],
     ['In', rate(statRate(x, 'publish_in'))], ['Out', rate(statRate(x, 'publish_out'))],
+    // the API has the field only on an exchange a policy applies to
+    ['Policy', x.policy || 'none'],
   ];
-  return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
+  return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', { 'data-fact': k }, v)]));
 }
 
 // Header lines "name: value" become the message's headers table.
@@ -64,8 +66,8 @@ export async function render(ctx, { vhost, name }, app) {
     (list) => bindingsTable(list, { hide: 'source', onRemoved: () => from.refresh(), empty: 'Nothing is bound to this exchange: messages published to it are dropped.' }));
   const to = ctx.live(() => bindingsTo(vhost, name),
     (list) => bindingsTable(list, { hide: 'destination', onRemoved: () => to.refresh(), empty: 'No exchange routes into this one.' }));
-  const [xs, qs] = await Promise.all([exchanges().catch(() => []), queues().catch(() => [])]);
-  const inVhost = (list) => list.filter((o) => o.vhost === vhost).map((o) => o.name);
+  const [xs, qs] = await Promise.all([exchanges(vhost).catch(() => []), queues(vhost).catch(() => [])]);
+  const inVhost = (list) => list.map((o) => o.name);
   const refreshBoth = () => { from.refresh(); to.refresh(); };
   const isDefault = name === '';
   append(ctx.main, 

@@ -1,12 +1,12 @@
 // Exchanges: the list with type, features and rates, a name filter, and a form to declare one.
 
-import { h, append } from '../dom.js';
-import { table, badges, byName, filterBox } from '../table.js';
+import { h } from '../dom.js';
+import { table, badges, byName } from '../table.js';
 import { field, text, check, select, form, argumentsEditor, dangerButton, EXCHANGE_ARGUMENTS } from '../forms.js';
 import { attempt, ok } from '../notify.js';
 import { rate, statRate } from '../format.js';
 import { exchangeLink } from '../links.js';
-import { header } from '../page.js';
+import { vhostListPage } from '../list_page.js';
 import { exchanges, declareExchange, deleteExchange } from '../resources.js';
 
 export const EXCHANGE_TYPES = ['direct', 'fanout', 'topic', 'headers'];
@@ -36,8 +36,8 @@ function exchangeTable(list, filter, reload) {
   });
 }
 
-function createForm(vhosts, onCreated) {
-  const vhost = select('vhost', vhosts, '/');
+function createForm(vhosts, chosen, onCreated) {
+  const vhost = select('vhost', vhosts, chosen || '/');
   const name = text('name', { required: true, placeholder: 'e.g. orders' });
   const type = select('type', EXCHANGE_TYPES, 'direct');
   const args = argumentsEditor(EXCHANGE_ARGUMENTS, 'exchange-args');
@@ -62,12 +62,6 @@ function createForm(vhosts, onCreated) {
   });
 }
 
-export async function render(ctx, _params, app) {
-  let filter = '';
-  let latest = [];
-  const live = ctx.live(async () => { latest = await exchanges(); return latest; }, (list) => exchangeTable(list, filter, () => live.refresh()));
-  append(ctx.main, 
-    header('Exchanges', filterBox((f) => { filter = f; live.el.replaceChildren(exchangeTable(latest, filter, () => live.refresh())); })),
-    live.el,
-    createForm(await app.vhostNames(), () => live.refresh()));
+export function render(ctx, _params, app) {
+  return vhostListPage(ctx, app, { title: 'Exchanges', load: exchanges, draw: exchangeTable, createForm });
 }

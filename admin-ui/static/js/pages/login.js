@@ -22,6 +22,9 @@ export function render(ctx, _params, app) {
         const me = await whoami(header);
         remember(me.name, header);
       } catch (e) {
+        // "Not management user": the login is right but the user's tags give no access to
+        // the management API (AMQP does not care about tags).
+        if (e.refused) throw new Error(`User '${user.value}' may not use the dashboard: ${e.reason}. An administrator can give it the management tag.`);
         if (e.status === 401) throw new Error('Wrong username or password.');
         throw e;
       }

@@ -1,5 +1,5 @@
-// One queue: its numbers, the bindings that feed it (add / remove), get messages, purge and
-// delete.
+// One queue: its numbers, which policy and operator policy apply and what they add up to,
+// the bindings that feed it (add / remove), get messages, purge and delete.
 
 import { h, fill, append } from '../dom.js';
 import { badges } from '../table.js';
@@ -24,8 +24,20 @@ function facts(q) {
     ['Incoming', rate(statRate(q, 'publish'))],
     ['Deliver / get', rate(statRate(q, 'deliver_get'))],
     ['Acknowledge', rate(statRate(q, 'ack'))],
+    ['Policy', q.policy || 'none'],
+    ['Operator policy', q.operator_policy || 'none'],
+    ['Effective policy definition', definitionText(q.effective_policy_definition)],
   ];
   return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', { 'data-fact': k }, v)]));
+}
+
+// The keys that apply after the policy and the operator policy were merged (as the broker
+// worked them out: the lower of the two limits, and so on), one per line.
+function definitionText(definition) {
+  const entries = Object.entries(definition || {});
+  if (!entries.length) return 'none';
+  return h('ul', { class: 'plain' }, entries.sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) =>
+    h('li', null, h('code', null, `${k}: ${JSON.stringify(v)}`))));
 }
 
 function message(m, i) {
@@ -67,7 +79,7 @@ export async function render(ctx, { vhost, name }, app) {
   const bindingsLive = ctx.live(() => queueBindings(vhost, name),
     (list) => bindingsTable(list, { hide: 'destination', onRemoved: () => bindingsLive.refresh() }));
   const factsLive = ctx.live(() => queue(vhost, name), facts);
-  const exchangeNames = (await exchanges().catch(() => [])).filter((x) => x.vhost === vhost).map((x) => x.name);
+  const exchangeNames = (await exchanges(vhost).catch(() => [])).map((x) => x.name);
   const danger = h('div', { class: 'actions' },
     dangerButton('Purge', async () => {
       if (await attempt('Purge', () => purgeQueue(vhost, name))) { ok(`Queue '${name}' purged`); factsLive.refresh(); }

@@ -1,13 +1,13 @@
 // Queues: every queue with its depth, rates and consumers, a name filter, and a form to
 // declare one with arguments.
 
-import { h, append } from '../dom.js';
-import { table, badges, byName, filterBox } from '../table.js';
+import { h } from '../dom.js';
+import { table, badges, byName } from '../table.js';
 import { field, text, check, form, argumentsEditor, select, dangerButton, QUEUE_ARGUMENTS } from '../forms.js';
 import { attempt, ok } from '../notify.js';
 import { count, rate, statRate } from '../format.js';
 import { queueLink } from '../links.js';
-import { header } from '../page.js';
+import { vhostListPage } from '../list_page.js';
 import { queues, declareQueue, deleteQueue } from '../resources.js';
 
 export const QUEUE_FEATURES = [
@@ -37,8 +37,8 @@ function queueTable(list, filter, reload) {
   });
 }
 
-function createForm(vhosts, onCreated) {
-  const vhost = select('vhost', vhosts, '/');
+function createForm(vhosts, chosen, onCreated) {
+  const vhost = select('vhost', vhosts, chosen || '/');
   const name = text('name', { required: true, placeholder: 'e.g. orders' });
   const args = argumentsEditor(QUEUE_ARGUMENTS, 'queue-args');
   return form({
@@ -60,12 +60,6 @@ function createForm(vhosts, onCreated) {
   });
 }
 
-export async function render(ctx, _params, app) {
-  let filter = '';
-  let latest = [];
-  const live = ctx.live(async () => { latest = await queues(); return latest; }, (list) => queueTable(list, filter, () => live.refresh()));
-  append(ctx.main, 
-    header('Queues', filterBox((f) => { filter = f; live.el.replaceChildren(queueTable(latest, filter, () => live.refresh())); })),
-    live.el,
-    createForm(await app.vhostNames(), () => live.refresh()));
+export function render(ctx, _params, app) {
+  return vhostListPage(ctx, app, { title: 'Queues', load: queues, draw: queueTable, createForm });
 }
