@@ -3,11 +3,34 @@
 // existence checks cost two requests, and only on a refusal.
 #include "ctl/verbs.hpp"
 
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
 namespace roost::ctl {
 
 using nlohmann::json;
 
 namespace {
+
+// The API escapes <, > and & in policy validation reasons, as RabbitMQ's
+// management API does for a browser; rabbitmqctl prints them as they are.
+std::string html_unescaped(std::string_view text) {
+  static constexpr std::pair<std::string_view, char> entities[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}};
+  std::string out;
+  while (!text.empty()) {
+    auto entity = std::find_if(std::begin(entities), std::end(entities),
+                               [&](const auto& e) { return text.starts_with(e.first); });
+    if (entity == std::end(entities)) {
+      out += text.front();
+      text.remove_prefix(1);
+    } else {
+      out += entity->second;
+      text.remove_prefix(entity->first.size());
+    }
+  }
+  return out;
+}
 
 // The broker's reason: the "reason" of its JSON error body, which may be a
 // list (["invalid_regexp", "(", "..."]), printed as JSON.
@@ -15,7 +38,7 @@ std::string reason_of(const api_reply& reply) {
   json body = json::parse(reply.body, nullptr, false);
   if (body.is_object() && body.contains("reason")) {
     const json& reason = body["reason"];
-    return reason.is_string() ? reason.get<std::string>() : reason.dump();
+    return reason.is_string() ? html_unescaped(reason.get_ref<const std::string&>()) : reason.dump();
   }
   if (!reply.body.empty() && reply.body.size() < 1000) return reply.body;
   return "the broker answered HTTP " + std::to_string(reply.status);

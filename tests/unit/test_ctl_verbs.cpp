@@ -296,6 +296,12 @@ TEST_CASE("ctl verbs: any other refusal is the broker's reason with exit 69, a b
   outcome bad = run(env, {"set_permissions", "bob", "(", ".*", ".*"});
   CHECK(bad.exit_code == 69);
   CHECK(bad.err == "Error:\n[\"invalid_regexp\",\"(\",\"missing )\"]\n");
+  // Policy reasons come HTML-escaped, as from RabbitMQ's API; rabbitmqctl prints them raw.
+  env.reply("PUT", "/api/policies/%2F/p", 400,
+            json{{"error", "bad_request"},
+                 {"reason", "Validation failed\n\n[{&lt;&lt;\"foo\"&gt;&gt;,1}] &amp; more\n"}});
+  CHECK(run(env, {"-q", "set_policy", "p", ".*", "{\"foo\": 1}"}).err ==
+        "Error:\nValidation failed\n\n[{<<\"foo\">>,1}] & more\n\n");
   env.reply("GET", "/api/users", 500, json{{"error", "internal"}, {"reason", "disk on fire"}});
   outcome broken = run(env, {"list_users"});
   CHECK(broken.exit_code == 70);
