@@ -1,6 +1,7 @@
 // Tables and cells as rabbitmqctl prints them: see table_format.hpp.
 #include "ctl/table_format.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "ctl/errors.hpp"
@@ -86,17 +87,10 @@ std::string escape_controls(std::string_view text) {
 
 const json& field_at(const json& object, std::string_view path) {
   static const json missing;
-  const json* at = &object;
-  while (true) {
-    std::size_t dot = path.find('.');
-    std::string key(path.substr(0, dot));
-    if (!at->is_object()) return missing;
-    auto it = at->find(key);
-    if (it == at->end()) return missing;
-    at = &*it;
-    if (dot == std::string_view::npos) return *at;
-    path.remove_prefix(dot + 1);
-  }
+  std::string pointer = "/" + std::string(path);
+  std::replace(pointer.begin(), pointer.end(), '.', '/');
+  json::json_pointer at(pointer);
+  return object.contains(at) ? object.at(at) : missing;
 }
 
 std::string format_cell(const json& value, cell_style style) {
