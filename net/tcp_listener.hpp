@@ -3,14 +3,9 @@
 // (accept_loop.hpp) is shared with the control socket.
 #pragma once
 
-#include <utility>  // boost 1.74 awaitable.hpp uses std::exchange without including it
-
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <string>
-
-#include "net/accept_loop.hpp"
 
 namespace roost::net {
 

@@ -8,6 +8,7 @@
 #include "broker/model/broker.hpp"
 #include "broker/protocol/connection.hpp"
 #include "broker/transport/tcp_session.hpp"
+#include "net/accept_loop.hpp"
 #include "net/tcp_listener.hpp"
 
 namespace roost {
