@@ -18,8 +18,8 @@
 #include <string>
 #include <string_view>
 
-#include "ctl/environment.hpp"
 #include "ctl/arguments.hpp"
+#include "ctl/environment.hpp"
 #include "ctl/errors.hpp"
 #include "ctl/table_format.hpp"
 
@@ -39,7 +39,7 @@ enum verb_option : unsigned {
 // 'User "bob" does not exist' for delete_user, 'User bob does not exist'
 // for set_permissions), so each command names its own. text is a pattern
 // as in verb::path, complete with rabbitmqctl's "Error:\n" where it prints
-// one; an empty refusal is not set.
+// one. {} is not set; {"", exit_code::ok} ends the command quietly.
 struct refusal {
   std::string_view text = {};
   exit_code code = exit_code::unavailable;
