@@ -1,6 +1,6 @@
 // The admin HTTP listener: accepts connections on the broker's io_context
 // and runs each as a coroutine (read request, handle_request, write
-// response, keep-alive), like tcp_session does for AMQP. Also samples the
+// response, keep-alive), like stream_session does for AMQP. Also samples the
 // message rates once a second.
 //
 // The same sessions serve the control socket (DATA_DIR/roost.ctl, for

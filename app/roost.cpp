@@ -95,8 +95,8 @@ void recover(roost::broker& broker, roost::storage::store& durable, boost::asio:
 
 // Binds one listener through `bind` and records where it ended up; on
 // failure prints why and returns false.
-bool open_listener(roost::admin::admin_context& admin, const std::string& protocol, const std::string& address,
-                   std::uint16_t port, const std::function<std::uint16_t()>& bind) {
+bool start_listener(roost::admin::admin_context& admin, const std::string& protocol, const std::string& address,
+                    std::uint16_t port, const std::function<std::uint16_t()>& bind) {
   try {
     admin.listeners.push_back({protocol, address, bind()});
     return true;
@@ -116,14 +116,16 @@ bool listen(const roost::app::options& opts, roost::server& amqp, roost::admin::
   const std::string& address = opts.bind;
   bool ok = true;
   if (opts.amqp_port)
-    ok = open_listener(admin, "amqp", address, *opts.amqp_port, [&] { return amqp.listen(address, *opts.amqp_port); });
+    ok = start_listener(admin, "amqp", address, *opts.amqp_port,
+                        [&] { return amqp.listen(address, *opts.amqp_port); });
   if (ok && tls != nullptr)
-    ok = open_listener(admin, "amqps", address, *opts.amqps_port,
-                       [&] { return amqp.listen_tls(address, *opts.amqps_port, *tls); });
-  if (ok) ok = open_listener(admin, "http", address, opts.http_port, [&] { return http.listen(address, opts.http_port); });
+    ok = start_listener(admin, "amqps", address, *opts.amqps_port,
+                        [&] { return amqp.listen_tls(address, *opts.amqps_port, *tls); });
+  if (ok)
+    ok = start_listener(admin, "http", address, opts.http_port, [&] { return http.listen(address, opts.http_port); });
   if (ok && tls != nullptr && opts.https_port)
-    ok = open_listener(admin, "https", address, *opts.https_port,
-                       [&] { return http.listen_tls(address, *opts.https_port, *tls); });
+    ok = start_listener(admin, "https", address, *opts.https_port,
+                        [&] { return http.listen_tls(address, *opts.https_port, *tls); });
   if (!ok) return false;
   std::string control = roost::net::control_socket_path(opts.broker.data_dir);
   try {

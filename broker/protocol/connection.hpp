@@ -1,9 +1,9 @@
 // The AMQP side of one client connection, without any socket: bytes in,
 // frames parsed and dispatched, bytes out.
 //
-// tcp_session owns the socket and feeds this object; everything protocol
-// lives here, so the handshake, framing errors and channel life cycle are
-// testable without the network. Lives on the broker thread. The session is
+// stream_session owns the socket (or TLS stream) and feeds this object;
+// everything protocol lives here, so the handshake, framing errors and
+// channel life cycle are testable without the network. Lives on the broker thread. The session is
 // told about new output and about the end through connection_events.
 #pragma once
 
