@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
@@ -182,8 +183,9 @@ asio::awaitable<void> run_session(Stream stream, request_origin origin, bool loo
     }
     if (!ec && !parser.is_done())
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    // (Through TLS a client that closes without close_notify is a truncated stream: also just gone.)
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == asio::error::eof || ec == asio::error::connection_reset)
+        ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated)
       co_return;
     bool refuse = false;
     http_response answer;
