@@ -29,7 +29,8 @@ tlsTest('amqplib over amqps:// publishes and consumes, beside a plain connection
   const tls = await rf.connect({ tls: trustTestCa });
   const plain = await rf.connect();
   const ch = await rf.channel(tls);
-  const q = (await ch.assertQueue('', { exclusive: true })).queue;
+  // Not exclusive: the plain connection inspects it below (RabbitMQ answers 405 to that for an exclusive queue).
+  const q = (await ch.assertQueue('', { exclusive: false, autoDelete: true })).queue;
   const body = Buffer.alloc(100000, 7); // several TLS records
   const received = [];
   await ch.consume(q, (m) => received.push(m.content), { noAck: true });
