@@ -56,11 +56,14 @@ void load_identity(ssl::context& ctx, const tls_options& options) {
   require_readable(options.certificate_file, "certificate");
   require_readable(key, "key");
   SSL_CTX_set_default_passwd_cb(ctx.native_handle(), no_passphrase);
+  // The key before the certificate: loaded the other way round, OpenSSL
+  // itself refuses a mismatched key with a bare "key values mismatch";
+  // this way it drops the key and the check below names both files.
   boost::system::error_code ec;
-  ctx.use_certificate_chain_file(options.certificate_file, ec);
-  check(ec, "certificate", options.certificate_file);
   ctx.use_private_key_file(key, ssl::context::pem, ec);
   check(ec, "key", key);
+  ctx.use_certificate_chain_file(options.certificate_file, ec);
+  check(ec, "certificate", options.certificate_file);
   if (SSL_CTX_check_private_key(ctx.native_handle()) != 1)
     throw tls_setup_error("TLS key " + key + " does not match the certificate " + options.certificate_file);
 }
