@@ -214,6 +214,7 @@ json connection_json(const connection& c, const admin_context& ctx) {
               {"peer_host", peer.substr(0, colon)},
               {"peer_port", colon == std::string::npos ? 0 : std::atoi(peer.c_str() + colon + 1)},
               {"protocol", "AMQP 0-9-1"},
+              {"ssl", c.over_tls()},
               {"timeout", c.heartbeat_seconds()},
               {"frame_max", c.frame_max()},
               {"channel_max", c.channel_max()},

@@ -1,7 +1,8 @@
 // Beast lives here and only here (it is slow to compile). Each connection
 // is one coroutine; a request is converted to http_request, answered by
 // handle_request on the broker thread, and written back. TCP and the
-// control socket's Unix stream run the same session template.
+// control socket's Unix stream run the same session template, and so does
+// HTTPS (a TLS handshake first, close_notify at the end).
 #include "admin-ui/http_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -11,7 +12,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
 #include <chrono>
 #include <functional>
@@ -25,6 +28,7 @@
 #include "net/accept_loop.hpp"
 #include "net/local_socket.hpp"
 #include "net/tcp_listener.hpp"
+#include "net/tls_server_context.hpp"
 
 namespace roost::admin {
 
@@ -91,12 +95,12 @@ namespace {
 template <class Stream>
 asio::awaitable<void> drain(Stream& stream) {
   boost::system::error_code ec;
-  stream.socket().shutdown(asio::socket_base::shutdown_send, ec);
+  beast::get_lowest_layer(stream).socket().shutdown(asio::socket_base::shutdown_send, ec);
   char scratch[16384];
   auto deadline = std::chrono::steady_clock::now() + drain_timeout;
   std::size_t drained = 0;
   while (!ec && drained < 2 * max_request_body && std::chrono::steady_clock::now() < deadline) {
-    stream.expires_at(deadline);
+    beast::get_lowest_layer(stream).expires_at(deadline);
     drained += co_await stream.async_read_some(asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
   }
 }
@@ -118,19 +122,51 @@ asio::awaitable<void> wait_for_commit(admin_context& ctx) {
   co_await committed->async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
-template <class Protocol>
-asio::awaitable<void> run_session(typename Protocol::socket socket, request_origin origin, bool loopback,
-                                  admin_context& ctx, std::shared_ptr<http_server::sessions> registry) {
-  beast::basic_stream<Protocol> stream(std::move(socket));
+template <class Stream>
+constexpr bool is_tls = false;
+template <class Next>
+constexpr bool is_tls<beast::ssl_stream<Next>> = true;
+
+// HTTPS: the TLS handshake, bounded like a request. False when it failed.
+template <class Stream>
+asio::awaitable<bool> open_stream(Stream& stream) {
+  if constexpr (is_tls<Stream>) {
+    boost::system::error_code ec;
+    beast::get_lowest_layer(stream).expires_after(request_timeout);
+    co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      log::debug("https: TLS handshake failed: " + ec.message());
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+// The session is over: HTTPS sends close_notify first (bounded, the peer
+// may not answer), then the TCP side is shut for sending.
+template <class Stream>
+asio::awaitable<void> close_stream(Stream& stream) {
+  boost::system::error_code ec;
+  if constexpr (is_tls<Stream>) {
+    beast::get_lowest_layer(stream).expires_after(drain_timeout);
+    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  beast::get_lowest_layer(stream).socket().shutdown(asio::socket_base::shutdown_send, ec);
+}
+
+template <class Stream>
+asio::awaitable<void> run_session(Stream stream, request_origin origin, bool loopback, admin_context& ctx,
+                                  std::shared_ptr<http_server::sessions> registry) {
   registry->open[&stream] = {origin, [&stream] {
                                boost::system::error_code ec;
-                               stream.socket().close(ec);
+                               beast::get_lowest_layer(stream).socket().close(ec);
                              }};
   struct unregister {
     http_server::sessions& r;
     const void* s;
     ~unregister() { r.open.erase(s); }
   } guard{*registry, &stream};
+  if (!co_await open_stream(stream)) co_return;
   // Bounded: a request never needs more than its header and body limits.
   beast::flat_buffer buffer(max_request_header + max_request_body + 64 * 1024);
   boost::system::error_code ec;
@@ -138,7 +174,7 @@ asio::awaitable<void> run_session(typename Protocol::socket socket, request_orig
     http::request_parser<http::string_body> parser;
     parser.header_limit(max_request_header);
     parser.body_limit(max_request_body);
-    stream.expires_after(request_timeout);
+    beast::get_lowest_layer(stream).expires_after(request_timeout);
     co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     // curl asks before sending bodies over 1 KiB and would otherwise wait a second.
     if (!ec && parser.get()[http::field::expect] == "100-continue") {
@@ -147,8 +183,9 @@ asio::awaitable<void> run_session(typename Protocol::socket socket, request_orig
     }
     if (!ec && !parser.is_done())
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    // (Through TLS a client that closes without close_notify is a truncated stream: also just gone.)
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == asio::error::eof || ec == asio::error::connection_reset)
+        ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated)
       co_return;
     bool refuse = false;
     http_response answer;
@@ -170,7 +207,7 @@ asio::awaitable<void> run_session(typename Protocol::socket socket, request_orig
     }
     bool keep_alive = !refuse && parser.get().keep_alive();
     auto response = to_response(std::move(answer), refuse ? 11 : parser.get().version(), keep_alive);
-    stream.expires_after(write_timeout);
+    beast::get_lowest_layer(stream).expires_after(write_timeout);
     co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
     if (refuse) {
@@ -178,7 +215,7 @@ asio::awaitable<void> run_session(typename Protocol::socket socket, request_orig
       co_return;
     }
     if (!keep_alive) {
-      stream.socket().shutdown(asio::socket_base::shutdown_send, ec);
+      co_await close_stream(stream);
       co_return;
     }
   }
@@ -190,6 +227,7 @@ http_server::http_server(asio::io_context& io, admin_context& ctx)
     : io_(io),
       ctx_(ctx),
       acceptor_(io),
+      tls_acceptor_(io),
       control_acceptor_(io),
       sample_timer_(io),
       sessions_(std::make_shared<sessions>()) {}
@@ -201,11 +239,24 @@ std::uint16_t http_server::listen(const std::string& address, std::uint16_t port
   std::uint16_t bound = net::open_listener(acceptor_, address, port);
   auto on_accept = [this](tcp::socket socket) {
     bool loopback = net::is_loopback(socket);
-    start_session(std::move(socket), request_origin::http, loopback);
+    start_session(beast::tcp_stream(std::move(socket)), request_origin::http, loopback);
   };
   auto on_error = [](const boost::system::error_code& ec) { log::warning("http accept failed: " + ec.message()); };
   asio::co_spawn(io_, net::accept_each(acceptor_, on_accept, on_error), asio::detached);
   asio::co_spawn(io_, sample_loop(), asio::detached);
+  return bound;
+}
+
+std::uint16_t http_server::listen_tls(const std::string& address, std::uint16_t port,
+                                      net::tls_server_credentials& credentials) {
+  std::uint16_t bound = net::open_listener(tls_acceptor_, address, port);
+  auto on_accept = [this, &credentials](tcp::socket socket) {
+    bool loopback = net::is_loopback(socket);
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), credentials.current());
+    start_session(std::move(stream), request_origin::http, loopback);
+  };
+  auto on_error = [](const boost::system::error_code& ec) { log::warning("https accept failed: " + ec.message()); };
+  asio::co_spawn(io_, net::accept_each(tls_acceptor_, on_accept, on_error), asio::detached);
   return bound;
 }
 
@@ -214,7 +265,7 @@ void http_server::listen_control(const std::string& path) {
   control_path_ = path;
   // The peer is the broker's own user (or root), on this host.
   auto on_accept = [this](local::socket socket) {
-    start_session(std::move(socket), request_origin::control_socket, true);
+    start_session(beast::basic_stream<local>(std::move(socket)), request_origin::control_socket, true);
   };
   auto on_error = [](const boost::system::error_code& ec) {
     log::warning("control socket accept failed: " + ec.message());
@@ -222,19 +273,18 @@ void http_server::listen_control(const std::string& path) {
   asio::co_spawn(io_, net::accept_each(control_acceptor_, on_accept, on_error), asio::detached);
 }
 
-template <class Socket>
-void http_server::start_session(Socket socket, request_origin origin, bool loopback) {
+template <class Stream>
+void http_server::start_session(Stream stream, request_origin origin, bool loopback) {
   bool control = origin == request_origin::control_socket;
   std::size_t cap = control ? max_control_sessions : max_http_sessions;
   if (sessions_->count(origin) >= cap) {
     log::warning(std::string(control ? "control socket" : "http") + ": refusing a connection, " +
                  std::to_string(cap) + " already open");
     boost::system::error_code ec;
-    socket.close(ec);
+    beast::get_lowest_layer(stream).socket().close(ec);
     return;
   }
-  using protocol = typename Socket::protocol_type;
-  asio::co_spawn(io_, run_session<protocol>(std::move(socket), origin, loopback, ctx_, sessions_), asio::detached);
+  asio::co_spawn(io_, run_session(std::move(stream), origin, loopback, ctx_, sessions_), asio::detached);
 }
 
 asio::awaitable<void> http_server::sample_loop() {
@@ -253,6 +303,7 @@ asio::awaitable<void> http_server::sample_loop() {
 void http_server::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
+  tls_acceptor_.close(ec);
   control_acceptor_.close(ec);
   net::remove_local_socket(control_path_);
   control_path_.clear();

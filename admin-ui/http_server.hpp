@@ -1,6 +1,6 @@
 // The admin HTTP listener: accepts connections on the broker's io_context
 // and runs each as a coroutine (read request, handle_request, write
-// response, keep-alive), like tcp_session does for AMQP. Also samples the
+// response, keep-alive), like stream_session does for AMQP. Also samples the
 // message rates once a second.
 //
 // The same sessions serve the control socket (DATA_DIR/roost.ctl, for
@@ -10,7 +10,8 @@
 // here and tested: request and body limits, deadlines, keep-alive, error
 // answers, the route table; roostctl's requests are exactly the API calls
 // an HTTP client would make, and `curl --unix-socket` works for free. The
-// session is one template over the socket type, not a second copy.
+// session is one template over the stream type, not a second copy; HTTPS
+// (--https-port, the AMQPS certificate) is a third instance of it.
 //
 // A slow or hostile client cannot stall the broker: every read and write
 // has a deadline, headers and bodies have size limits (413 for a body over
@@ -33,6 +34,10 @@
 
 #include "admin-ui/api_call.hpp"
 
+namespace roost::net {
+class tls_server_credentials;
+}  // namespace roost::net
+
 namespace roost::admin {
 
 inline constexpr std::size_t max_request_body = 16 * 1024 * 1024;
@@ -48,6 +53,9 @@ class http_server {
   // Binds and starts accepting; returns the bound port (useful with port 0).
   // Throws boost::system::system_error when the address cannot be bound.
   std::uint16_t listen(const std::string& address, std::uint16_t port);
+  // The same API over TLS; each connection gets the credentials' context
+  // of the moment it is accepted. The credentials must outlive the server.
+  std::uint16_t listen_tls(const std::string& address, std::uint16_t port, net::tls_server_credentials& credentials);
   // Serves the same API on the control socket at path (see
   // net/local_socket.hpp: mode 0600, a stale socket file replaced).
   // Throws boost::system::system_error when it cannot be created.
@@ -59,14 +67,15 @@ class http_server {
   struct sessions;  // the open connections, shared with their coroutines
 
  private:
-  // Starts a session for an accepted socket, or closes it when too many of its kind are open.
-  template <class Socket>
-  void start_session(Socket socket, request_origin origin, bool loopback);
+  // Starts a session on an accepted stream, or closes it when too many of its kind are open.
+  template <class Stream>
+  void start_session(Stream stream, request_origin origin, bool loopback);
   boost::asio::awaitable<void> sample_loop();
 
   boost::asio::io_context& io_;
   admin_context& ctx_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::acceptor tls_acceptor_;
   boost::asio::local::stream_protocol::acceptor control_acceptor_;
   std::string control_path_;  // empty when there is no control socket (or it is removed)
   boost::asio::steady_timer sample_timer_;

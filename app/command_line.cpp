@@ -15,8 +15,15 @@ namespace {
 constexpr const char* usage =
     "usage: roost [options]\n"
     "  --bind ADDRESS         address to listen on (default 0.0.0.0)\n"
-    "  --amqp-port PORT       AMQP port (default 5672; 0 picks a free port and prints it)\n"
+    "  --amqp-port PORT       AMQP port (default 5672; 0 picks a free port and prints it; -1: none)\n"
+    "  --amqps-port PORT      AMQP over TLS (default 5671 once --tls-cert is given; 0 picks a free port)\n"
     "  --http-port PORT       admin HTTP API and dashboard port (default 15672; 0 picks a free port)\n"
+    "  --https-port PORT      the admin API and dashboard over TLS (none unless given; 0 picks a free port)\n"
+    "  --tls-cert FILE        PEM certificate (chain allowed) of the TLS listeners; SIGHUP reloads it\n"
+    "  --tls-key FILE         its PEM private key, unencrypted (default: in the --tls-cert file)\n"
+    "  --tls-ca FILE          PEM CA certificates client certificates are verified against\n"
+    "  --tls-verify MODE      none, peer (check a certificate the client sends) or require (refuse\n"
+    "                         clients without a valid one) (default none)\n"
     "  --http-static DIR      the dashboard's files (default: admin-ui/static of the source tree)\n"
     "  --data-dir DIR         where the SQLite store lives (default ./data)\n"
     "  --log-level LEVEL      debug, info, warning or error (default info)\n"
@@ -60,6 +67,35 @@ void read_environment(config& cfg) {
   if (const char* pass = std::getenv("ROOST_DEFAULT_PASS"); pass != nullptr) cfg.default_pass = pass;
 }
 
+// A listener's port; "-1" (no listener) only where `may_disable`.
+bool parse_port(std::string_view text, std::optional<std::uint16_t>& out, bool may_disable) {
+  if (may_disable && text == "-1") {
+    out.reset();
+    return true;
+  }
+  std::uint16_t port = 0;
+  if (!parse_number(text, port)) return false;
+  out = port;
+  return true;
+}
+
+// What the flags say together; see parse_command_line.
+std::optional<std::string> check_listeners(options& opts) {
+  const net::tls_options& tls = opts.tls;
+  if (!tls.enabled()) {
+    if (opts.amqps_port) return std::string("--amqps-port needs --tls-cert");
+    if (opts.https_port) return std::string("--https-port needs --tls-cert");
+    if (!tls.key_file.empty() || !tls.ca_file.empty() || tls.verify != net::peer_verification::none)
+      return std::string("--tls-key, --tls-ca and --tls-verify need --tls-cert");
+    if (!opts.amqp_port) return std::string("--amqp-port -1 leaves no AMQP listener without --tls-cert");
+    return std::nullopt;
+  }
+  if (tls.verify != net::peer_verification::none && tls.ca_file.empty())
+    return std::string("--tls-verify needs --tls-ca (the CA client certificates are verified against)");
+  if (!opts.amqps_port) opts.amqps_port = 5671;
+  return std::nullopt;
+}
+
 bool parse_sync(std::string_view text, storage::sync_mode& out) {
   if (text == "full") out = storage::sync_mode::full;
   else if (text == "normal") out = storage::sync_mode::normal;
@@ -90,8 +126,14 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
     std::string_view value = argv[++i];
     bool ok = true;
     if (flag == "--bind") opts.bind = value;
-    else if (flag == "--amqp-port") ok = parse_number(value, opts.amqp_port);
+    else if (flag == "--amqp-port") ok = parse_port(value, opts.amqp_port, true);
+    else if (flag == "--amqps-port") ok = parse_port(value, opts.amqps_port, false);
     else if (flag == "--http-port") ok = parse_number(value, opts.http_port);
+    else if (flag == "--https-port") ok = parse_port(value, opts.https_port, false);
+    else if (flag == "--tls-cert") ok = !(opts.tls.certificate_file = value).empty();
+    else if (flag == "--tls-key") ok = !(opts.tls.key_file = value).empty();
+    else if (flag == "--tls-ca") ok = !(opts.tls.ca_file = value).empty();
+    else if (flag == "--tls-verify") ok = net::parse_peer_verification(value, opts.tls.verify);
     else if (flag == "--http-static") opts.http_static = value;
     else if (flag == "--data-dir") cfg.data_dir = value;
     else if (flag == "--log-level") ok = log::parse_level(value, opts.log_level);
@@ -110,7 +152,7 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
     else return "unknown option " + std::string(flag) + "\n" + usage;
     if (!ok) return "invalid value '" + std::string(value) + "' for " + std::string(flag);
   }
-  return std::nullopt;
+  return check_listeners(opts);
 }
 
 }  // namespace roost::app

@@ -1,6 +1,6 @@
-// What the roost program is told on its command line: where to listen, how
-// to log and sync, where the dashboard's files are, and the broker's own
-// settings.
+// What the roost program is told on its command line: where to listen (plain
+// and TLS), how to log and sync, where the dashboard's files are, and the
+// broker's own settings.
 #pragma once
 
 #include <cstdint>
@@ -9,14 +9,20 @@
 
 #include "broker/common/log.hpp"
 #include "broker/model/config.hpp"
+#include "net/tls_options.hpp"
 #include "storage/store.hpp"
 
 namespace roost::app {
 
 struct options {
   std::string bind = "0.0.0.0";
-  std::uint16_t amqp_port = 5672;  // 0: pick a free port and print it
-  std::uint16_t http_port = 15672;  // the admin API and dashboard; 0 as for amqp_port
+  std::optional<std::uint16_t> amqp_port = 5672;  // 0: pick a free port and print it; none: -1, no plain listener
+  std::uint16_t http_port = 15672;                // the admin API and dashboard; 0 as for amqp_port
+  // The TLS listeners, only with a certificate: AMQPS on 5671 unless told
+  // otherwise, HTTPS (the same API and dashboard) only when given a port.
+  std::optional<std::uint16_t> amqps_port;
+  std::optional<std::uint16_t> https_port;
+  net::tls_options tls;
   // The dashboard's files; defaults to admin-ui/static in the source tree this was built from.
   std::string http_static = ROOST_HTTP_STATIC_DIR;
   log::level log_level = log::level::info;
@@ -28,7 +34,10 @@ struct options {
 };
 
 // Fills opts from argv. Returns an error message, or nothing on success;
-// sets `exit_now` for --help/--version (already printed).
+// sets `exit_now` for --help/--version (already printed). Flags that need
+// each other are checked here (a TLS port without a certificate, client
+// verification without a CA, no AMQP listener at all), so every later step
+// may rely on a consistent set.
 std::optional<std::string> parse_command_line(int argc, char** argv, options& opts, bool& exit_now);
 
 }  // namespace roost::app

@@ -1,7 +1,8 @@
-// roost: parse flags, open the SQLite store and recover what it holds, apply
-// --load-definitions, start the listeners (AMQP, HTTP, and the control
-// socket roostctl talks to), print where they listen (tests wait for that
-// line), and shut down cleanly on SIGINT/SIGTERM.
+// roost: parse flags, load the TLS certificate, open the SQLite store and
+// recover what it holds, apply --load-definitions, start the listeners
+// (AMQP, AMQPS, HTTP, HTTPS, and the control socket roostctl talks to),
+// print where they listen (tests wait for those lines), reload the
+// certificate on SIGHUP, and shut down cleanly on SIGINT/SIGTERM.
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -23,6 +25,7 @@
 #include "broker/protocol/connection.hpp"
 #include "broker/transport/server.hpp"
 #include "net/local_socket.hpp"
+#include "net/tls_server_context.hpp"
 #include "storage/store.hpp"
 
 namespace {
@@ -90,25 +93,40 @@ void recover(roost::broker& broker, roost::storage::store& durable, boost::asio:
   roost::log::info(summary(recovered, took.count()));
 }
 
-// Binds the AMQP and HTTP listeners and creates the control socket in the
-// data dir (after open_stores: the data dir's lock is ours, so a socket
-// file already there is stale); on failure prints why and returns false.
+// Binds one listener through `bind` and records where it ended up; on
+// failure prints why and returns false.
+bool start_listener(roost::admin::admin_context& admin, const std::string& protocol, const std::string& address,
+                    std::uint16_t port, const std::function<std::uint16_t()>& bind) {
+  try {
+    admin.listeners.push_back({protocol, address, bind()});
+    return true;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "roost: cannot listen for %s on %s:%u: %s\n", protocol.c_str(), address.c_str(), port,
+                 e.what());
+    return false;
+  }
+}
+
+// Binds the AMQP, AMQPS, HTTP and HTTPS listeners the options ask for and
+// creates the control socket in the data dir (after open_stores: the data
+// dir's lock is ours, so a socket file already there is stale); on failure
+// prints why and returns false. tls is null without a certificate.
 bool listen(const roost::app::options& opts, roost::server& amqp, roost::admin::http_server& http,
-            roost::admin::admin_context& admin) {
-  std::uint16_t amqp_port = 0;
-  std::uint16_t http_port = 0;
-  try {
-    amqp_port = amqp.listen(opts.bind, opts.amqp_port);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "roost: cannot listen on %s:%u: %s\n", opts.bind.c_str(), opts.amqp_port, e.what());
-    return false;
-  }
-  try {
-    http_port = http.listen(opts.bind, opts.http_port);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "roost: cannot listen for HTTP on %s:%u: %s\n", opts.bind.c_str(), opts.http_port, e.what());
-    return false;
-  }
+            roost::admin::admin_context& admin, roost::net::tls_server_credentials* tls) {
+  const std::string& address = opts.bind;
+  bool ok = true;
+  if (opts.amqp_port)
+    ok = start_listener(admin, "amqp", address, *opts.amqp_port,
+                        [&] { return amqp.listen(address, *opts.amqp_port); });
+  if (ok && tls != nullptr)
+    ok = start_listener(admin, "amqps", address, *opts.amqps_port,
+                        [&] { return amqp.listen_tls(address, *opts.amqps_port, *tls); });
+  if (ok)
+    ok = start_listener(admin, "http", address, opts.http_port, [&] { return http.listen(address, opts.http_port); });
+  if (ok && tls != nullptr && opts.https_port)
+    ok = start_listener(admin, "https", address, *opts.https_port,
+                        [&] { return http.listen_tls(address, *opts.https_port, *tls); });
+  if (!ok) return false;
   std::string control = roost::net::control_socket_path(opts.broker.data_dir);
   try {
     http.listen_control(control);
@@ -116,8 +134,36 @@ bool listen(const roost::app::options& opts, roost::server& amqp, roost::admin::
     std::fprintf(stderr, "roost: cannot create the control socket %s: %s\n", control.c_str(), e.what());
     return false;
   }
-  admin.listeners = {{"amqp", opts.bind, amqp_port}, {"http", opts.bind, http_port}};
   return true;
+}
+
+// The certificate and key the TLS listeners present, read before anything
+// listens; on failure prints why (one line) and returns nothing.
+std::optional<std::unique_ptr<roost::net::tls_server_credentials>> load_tls(const roost::net::tls_options& options) {
+  if (!options.enabled()) return std::unique_ptr<roost::net::tls_server_credentials>();
+  try {
+    return std::make_unique<roost::net::tls_server_credentials>(options);
+  } catch (const roost::net::tls_setup_error& e) {
+    std::fprintf(stderr, "roost: %s\n", e.what());
+    return std::nullopt;
+  }
+}
+
+// SIGHUP: read the certificate and key again for new TLS connections; open
+// ones keep theirs. A file that fails keeps the old certificate.
+void reload_on_hangup(boost::asio::signal_set& hangup, roost::net::tls_server_credentials* tls) {
+  hangup.async_wait([&hangup, tls](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (tls == nullptr) {
+      roost::log::info("received SIGHUP; no TLS certificate to reload");
+    } else if (auto error = tls->reload()) {
+      roost::log::error("TLS certificate reload failed, keeping the current one: " + *error);
+    } else {
+      roost::log::info("TLS certificate reloaded from " + tls->options().certificate_file +
+                       "; new connections use it");
+    }
+    reload_on_hangup(hangup, tls);
+  });
 }
 
 // The lines tests and scripts wait for: where each listener ended up (port 0 picks one).
@@ -167,6 +213,8 @@ int main(int argc, char** argv) {
   roost::log::set_level(opts.log_level);
   std::signal(SIGPIPE, SIG_IGN);
 
+  auto tls = load_tls(opts.tls);
+  if (!tls) return 1;
   boost::asio::io_context io(1);
   auto stores = open_stores(opts, io);
   if (!stores) return 1;
@@ -184,8 +232,11 @@ int main(int argc, char** argv) {
   roost::server server(io, broker);
   roost::admin::admin_context admin{broker, {}, opts.http_static};
   roost::admin::http_server http(io, admin);
-  if (!listen(opts, server, http, admin)) return 1;
-  // Installed before the listening lines: a SIGTERM right after them must still be a clean stop.
+  if (!listen(opts, server, http, admin, tls->get())) return 1;
+  // Installed before the listening lines: a SIGTERM right after them must
+  // still be a clean stop, and a SIGHUP a reload rather than the end.
+  boost::asio::signal_set hangup(io, SIGHUP);
+  reload_on_hangup(hangup, tls->get());
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer drain_timer(io);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -193,6 +244,7 @@ int main(int argc, char** argv) {
     roost::log::info("received signal " + std::to_string(signal) + ", shutting down");
     server.stop();
     http.stop();
+    hangup.cancel();
     stop_when_drained(drain_timer, broker, std::chrono::steady_clock::now() + shutdown_grace, io);
   });
   announce(admin, opts.broker.data_dir);

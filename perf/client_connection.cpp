@@ -73,6 +73,7 @@ client_connection::client_connection(const amqp_uri& uri, std::size_t read_buffe
     : in_(std::make_unique_for_overwrite<std::uint8_t[]>(read_buffer)), in_cap_(read_buffer) {
   connect_socket(uri);
   try {
+    if (uri.tls) tls_ = std::make_unique<tls_link>(fd_, setup_timeout);
     handshake(uri);
   } catch (...) {
     ::close(fd_);
@@ -81,6 +82,7 @@ client_connection::client_connection(const amqp_uri& uri, std::size_t read_buffe
 }
 
 client_connection::~client_connection() {
+  tls_.reset();  // before its socket
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -129,6 +131,11 @@ void client_connection::handshake(const amqp_uri& uri) {
 }
 
 bool client_connection::flush() {
+  while (tls_ && out_sent_ < out_.size()) {
+    std::size_t n = tls_->write(out_.data() + out_sent_, out_.size() - out_sent_);
+    if (n == 0) return false;
+    out_sent_ += n;
+  }
   while (out_sent_ < out_.size()) {
     ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
     if (n > 0) {
@@ -154,6 +161,7 @@ void client_connection::flush_all(std::chrono::nanoseconds timeout) {
 }
 
 bool client_connection::wait(bool want_read, bool want_write, std::chrono::nanoseconds timeout) {
+  if (want_read && tls_ && tls_->has_buffered_input()) return true;
   pollfd p{fd_, static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0};
   auto ns = std::max<std::int64_t>(timeout.count(), 0);
   timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
@@ -186,6 +194,7 @@ void client_connection::make_room() {
 
 std::size_t client_connection::receive() {
   make_room();
+  if (tls_) return receive_tls();
   for (;;) {
     std::size_t room = in_cap_ - in_end_;
     ssize_t n = ::recv(fd_, in_.get() + in_end_, room, 0);
@@ -199,6 +208,20 @@ std::size_t client_connection::receive() {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
     if (errno != EINTR) throw broker_error(errno_text("recv"));
   }
+}
+
+// TLS hands out a record per read: take as many as fit, as one recv() would.
+std::size_t client_connection::receive_tls() {
+  std::size_t room = in_cap_ - in_end_;
+  std::size_t got = 0;
+  while (got < room) {
+    std::size_t n = tls_->read(in_.get() + in_end_ + got, room - got);
+    if (n == 0) break;
+    got += n;
+  }
+  in_end_ += got;
+  input_drained_ = got < room;
+  return got;
 }
 
 void client_connection::fail_closed(const frame_view& f) {

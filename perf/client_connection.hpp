@@ -1,6 +1,7 @@
 // One AMQP 0-9-1 client connection with channel 1 open, for roost-perf.
 //
-// A plain non-blocking TCP socket plus two buffers. Outbound frames are
+// A non-blocking TCP socket (with TLS over it for amqps://, tls_link.hpp)
+// plus two buffers. Outbound frames are
 // appended to out() by the caller (many per batch, built with the codec in
 // amqp/) and leave with one send(); inbound bytes arrive in large
 // recv() chunks and dispatch() walks every complete frame in place, without
@@ -21,6 +22,7 @@
 #include "amqp/frame.hpp"
 #include "amqp/method_codec.hpp"
 #include "perf/options.hpp"
+#include "perf/tls_link.hpp"
 
 namespace roost::perf {
 
@@ -111,8 +113,10 @@ class client_connection {
   // Consumes heartbeats, connection.blocked/unblocked; throws on close.
   bool handle_control(const frame_view& f);
   void make_room();
+  std::size_t receive_tls();
 
   int fd_ = -1;
+  std::unique_ptr<tls_link> tls_;  // amqps:// only
   std::string out_;
   std::size_t out_sent_ = 0;  // bytes of out_ already written
   std::unique_ptr<std::uint8_t[]> in_;

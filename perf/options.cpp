@@ -43,7 +43,9 @@ struct flag {
 
 // clang-format off
 constexpr flag flags[] = {
-  {"--uri", "URI", "amqp://user:pass@host:port/vhost (default amqp://guest:guest@127.0.0.1:5672/%2F)",
+  {"--uri", "URI",
+   "amqp://user:pass@host:port/vhost (default amqp://guest:guest@127.0.0.1:5672/%2F); amqps:// for TLS "
+   "(port 5671 by default; the broker's certificate is not verified)",
    [](options& o, std::string_view v) { return !parse_uri(std::string(v), o.uri); }},
   {"--producers", "N", "publishing connections, one thread each (default 1)",
    [](options& o, std::string_view v) { return parse_count(v, o.producers); }},
@@ -159,11 +161,19 @@ std::optional<std::string> percent_decode(std::string_view in, std::string& out)
 }  // namespace
 
 std::optional<std::string> parse_uri(const std::string& text, amqp_uri& out) {
-  constexpr std::string_view scheme = "amqp://";
+  constexpr std::string_view plain = "amqp://";
+  constexpr std::string_view tls = "amqps://";
   std::string_view rest = text;
-  if (!rest.starts_with(scheme)) return "URI must start with amqp://";
-  rest.remove_prefix(scheme.size());
   amqp_uri uri;
+  if (rest.starts_with(tls)) {
+    uri.tls = true;
+    uri.port = 5671;
+    rest.remove_prefix(tls.size());
+  } else if (rest.starts_with(plain)) {
+    rest.remove_prefix(plain.size());
+  } else {
+    return "URI must start with amqp:// or amqps://";
+  }
   std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   // No path, or an empty one, means the default vhost "/".

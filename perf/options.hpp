@@ -12,13 +12,14 @@
 
 namespace roost::perf {
 
-// amqp://user:pass@host:port/vhost, percent-decoded.
+// amqp://user:pass@host:port/vhost, percent-decoded; amqps:// for TLS.
 struct amqp_uri {
   std::string user = "guest";
   std::string password = "guest";
   std::string host = "127.0.0.1";
-  std::uint16_t port = 5672;
+  std::uint16_t port = 5672;  // 5671 for amqps://
   std::string vhost = "/";
+  bool tls = false;
 };
 
 // Returns an error text, or nothing when `text` was a valid AMQP URI.

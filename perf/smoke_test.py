@@ -12,7 +12,8 @@ Each scenario runs $ROOST_PERF (default build/perf/roost-perf) for 2 s at a
 modest paced rate, so it stays quick on a loaded machine or a sanitizer build,
 then checks the exit status, that the RESULT line parses, and that every
 message arrived (per queue for fanout). One extra scenario publishes a fixed
-count unpaced, to cover the batched full-speed path.
+count unpaced, to cover the batched full-speed path, and one runs over
+amqps:// against a roost of its own with a certificate made at test time.
 """
 import os
 import re
@@ -23,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
 import roost_fixture as rf  # noqa: E402
+import tls_certs  # noqa: E402
 
 PERF = os.environ.get("ROOST_PERF") or os.path.join(HERE, "..", "build", "perf", "roost-perf")
 RUN_TIMEOUT = 50  # seconds per roost-perf run; its own drain bound is far below
@@ -44,9 +46,9 @@ def run_perf(*args, uri=None):
     return p.returncode, dict(zip(RESULT_KEYS, map(int, m.groups()))), output
 
 
-def check_run(args, expect_per_queue=None, queues=1):
+def check_run(args, expect_per_queue=None, queues=1, uri=None):
     """A run must exit 0, send something, and deliver every message to every queue."""
-    rc, r, out = run_perf(*args)
+    rc, r, out = run_perf(*args, uri=uri)
     assert rc == 0, "exit status %d:\n%s" % (rc, out)
     assert r["sent"] > 0, "nothing sent:\n" + out
     expected = (expect_per_queue if expect_per_queue is not None else r["sent"]) * queues
@@ -79,6 +81,17 @@ def test_fanout_to_three_queues():
 
 def test_unpaced_fixed_count_multiple_ack():
     check_run(["--pmessages", "50000", "--prefetch", "500", "--multiple-ack", "50"], expect_per_queue=50000)
+
+
+def test_over_tls():
+    """amqps:// against a roost of its own with a test certificate (made with openssl)."""
+    certs = tls_certs.make(rf.new_data_dir("roost-perf-tls-"))
+    b = rf.start_broker(extra_args=["--tls-cert", certs.server_cert, "--tls-key", certs.server_key,
+                                    "--amqps-port", "0"])
+    uri = "amqps://guest:guest@%s:%d/%%2F" % (rf.HOST, b.listening["amqps"])
+    check_run(["--pmessages", "50000", "--autoack"], expect_per_queue=50000, uri=uri)
+    rc, r, out = run_perf("--persistent", "--durable", "--confirm", "100", "--pmessages", "5000", uri=uri)
+    assert rc == 0 and r["confirmed"] == r["sent"] == 5000, out
 
 
 def test_refused_login_exits_non_zero():

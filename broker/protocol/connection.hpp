@@ -1,9 +1,9 @@
 // The AMQP side of one client connection, without any socket: bytes in,
 // frames parsed and dispatched, bytes out.
 //
-// tcp_session owns the socket and feeds this object; everything protocol
-// lives here, so the handshake, framing errors and channel life cycle are
-// testable without the network. Lives on the broker thread. The session is
+// stream_session owns the socket (or TLS stream) and feeds this object;
+// everything protocol lives here, so the handshake, framing errors and
+// channel life cycle are testable without the network. Lives on the broker thread. The session is
 // told about new output and about the end through connection_events.
 #pragma once
 
@@ -27,6 +27,7 @@ class broker;
 class channel;
 class queue;
 class vhost;
+struct user_account;
 
 class connection_events {
  public:
@@ -90,6 +91,12 @@ class connection {
   void transport_closed(std::string_view reason);
   // Shutdown grace period over: drop the socket without further ado.
   void abort() { events_.abort(); }
+  // The session completed a TLS handshake; client_name is the CN of the
+  // client's verified certificate (empty: none), which SASL EXTERNAL logs
+  // in as. Called before the protocol header is read, so connection.start
+  // offers EXTERNAL only where it can succeed.
+  void secured_by_tls(std::string client_name);
+  bool over_tls() const { return over_tls_; }
 
   state current_state() const { return state_; }
   std::uint16_t heartbeat_seconds() const { return heartbeat_; }
@@ -145,6 +152,9 @@ class connection {
   void hang_up(amqp::connection_reply code, const std::string& detail);
   void release_all();
   void send_start();
+  // The account start-ok logs in as, by its mechanism (user_ set to the
+  // name it gave); null when refused.
+  const user_account* authenticate(const amqp::connection_start_ok& m);
   // connection.open: the vhost's and the user's connection limits, then
   // the user's permissions in v (RabbitMQ's order; connection_access.cpp);
   // 530 when refused.
@@ -174,6 +184,8 @@ class connection {
   std::uint16_t channel_max_;
   std::uint32_t frame_max_;
   std::uint16_t heartbeat_ = 0;
+  bool over_tls_ = false;
+  std::string certificate_user_;  // the verified client certificate's CN: EXTERNAL's user
   bool cancel_notify_ = false;
   bool auth_failure_close_ = false;  // the client wants a 403 close rather than a dropped socket
   bool impersonator_ = false;        // the user's tags at login included impersonator

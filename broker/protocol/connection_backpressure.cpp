@@ -3,7 +3,7 @@
 // the writer drains it), a broker-wide alarm (publishers are blocked, and
 // told so with connection.blocked if they understand it), a reply waiting
 // for the store, or a queue it publishes to holding publishers back
-// (broker/flow/). tcp_session asks should_pause_reading() before each read.
+// (broker/flow/). stream_session asks should_pause_reading() before each read.
 #include "broker/protocol/connection.hpp"
 
 #include "broker/common/log.hpp"

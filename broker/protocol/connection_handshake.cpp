@@ -1,5 +1,6 @@
-// Connection-class methods: start / start-ok (PLAIN and AMQPLAIN), tune /
-// tune-ok with RabbitMQ's negotiation rules, open, close, close-ok.
+// Connection-class methods: start / start-ok (PLAIN, AMQPLAIN, and EXTERNAL
+// on TLS connections with a verified client certificate), tune / tune-ok
+// with RabbitMQ's negotiation rules, open, close, close-ok.
 #include <algorithm>
 
 #include "broker/common/log.hpp"
@@ -77,10 +78,17 @@ std::uint32_t negotiate(std::string_view what, std::uint32_t client, std::uint32
 
 }  // namespace
 
+void connection::secured_by_tls(std::string client_name) {
+  over_tls_ = true;
+  certificate_user_ = std::move(client_name);
+}
+
 void connection::send_start() {
   amqp::connection_start start;
   start.server_properties = server_properties();
-  start.mechanisms.value = "PLAIN AMQPLAIN";
+  // RabbitMQ's rabbitmq_auth_mechanism_ssl offers EXTERNAL only to a TLS
+  // client that presented a certificate.
+  start.mechanisms.value = certificate_user_.empty() ? "PLAIN AMQPLAIN" : "PLAIN AMQPLAIN EXTERNAL";
   start.locales.value = "en_US";
   send(0, start);
 }
@@ -108,19 +116,12 @@ void connection::on(const amqp::connection_start_ok& m) {
       blocked_capability_ = flag("connection.blocked");
     }
   }
-  credentials cred;
-  bool parsed = false;
-  if (m.mechanism == "PLAIN") parsed = parse_plain(m.response.value, cred);
-  else if (m.mechanism == "AMQPLAIN") parsed = parse_amqplain(m.response.value, cred);
-  else
-    throw connection_error(amqp::connection_reply::command_invalid,
-                           "unknown authentication mechanism '" + m.mechanism + "'");
-  if (!parsed) command_invalid("malformed " + m.mechanism + " response");
-  const user_account* account = broker_.access().authenticate(cred.user, cred.password, peer_is_loopback_);
+  const user_account* account = authenticate(m);
   if (account == nullptr) {
     // RabbitMQ's log line; the password is never logged.
-    log::warning("connection " + peer_ + " refused: " + m.mechanism + " login refused: user '" + cred.user +
+    log::warning("connection " + peer_ + " refused: " + m.mechanism + " login refused: user '" + user_ +
                  "' - invalid credentials");
+    user_.clear();
     if (!auth_failure_close_) {
       state_ = state::closed;  // RabbitMQ just drops clients that did not ask for a reason
       events_.close_after_flush();
@@ -132,10 +133,27 @@ void connection::on(const amqp::connection_start_ok& m) {
                0);
     return;
   }
-  user_ = cred.user;
   impersonator_ = account->has_tag("impersonator");
   state_ = state::awaiting_tune_ok;
   send(0, amqp::connection_tune{channel_max_, frame_max_, broker_.cfg().heartbeat_seconds});
+}
+
+const user_account* connection::authenticate(const amqp::connection_start_ok& m) {
+  if (m.mechanism == "EXTERNAL") {
+    // RabbitMQ's text for a mechanism it knows but did not offer here.
+    if (certificate_user_.empty()) command_invalid("invalid authentication mechanism 'EXTERNAL'");
+    // The certificate is the credential; the response (pika sends none) is not read.
+    user_ = certificate_user_;
+    return broker_.access().may_log_in_from(user_, peer_is_loopback_) ? broker_.access().find_user(user_) : nullptr;
+  }
+  credentials cred;
+  bool parsed = false;
+  if (m.mechanism == "PLAIN") parsed = parse_plain(m.response.value, cred);
+  else if (m.mechanism == "AMQPLAIN") parsed = parse_amqplain(m.response.value, cred);
+  else command_invalid("unknown authentication mechanism '" + m.mechanism + "'");
+  if (!parsed) command_invalid("malformed " + m.mechanism + " response");
+  user_ = cred.user;
+  return broker_.access().authenticate(cred.user, cred.password, peer_is_loopback_);
 }
 
 void connection::on(const amqp::connection_tune_ok& m) {

@@ -1,9 +1,10 @@
-// The AMQP listener and the broker's orderly shutdown.
+// The AMQP listeners (plain, and AMQPS when a certificate is configured)
+// and the broker's orderly shutdown.
 //
-// Accepts connections and starts a tcp_session for each. stop() closes the
-// listener and sends connection.close 320 CONNECTION_FORCED to every client;
-// the caller then runs the io_context until every session has ended or the
-// grace period is over. Lives on the broker thread.
+// Accepts connections and starts a stream_session for each. stop() closes
+// the listeners and sends connection.close 320 CONNECTION_FORCED to every
+// client; the caller then runs the io_context until every session has
+// ended or the grace period is over. Lives on the broker thread.
 #pragma once
 
 #include <utility>  // boost 1.74 awaitable.hpp uses std::exchange without including it
@@ -16,6 +17,10 @@
 
 namespace roost {
 
+namespace net {
+class tls_server_credentials;
+}  // namespace net
+
 class broker;
 
 class server {
@@ -25,12 +30,17 @@ class server {
   // Binds and starts accepting; returns the bound port (useful with port 0).
   // Throws boost::system::system_error when the address cannot be bound.
   std::uint16_t listen(const std::string& address, std::uint16_t port);
+  // The same for AMQPS: each connection is accepted with the credentials'
+  // context of that moment (a reload changes new connections only).
+  // The credentials must outlive the server.
+  std::uint16_t listen_tls(const std::string& address, std::uint16_t port, net::tls_server_credentials& credentials);
   void stop();
 
  private:
   boost::asio::io_context& io_;
   broker& broker_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::acceptor tls_acceptor_;
 };
 
 }  // namespace roost

@@ -16,6 +16,8 @@ Scenarios (16-byte bodies unless said; every run uses fresh queue names):
   g  a with 1 KiB and with 64 KiB bodies (msg/s and MB/s)
   h  broker RSS with 1,000,000 transient 16-byte messages queued and no consumer
   i  broker RSS with 1,000 idle connections (one channel each): before, during, per connection
+  t  a and c over TLS (AMQPS): both brokers present the same certificate (made with openssl
+     for the run), roost-perf connects with amqps://
 Units: MB = 10^6 bytes, KB = 10^3 bytes, GB/s = 10^9 bytes/s.
 """
 import argparse
@@ -52,15 +54,20 @@ from brokers import (  # noqa: E402
 
 
 class Variant:
-    def __init__(self, vid, letter, title, kind, flags=(), size=16):
+    def __init__(self, vid, letter, title, kind, flags=(), size=16, tls=False):
         self.id, self.letter, self.title, self.kind, self.flags, self.size = vid, letter, title, kind, list(flags), size
+        self.tls = tls  # through the brokers' AMQPS listeners
+
+
+AUTOACK = ["--autoack"]
+PERSISTENT_CONFIRMED = ["--persistent", "--durable", "--confirm", "100", "--prefetch", "100"]
 
 
 VARIANTS = [
-    Variant("a", "a", "1→1 transient, autoack", "tput", ["--autoack"]),
+    Variant("a", "a", "1→1 transient, autoack", "tput", AUTOACK),
     Variant("b", "b", "1→1 manual ack (every message), prefetch 100", "tput", ["--prefetch", "100"]),
     Variant("c", "c", "persistent, durable queue, confirms (window 100), manual ack, prefetch 100", "tput",
-            ["--persistent", "--durable", "--confirm", "100", "--prefetch", "100"]),
+            PERSISTENT_CONFIRMED),
     Variant("d", "d", "4 producers → 4 consumers, one queue, autoack", "tput",
             ["--producers", "4", "--consumers", "4", "--autoack"]),
     Variant("e", "e", "1 producer → fanout → 10 queues × 1 consumer, autoack", "fanout",
@@ -72,6 +79,8 @@ VARIANTS = [
     Variant("g-64k", "g", "as a, 64 KiB bodies", "tput", ["--size", "65536", "--autoack"], size=65536),
     Variant("h", "h", "1,000,000 × 16 B transient queued, no consumer", "rss_queue"),
     Variant("i", "i", "1,000 idle connections, one channel each", "rss_conns"),
+    Variant("a-tls", "t", "as a, over TLS", "tput", AUTOACK, tls=True),
+    Variant("c-tls", "t", "as c, over TLS", "tput", PERSISTENT_CONFIRMED, tls=True),
 ]
 MEMORY_KINDS = ("rss_queue", "rss_conns")
 
@@ -96,6 +105,10 @@ ROWS = [
     ("g-64k", "mb_s", "g · 64 KiB bodies", "MB/s", "higher", "≥ 2 GB/s", lambda r, q: r >= 2000, "g 64K"),
     ("h", "rss_mb", "h · RSS, 1M × 16 B queued, no consumer", "MB", "lower", "≤ 100 MB and ≤ 1/30 of RabbitMQ",
      lambda r, q: r <= 100 and r * 30 <= q, "h RSS"),
+    ("a-tls", "msg_s", "t · a over TLS: 1→1 transient, autoack", "msg/s", "higher", "≥ 5×", lambda r, q: r >= 5 * q,
+     "a TLS"),
+    ("c-tls", "msg_s", "t · c over TLS: persistent, confirms", "msg/s", "higher", "≥ 5×", lambda r, q: r >= 5 * q,
+     "c TLS"),
     ("i", "before_mb", "i · RSS before the idle connections", "MB", "lower", "", None, None),
     ("i", "during_mb", "i · RSS with 1,000 idle connections", "MB", "lower", "", None, None),
     ("i", "per_conn_kb", "i · per idle connection (+ channel)", "KB", "lower", "≤ 20 KB", lambda r, q: r <= 20,
@@ -131,16 +144,18 @@ class Bench:
         self.mem_rounds = a.rounds or self.profile["mem_rounds"]
         default_cap = self.profile["cap"] * max(1.0, self.rounds / self.profile["rounds"])
         self.cap = a.time_cap or default_cap
-        wanted = set((a.only or "abcdefghi").replace(",", "").replace(" ", ""))
-        bad = wanted - set("abcdefghi")
+        wanted = set((a.only or "abcdefghit").replace(",", "").replace(" ", ""))
+        bad = wanted - set("abcdefghit")
         if bad:
-            sys.exit("bench: unknown scenario(s) %s (a..i)" % ",".join(sorted(bad)))
+            sys.exit("bench: unknown scenario(s) %s (a..i, t)" % ",".join(sorted(bad)))
         self.variants = [v for v in VARIANTS if v.letter in wanted]
         self.out = a.out or os.path.join(a.root, "bench-results", datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S"))
         os.makedirs(os.path.join(self.out, "logs"), exist_ok=True)
         self.pids = PidBook(a.work)
-        self.roost = Roost(os.path.abspath(a.roost), a.work, self.pids)
-        self.rabbit = RabbitMQ(a.work, self.pids)
+        # Only when TLS is measured: RabbitMQ gets no TLS listener otherwise.
+        tls = make_certificates(a) if any(v.tls for v in self.variants) else None
+        self.roost = Roost(os.path.abspath(a.roost), a.work, self.pids, tls)
+        self.rabbit = RabbitMQ(a.work, self.pids, tls)
         self.perf_bin = os.path.abspath(a.perf)
         self.runs, self.events = [], []
         self.skipped = 0
@@ -163,8 +178,8 @@ class Bench:
         broker.stop()
         broker.start()
 
-    def perf(self, broker, flags, timeout, logname):
-        cmd = [self.perf_bin, "--uri", broker.uri] + flags
+    def perf(self, broker, flags, timeout, logname, tls=False):
+        cmd = [self.perf_bin, "--uri", broker.tls_uri if tls else broker.uri] + flags
         path = os.path.join(self.out, "logs", logname + ".log")
         t0 = time.monotonic()
         with open(path, "w") as lf:
@@ -209,7 +224,8 @@ class Bench:
         if v.kind == "fanout":
             exchange = "bench-fanout-%d-%d" % (os.getpid(), int(time.time() * 1000) % 10 ** 8)
             flags = ["--exchange", exchange] + flags
-        rc, res, out, wall, cmd = self.perf(broker, flags, dur + p["drain"] + 45, "%s-%s-%d" % (v.id, broker.name, rnd))
+        rc, res, out, wall, cmd = self.perf(broker, flags, dur + p["drain"] + 45, "%s-%s-%d" % (v.id, broker.name, rnd),
+                                            tls=v.tls)
         if exchange:
             try:
                 with Admin("127.0.0.1", broker.port) as adm:
@@ -561,6 +577,16 @@ plot '{dat}' using 1:3:4:xtic(2) with boxes lc rgb variable notitle, \\
             log("gnuplot failed: %s" % r.stderr.strip())
 
 
+def make_certificates(a):
+    """A CA and a server certificate for 127.0.0.1, made with openssl in the work dir (the
+    integration tests' tls_certs.py); both brokers present the same one."""
+    sys.path.insert(0, os.path.join(a.root, "tests", "integration"))
+    import tls_certs  # noqa: E402
+    directory = os.path.join(a.work, "tls")
+    os.makedirs(directory)
+    return tls_certs.make(directory)
+
+
 def fmt_num(x):
     if x is None:
         return "–"
@@ -580,7 +606,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="1 s runs (2 s for latency), 2 rounds, memory scenarios "
                     "once: about 3 minutes (RabbitMQ alone needs ~40 s to take 1M messages)")
-    ap.add_argument("--only", metavar="LIST", help="scenarios to run, e.g. a,c (default: all of a..i)")
+    ap.add_argument("--only", metavar="LIST", help="scenarios to run, e.g. a,c (default: all of a..i and t)")
     ap.add_argument("--rounds", type=int, metavar="N", help="rounds per scenario and broker, memory scenarios "
                     "included (default 3; with --quick 2, and 1 for the memory scenarios)")
     ap.add_argument("--time-cap", type=float, metavar="SECONDS", help="hard cap on the benchmark phase "

@@ -152,12 +152,17 @@ class PidBook:
 
 # ---------------------------------------------------------------- brokers
 
+def amqp_uri(port, tls=False):
+    return "%s://guest:guest@127.0.0.1:%d/%%2F" % ("amqps" if tls else "amqp", port)
+
+
 class Roost:
     name, label = "roost", "Roost"
 
-    def __init__(self, binary, work, pids):
+    def __init__(self, binary, work, pids, tls=None):
         self.binary, self.work, self.pids = binary, work, pids
-        self.proc, self.port, self.generation, self.version = None, None, 0, None
+        self.tls = tls  # tls_certs.Certs: also listen for AMQPS
+        self.proc, self.port, self.tls_port, self.generation, self.version = None, None, None, 0, None
         self.logs = []
 
     @property
@@ -166,7 +171,11 @@ class Roost:
 
     @property
     def uri(self):
-        return "amqp://guest:guest@127.0.0.1:%d/%%2F" % self.port
+        return amqp_uri(self.port)
+
+    @property
+    def tls_uri(self):
+        return amqp_uri(self.tls_port, tls=True)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -177,18 +186,23 @@ class Roost:
         os.makedirs(os.path.join(base, "data"))
         logpath = os.path.join(base, "roost.log")
         self.logs.append(logpath)
+        tls_args = [] if self.tls is None else ["--tls-cert", self.tls.server_cert, "--tls-key", self.tls.server_key,
+                                                "--amqps-port", "0"]
         with open(logpath, "w") as logf:
             self.proc = subprocess.Popen(
                 [self.binary, "--bind", "127.0.0.1", "--amqp-port", "0", "--http-port", "0",
-                 "--data-dir", os.path.join(base, "data")],
+                 "--data-dir", os.path.join(base, "data")] + tls_args,
                 stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         self.pids.add(self.proc.pid, "roost")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with open(logpath) as f:
-                m = re.search(r"^listening amqp 127\.0\.0\.1 (\d+)$", f.read(), re.M)
-            if m:
+                text = f.read()
+            m = re.search(r"^listening amqp 127\.0\.0\.1 (\d+)$", text, re.M)
+            m_tls = re.search(r"^listening amqps 127\.0\.0\.1 (\d+)$", text, re.M)
+            if m and (m_tls or self.tls is None):
                 self.port = int(m.group(1))
+                self.tls_port = int(m_tls.group(1)) if m_tls else None
                 break
             if self.proc.poll() is not None:
                 raise BrokerDown("roost exited with %s at startup; see %s" % (self.proc.returncode, logpath))
@@ -197,7 +211,8 @@ class Roost:
             raise BrokerDown("roost printed no 'listening amqp' line within 30 s")
         with Admin("127.0.0.1", self.port) as adm:
             self.version = str(adm.server_properties.get("version", "?"))
-        log("Roost %s up: pid %d, port %d" % (self.version, self.pid, self.port))
+        log("Roost %s up: pid %d, port %d%s" % (self.version, self.pid, self.port,
+                                                 ", AMQPS %d" % self.tls_port if self.tls_port else ""))
 
     def stop(self):
         if self.proc is not None:
@@ -212,11 +227,12 @@ class Roost:
 class RabbitMQ:
     name, label = "rabbitmq", "RabbitMQ"
 
-    def __init__(self, work, pids):
+    def __init__(self, work, pids, tls=None):
         self.work, self.pids = work, pids
+        self.tls = tls  # tls_certs.Certs: also listen for AMQPS (ssl_options in rabbitmq.conf)
         self.wrapper = self.epmd = None
         self.beam_pid = None
-        self.port = None
+        self.port = self.tls_port = None
         self.generation = 0
         self.version = self.platform = None
         self.logs = []
@@ -227,7 +243,11 @@ class RabbitMQ:
 
     @property
     def uri(self):
-        return "amqp://guest:guest@127.0.0.1:%d/%%2F" % self.port
+        return amqp_uri(self.port)
+
+    @property
+    def tls_uri(self):
+        return amqp_uri(self.tls_port, tls=True)
 
     def alive(self):
         return self.wrapper is not None and self.wrapper.poll() is None and self.beam_pid and is_alive(self.beam_pid)
@@ -239,9 +259,16 @@ class RabbitMQ:
             os.makedirs(os.path.join(base, d))
         with open(os.path.join(base, "enabled_plugins"), "w") as f:
             f.write("[].\n")  # no management plugin, no plugins at all
-        open(os.path.join(base, "rabbitmq.conf"), "w").close()
+        self.port, dist_port, epmd_port, self.tls_port = free_ports(4)
+        with open(os.path.join(base, "rabbitmq.conf"), "w") as f:
+            if self.tls is not None:
+                # The same certificate as Roost's, TLS 1.2 and 1.3, no client certificates.
+                f.write("listeners.ssl.default = 127.0.0.1:%d\n" % self.tls_port)
+                f.write("ssl_options.cacertfile = %s\nssl_options.certfile = %s\nssl_options.keyfile = %s\n"
+                        % (self.tls.ca, self.tls.server_cert, self.tls.server_key))
+                f.write("ssl_options.verify = verify_none\nssl_options.fail_if_no_peer_cert = false\n")
+                f.write("ssl_options.versions.1 = tlsv1.3\nssl_options.versions.2 = tlsv1.2\n")
         open(os.path.join(base, "rabbitmq-env.conf"), "w").close()  # instead of /etc/rabbitmq/rabbitmq-env.conf
-        self.port, dist_port, epmd_port = free_ports(3)
         self.nodename = "roostbench-%d@localhost" % os.getpid()
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("RABBITMQ_", "ERL_")) and k not in ("NOTIFY_SOCKET", "HOME")}
@@ -297,8 +324,15 @@ class RabbitMQ:
                 except (OSError, AmqpError):
                     pass
             time.sleep(0.2)
-        log("RabbitMQ %s (%s) up: node %s, beam.smp pid %d, AMQP port %d, dist %d, epmd %d"
-            % (self.version, self.platform, self.nodename, self.beam_pid, self.port, dist_port, epmd_port))
+        if self.tls is not None:
+            deadline = time.monotonic() + 30
+            while not port_open(self.tls_port):
+                if time.monotonic() > deadline:
+                    raise BrokerDown("RabbitMQ did not listen for AMQPS on %d within 30 s; see %s" % (self.tls_port, out))
+                time.sleep(0.2)
+        log("RabbitMQ %s (%s) up: node %s, beam.smp pid %d, AMQP port %d%s, dist %d, epmd %d"
+            % (self.version, self.platform, self.nodename, self.beam_pid, self.port,
+               ", AMQPS %d" % self.tls_port if self.tls is not None else "", dist_port, epmd_port))
 
     def stop(self):
         # SIGTERM to beam.smp is Erlang's graceful init:stop(); the wrapper script then exits.

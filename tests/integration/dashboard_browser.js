@@ -61,7 +61,8 @@ async function api(broker, method, apiPath, body, as) {
 
 // A headless chromium with one page; records dialogs and page errors, which every test
 // checks at the end. close() is safe to call twice.
-async function openBrowser(viewport = { width: 1280, height: 800 }) {
+// contextOptions go to playwright's newContext (ignoreHTTPSErrors for a test CA, say).
+async function openBrowser(viewport = { width: 1280, height: 800 }, contextOptions = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: scripts/install-deps test installs Debian's chromium`);
   let chromium;
   try {
@@ -74,7 +75,7 @@ async function openBrowser(viewport = { width: 1280, height: 800 }) {
     // root in a container has no user namespaces for chromium's sandbox
     args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
   });
-  const context = await browser.newContext({ viewport });
+  const context = await browser.newContext({ viewport, ...contextOptions });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   const events = { dialogs: [], errors: [] };
@@ -152,4 +153,6 @@ async function withDashboard(body, { viewport, loggedIn = true } = {}) {
 const fact = (page, label) => page.locator(`dd[data-fact="${label}"]`);
 const textOf = async (locator) => (await locator.textContent()).trim();
 
-module.exports = { api, apiStatus, login, eventually, screenshot, withDashboard, fact, textOf, USER, PASSWORD };
+module.exports = {
+  api, apiStatus, login, eventually, screenshot, withDashboard, openBrowser, expectCleanPage, fact, textOf, USER, PASSWORD,
+};

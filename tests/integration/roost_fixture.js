@@ -8,7 +8,8 @@
 // The runner starts one broker per test file
 // ($ROOST_BIN --bind 127.0.0.1 --amqp-port 0 --http-port 0 --data-dir <tmp> --log-level info),
 // waits (bounded) for "listening amqp 127.0.0.1 <port>" and "listening http 127.0.0.1 <port>"
-// on its stdout (broker.port, broker.httpPort), runs the tests in order
+// on its stdout (broker.port, broker.httpPort; with TLS flags also "listening amqps|https",
+// in broker.listening), runs the tests in order
 // (each bounded by a timeout), then stops the broker by PID (SIGTERM, bounded wait,
 // SIGKILL) and fails if it crashed or exited non-zero.  With ROOST_EXTERNAL_PORT=<port>
 // nothing is started; the tests run against 127.0.0.1:<port> (e.g. real RabbitMQ).
@@ -67,6 +68,11 @@ function httpPort() {
   return broker.httpPort;
 }
 
+// The port of one of the file's broker's listeners ('amqps', 'https', ...).
+function listeningPort(protocol) {
+  return broker.listening[protocol];
+}
+
 class Broker {
   // opts.dataDir: use this data dir (the caller owns it); default a fresh one in the temp dir.
   // opts.args: extra command-line arguments.
@@ -79,6 +85,7 @@ class Broker {
     this.proc = null;
     this.port = null;
     this.httpPort = null;
+    this.listening = {}; // protocol -> port, from the "listening" lines ('amqps', 'https', ...)
     this.pid = null;
     this.tmpdir = null;
     this.stderrPath = null;
@@ -86,6 +93,18 @@ class Broker {
     this.exitCode = undefined; // undefined while running
     this.exitSignal = null;
     this.stdoutLines = [];
+  }
+
+  // The listeners the command line asks for (the last --amqp-port wins, as in roost): amqp
+  // unless -1, amqps with a certificate, https with --https-port, always http.
+  expectedListeners() {
+    const args = ['--amqp-port', '0', ...this.extraArgs];
+    const amqpPorts = args.filter((a, i) => i > 0 && args[i - 1] === '--amqp-port');
+    const expected = ['http'];
+    if (amqpPorts[amqpPorts.length - 1] !== '-1') expected.push('amqp');
+    if (args.includes('--tls-cert')) expected.push('amqps');
+    if (args.includes('--https-port')) expected.push('https');
+    return expected;
   }
 
   async start() {
@@ -122,7 +141,7 @@ class Broker {
         resolve();
       });
     });
-    let amqpPort = null;
+    const expected = this.expectedListeners();
     this.port = await new Promise((resolve, reject) => {
       let done = false;
       const finish = (err, value) => {
@@ -132,18 +151,19 @@ class Broker {
         if (err) reject(err); else resolve(value);
       };
       const timer = setTimeout(() => finish(new Error(
-        `broker did not print 'listening amqp ${HOST} <port>' within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
+        `broker did not print 'listening ${expected.join('|')} ${HOST} <port>' within ${STARTUP_TIMEOUT_MS} ms`)),
+      STARTUP_TIMEOUT_MS);
       // keep draining stdout for the broker's whole life
       const rl = readline.createInterface({ input: this.proc.stdout });
       rl.on('line', (line) => {
         this.stdoutLines.push(line);
         const parts = line.trim().split(/\s+/);
-        // The http line follows the amqp line; ready once both are in.
+        // Ready once every listener the command line asks for is announced.
         if (parts.length === 4 && parts[0] === 'listening' && parts[2] === HOST) {
           const p = parseInt(parts[3], 10);
-          if (parts[1] === 'amqp' && p > 0) amqpPort = p;
-          if (parts[1] === 'http' && p > 0) this.httpPort = p;
-          if (amqpPort && this.httpPort) finish(null, amqpPort);
+          if (p > 0) this.listening[parts[1]] = p;
+          this.httpPort = this.listening.http || null;
+          if (expected.every((name) => this.listening[name])) finish(null, this.listening.amqp || null);
         }
       });
       this.proc.on('error', (e) => finish(e));
@@ -247,13 +267,15 @@ function amqplib() {
 }
 
 // An amqplib connection closed automatically after the test.  Errors are recorded on
-// conn.errors instead of crashing the process.
+// conn.errors instead of crashing the process.  opts.tls (node's TLS options: ca, cert,
+// key, servername) connects with amqps:// to the broker's amqps port instead.
 async function connect(opts = {}) {
   const { user = 'guest', password = 'guest', vhost = '/', heartbeat = 60 } = opts;
-  const port = opts.port || broker.port; // opts.port: a broker started by startBroker()
-  const url = `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${HOST}:${port}/` +
-              `${encodeURIComponent(vhost)}?heartbeat=${heartbeat}&frameMax=131072`;
-  const conn = await amqplib().connect(url, { timeout: 10000 });
+  // opts.port: a broker started by startBroker()
+  const port = opts.port || (opts.tls ? broker.listening.amqps : broker.port);
+  const url = `${opts.tls ? 'amqps' : 'amqp'}://${encodeURIComponent(user)}:${encodeURIComponent(password)}@` +
+              `${HOST}:${port}/${encodeURIComponent(vhost)}?heartbeat=${heartbeat}&frameMax=131072`;
+  const conn = await amqplib().connect(url, { timeout: 10000, ...(opts.tls || {}) });
   conn.errors = [];
   conn.closedByServer = null;
   conn.on('error', (e) => conn.errors.push(e));
@@ -408,6 +430,7 @@ function killAllBrokers() {
 // ------------------------------------------------------------------ runner
 
 // opts.fileBroker === false: start no broker for the file (tests use startBroker());
+// opts.brokerArgs: extra command-line arguments of the file's broker (TLS flags, say);
 // opts.totalTimeoutMs: limit for the whole file.
 async function main(opts = {}) {
   const fileBroker = opts.fileBroker !== false;
@@ -421,7 +444,7 @@ async function main(opts = {}) {
     console.log('0 passed, 1 failed');
     process.exit(1);
   }
-  broker = fileBroker ? new Broker() : null;
+  broker = fileBroker ? new Broker({ args: opts.brokerArgs || [] }) : null;
   const watchdog = setTimeout(() => {
     console.log(`\nWATCHDOG: test file exceeded ${totalTimeoutMs} ms; killing broker and exiting`);
     if (broker) {
@@ -523,7 +546,7 @@ async function main(opts = {}) {
 }
 
 module.exports = {
-  HOST, test, main, uniq, port, httpPort, connect, channel, confirmChannel, expectError, sleep, waitFor,
+  HOST, test, main, uniq, port, httpPort, listeningPort, connect, channel, confirmChannel, expectError, sleep, waitFor,
   assert, eq, amqpReplyText,
   Broker, SkipTest, skip, newDataDir, startBroker, restartBroker, stopBrokerClean,
 };

@@ -16,7 +16,8 @@ Usage in a test file:
 The runner starts one broker per test file (``$ROOST_BIN --bind 127.0.0.1
 --amqp-port 0 --http-port 0 --data-dir <tmp> --log-level info``), waits (bounded) for its
 ``listening amqp 127.0.0.1 <port>`` and ``listening http 127.0.0.1 <port>`` lines on stdout
-(``Broker.port`` and ``Broker.http_port``; ``http_port()`` for the file's broker), runs every ``test_*``
+(``Broker.port`` and ``Broker.http_port``; ``http_port()`` for the file's broker; with TLS
+flags also ``listening amqps|https``, in ``Broker.listening``), runs every ``test_*``
 function of the calling module in definition order, then stops the broker by
 PID (SIGTERM, bounded wait, SIGKILL) and fails if it crashed or exited
 non-zero.  With ``ROOST_EXTERNAL_PORT=<port>`` nothing is started and the tests
@@ -95,6 +96,7 @@ class Broker:
         self.proc = None
         self.port = None
         self.http_port = None
+        self.listening = {}           # protocol -> port, from the "listening" lines ("amqps", "https", ...)
         self.pid = None
         self.tmpdir = None
         self.stderr_path = None
@@ -135,8 +137,7 @@ class Broker:
         self.pid = self.proc.pid
         _live_brokers.append(self)
         ready = threading.Event()
-        port_box = []
-        http_box = []
+        expected = self.expected_listeners()
 
         def read_stdout():
             # Keeps draining stdout for the broker's whole life so it never blocks on a full pipe.
@@ -144,34 +145,48 @@ class Broker:
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
                 self.stdout_lines.append(line)
                 parts = line.split()
-                # The http line follows the amqp line; ready once both are in.
-                if not ready.is_set() and len(parts) == 4 and parts[0] == "listening" and parts[2] == self.bind \
-                        and parts[1] in ("amqp", "http"):
+                # Ready once every listener the command line asks for is announced.
+                if not ready.is_set() and len(parts) == 4 and parts[0] == "listening" and parts[2] == self.bind:
                     try:
-                        (port_box if parts[1] == "amqp" else http_box).append(int(parts[3]))
+                        self.listening[parts[1]] = int(parts[3])
                     except ValueError:
                         ready.set()
-                    if port_box and http_box:
+                    if expected <= set(self.listening):
                         ready.set()
             ready.set()  # EOF: the broker exited (or closed stdout) before/after being ready
 
         self._reader = threading.Thread(target=read_stdout, name="roost-stdout", daemon=True)
         self._reader.start()
-        if not ready.wait(STARTUP_TIMEOUT) or not port_box or not http_box:
+        if not ready.wait(STARTUP_TIMEOUT) or not expected <= set(self.listening):
             try:  # stdout hit EOF: give the process a moment to be reaped for its status
                 rc = self.proc.wait(2)
             except subprocess.TimeoutExpired:
                 rc = None
             why = ("exited with status %s" % rc) if rc is not None else \
-                "did not print 'listening amqp|http %s <port>' within %.0fs" % (self.bind, STARTUP_TIMEOUT)
+                "did not print 'listening %s %s <port>' within %.0fs" % ("|".join(sorted(expected)), self.bind,
+                                                                       STARTUP_TIMEOUT)
             self.kill()
             self.dump_logs()
             self.cleanup()
             raise BrokerFailed("broker %s; stdout=%r" % (why, self.stdout_lines))
-        self.port = port_box[0]
-        self.http_port = http_box[0]
+        self.port = self.listening.get("amqp")
+        self.http_port = self.listening["http"]
         self.ready_seconds = time.monotonic() - t_spawn
         return self
+
+    def expected_listeners(self):
+        """The listeners the command line asks for (the last --amqp-port wins, as in roost):
+        amqp unless -1, amqps with a certificate, https with --https-port, always http."""
+        args = ["--amqp-port", "0"] + self.extra_args
+        amqp_port = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--amqp-port"][-1]
+        expected = {"http"}
+        if amqp_port != "-1":
+            expected.add("amqp")
+        if "--tls-cert" in args:
+            expected.add("amqps")
+        if "--https-port" in args:
+            expected.add("https")
+        return expected
 
     def alive(self):
         return self.external or (self.proc is not None and self.proc.poll() is None)
@@ -611,9 +626,10 @@ def external():
     return BROKER is not None and BROKER.external
 
 
-def main(test_timeout=DEFAULT_TEST_TIMEOUT, total_timeout=DEFAULT_TOTAL_TIMEOUT, file_broker=True):
+def main(test_timeout=DEFAULT_TEST_TIMEOUT, total_timeout=DEFAULT_TOTAL_TIMEOUT, file_broker=True, broker_args=()):
     """Run the calling module's tests. file_broker=False: start no broker for the file
-    (the tests start their own with start_broker())."""
+    (the tests start their own with start_broker()); broker_args: extra command-line
+    arguments of the file's broker (TLS flags, say)."""
     global BROKER, _current_test
     caller = inspect.stack()[1].frame.f_globals
     tests = [(n, f) for n, f in caller.items() if n.startswith("test_") and callable(f)]
@@ -628,7 +644,7 @@ def main(test_timeout=DEFAULT_TEST_TIMEOUT, total_timeout=DEFAULT_TOTAL_TIMEOUT,
     passed = failed = skipped = 0
     failures = []
     if file_broker:
-        BROKER = Broker()
+        BROKER = Broker(extra_args=broker_args)
         try:
             BROKER.start()
         except BrokerFailed as e:

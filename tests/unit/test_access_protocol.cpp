@@ -1,7 +1,8 @@
 // Access control on the wire without a socket: which refusal comes first
 // when a method breaks two rules (RabbitMQ's order, as its channel and
 // reader check them), the default exchange checked as amq.default, the
-// connection.open limits, and connection.update-secret. The integration
+// connection.open limits, connection.update-secret, and SASL EXTERNAL on a
+// TLS connection with a client certificate. The integration
 // tests (tests/integration/test_access_control.*) check the same against
 // RabbitMQ; these pin Roost's side down where the HTTP API is not needed.
 #include <doctest/doctest.h>
@@ -34,10 +35,14 @@ struct client {
   // Header, start-ok (asking for authentication_failure_close), tune-ok and, unless vhost is
   // null, connection.open; returns everything the broker answered after connection.start.
   std::vector<decoded_frame> login(const std::string& user, const std::string& password, const char* vhost) {
+    return login_with("PLAIN", std::string(1, '\0') + user + std::string(1, '\0') + password, vhost);
+  }
+
+  std::vector<decoded_frame> login_with(const std::string& mechanism, const std::string& response, const char* vhost) {
     feed(std::string(amqp::protocol_header));
     amqp::connection_start_ok start_ok;
-    start_ok.mechanism = "PLAIN";
-    start_ok.response.value = std::string(1, '\0') + user + std::string(1, '\0') + password;
+    start_ok.mechanism = mechanism;
+    start_ok.response.value = response;
     amqp::field_table caps;
     caps.set("authentication_failure_close", true);
     start_ok.client_properties.set("capabilities", caps);
@@ -348,4 +353,53 @@ TEST_CASE("user_id: the impersonator tag counts as the user had it at login") {
   expect_no_close(after->publish("amq.direct", "k", guest));
   w.b.put_user(user_account{"alice", hash_password("pw"), {}, {}});
   expect_no_close(after->publish("amq.direct", "k", guest));
+}
+
+TEST_CASE("EXTERNAL is offered only on TLS with a verified client certificate") {
+  world w;
+  auto mechanisms = [&](void (*secure)(connection&)) {
+    client c(w.b, w.next_port++);
+    secure(c.c);
+    auto frames = c.feed(std::string(amqp::protocol_header));
+    REQUIRE(frames.size() == 1);
+    return frames[0].method<amqp::connection_start>().mechanisms.value;
+  };
+  CHECK(mechanisms([](connection&) {}) == "PLAIN AMQPLAIN");
+  CHECK(mechanisms([](connection& c) { c.secured_by_tls(""); }) == "PLAIN AMQPLAIN");
+  CHECK(mechanisms([](connection& c) { c.secured_by_tls("alice"); }) == "PLAIN AMQPLAIN EXTERNAL");
+}
+
+TEST_CASE("EXTERNAL logs in as the certificate's CN without a password; the user must exist and be let in") {
+  world w;
+  w.permit(".*", ".*", ".*");
+  client alice(w.b, w.next_port++);
+  alice.c.secured_by_tls("alice");
+  auto frames = alice.login_with("EXTERNAL", "", "/");
+  REQUIRE_FALSE(frames.empty());
+  CHECK(frames.back().method_key() == amqp::connection_open_ok::id.key());
+  CHECK(alice.c.user() == "alice");
+  CHECK(alice.c.over_tls());
+
+  client stranger(w.b, w.next_port++);
+  stranger.c.secured_by_tls("mallory");
+  expect_connection_close(stranger.login_with("EXTERNAL", "", nullptr), 403,
+                          "ACCESS_REFUSED - Login was refused using authentication mechanism EXTERNAL. For details "
+                          "see the broker logfile.",
+                          0, 0);
+
+  // Without permissions on the vhost the usual 530 follows, as for a password login.
+  client bob(w.b, w.next_port++);
+  w.b.put_user(user_account{"bob", hash_password("pw"), {}, {}});
+  bob.c.secured_by_tls("bob");
+  expect_connection_close(bob.login_with("EXTERNAL", "", "/"), 530,
+                          "NOT_ALLOWED - access to vhost '/' refused for user 'bob'", 10, 40);
+}
+
+TEST_CASE("EXTERNAL where it was not offered closes the connection before tune") {
+  world w;
+  client c(w.b, w.next_port++);
+  c.c.secured_by_tls("");
+  c.login_with("EXTERNAL", "", nullptr);
+  CHECK(c.events.closed);
+  CHECK(c.c.user().empty());
 }

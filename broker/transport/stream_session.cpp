@@ -1,12 +1,15 @@
 // Socket I/O for one connection. The reader grows its buffer only as far as
 // the frames it must hold; the writer swaps the connection's outbound buffer
-// with its own and writes the whole batch at once.
-#include "broker/transport/tcp_session.hpp"
+// with its own and writes the whole batch at once. Through TLS the same:
+// one read takes what the stream has decrypted (up to a TLS record), one
+// write hands the whole batch to the stream, which seals it into full records.
+#include "broker/transport/stream_session.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
@@ -15,6 +18,7 @@
 #include "broker/model/broker.hpp"
 #include "net/loopback_tcp.hpp"
 #include "net/tcp_listener.hpp"
+#include "net/tls_peer.hpp"
 
 namespace roost {
 
@@ -35,62 +39,99 @@ constexpr std::size_t fair_slice = 8 * 1024;
 constexpr auto close_ok_timeout = 3s;
 constexpr auto linger_timeout = 10s;
 
+// A client that closed its end: EOF, and through TLS also a close without
+// close_notify (what most clients do after connection.close-ok).
+bool closed_by_client(const boost::system::error_code& ec) {
+  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+}
+
 }  // namespace
 
-tcp_session::tcp_session(broker& b, tcp::socket socket)
-    : socket_(std::move(socket)),
-      writer_wake_(socket_.get_executor()),
-      reader_wake_(socket_.get_executor()),
-      watchdog_timer_(socket_.get_executor()),
+template <class Stream>
+stream_session<Stream>::stream_session(broker& b, Stream stream)
+    : stream_(std::move(stream)),
+      writer_wake_(stream_.get_executor()),
+      reader_wake_(stream_.get_executor()),
+      watchdog_timer_(stream_.get_executor()),
       last_read_(std::chrono::steady_clock::now()),
       last_write_(last_read_) {
   boost::system::error_code ec;
-  socket_.set_option(tcp::no_delay(true), ec);
-  bool loopback = net::is_loopback(socket_);
+  socket().set_option(tcp::no_delay(true), ec);
+  bool loopback = net::is_loopback(socket());
   // A loopback listener chose it already; a wildcard one can only switch now.
-  if (loopback) net::use_unpaced_congestion_control(socket_.native_handle());
+  if (loopback) net::use_unpaced_congestion_control(socket().native_handle());
   connection_events& events = *this;
-  connection_ = std::make_unique<connection>(b, events, net::describe_peer(socket_), loopback);
-  log::debug("connection " + connection_->peer() + " accepted");
+  connection_ = std::make_unique<connection>(b, events, net::describe_peer(socket()), loopback);
+  log::debug("connection " + connection_->peer() + " accepted" + (is_tls ? " (TLS)" : ""));
 }
 
-tcp_session::~tcp_session() = default;
+template <class Stream>
+stream_session<Stream>::~stream_session() = default;
 
-void tcp_session::start() {
-  auto self = shared_from_this();
-  auto ex = socket_.get_executor();
+template <class Stream>
+tcp::socket& stream_session<Stream>::socket() {
+  if constexpr (is_tls) return stream_.next_layer();
+  else return stream_;
+}
+
+template <class Stream>
+void stream_session<Stream>::start() {
+  auto self = this->shared_from_this();
+  auto ex = stream_.get_executor();
   asio::co_spawn(ex, [self] { return self->reader(); }, asio::detached);
   asio::co_spawn(ex, [self] { return self->writer(); }, asio::detached);
   asio::co_spawn(ex, [self] { return self->watchdog(); }, asio::detached);
 }
 
-void tcp_session::output_ready() {
+template <class Stream>
+void stream_session<Stream>::output_ready() {
   if (writer_waiting_) writer_wake_.cancel();
 }
 
-void tcp_session::close_after_flush() {
+template <class Stream>
+void stream_session<Stream>::close_after_flush() {
   close_after_flush_ = true;
   writer_wake_.cancel();
 }
 
-void tcp_session::closing_started() {
+template <class Stream>
+void stream_session<Stream>::closing_started() {
   close_requested_at_ = std::chrono::steady_clock::now();
   watchdog_timer_.cancel();
 }
 
-void tcp_session::shut_down(std::string_view reason) {
+template <class Stream>
+void stream_session<Stream>::shut_down(std::string_view reason) {
   if (shut_down_) return;
   shut_down_ = true;
   connection_->transport_closed(reason);
   boost::system::error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  socket().shutdown(tcp::socket::shutdown_both, ec);
+  socket().close(ec);
   writer_wake_.cancel();
   reader_wake_.cancel();
   watchdog_timer_.cancel();
 }
 
-asio::awaitable<void> tcp_session::reader() {
+template <class Stream>
+asio::awaitable<bool> stream_session<Stream>::open_stream() {
+  if constexpr (is_tls) {
+    boost::system::error_code ec;
+    co_await stream_.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      // Also what a plain AMQP client on this port gets: its protocol header is no TLS hello.
+      log::info("connection " + connection_->peer() + " closed: TLS handshake failed: " + ec.message());
+      shut_down("TLS handshake failed");
+      co_return false;
+    }
+    connection_->secured_by_tls(net::verified_client_name(stream_.native_handle()));
+  }
+  co_return true;
+}
+
+template <class Stream>
+asio::awaitable<void> stream_session<Stream>::reader() {
+  if (!co_await open_stream()) co_return;
   input_.resize(initial_read_buffer);
   std::size_t filled = 0;
   bool last_read_filled = false;
@@ -116,10 +157,10 @@ asio::awaitable<void> tcp_session::reader() {
       std::size_t limit = std::max(busy_read_buffer, std::size_t{connection_->frame_limit()} + amqp::frame_overhead);
       input_.resize(std::max(std::min(input_.size() * 2, limit), filled + 1));
     }
-    std::size_t n = co_await socket_.async_read_some(asio::buffer(input_.data() + filled, input_.size() - filled),
+    std::size_t n = co_await stream_.async_read_some(asio::buffer(input_.data() + filled, input_.size() - filled),
                                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      shut_down(ec == asio::error::eof ? "client closed TCP connection" : ec.message());
+      shut_down(closed_by_client(ec) ? "client closed TCP connection" : ec.message());
       break;
     }
     last_read_ = std::chrono::steady_clock::now();
@@ -142,7 +183,8 @@ asio::awaitable<void> tcp_session::reader() {
 // round trip is what sets the consumer's pace. So the frames go in slices,
 // and other connections get their turn in between. Between slices the
 // reader also stops as soon as it must pause (flow control, alarms).
-asio::awaitable<std::size_t> tcp_session::process_input(std::size_t filled) {
+template <class Stream>
+asio::awaitable<std::size_t> stream_session<Stream>::process_input(std::size_t filled) {
   std::size_t done = 0;
   while (done < filled && !shut_down_) {
     std::string_view rest(input_.data() + done, filled - done);
@@ -151,13 +193,14 @@ asio::awaitable<std::size_t> tcp_session::process_input(std::size_t filled) {
     if (used == 0) break;  // an incomplete frame, or input held
     done += used;
     if (done == filled || connection_->should_pause_reading()) break;
-    co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+    co_await asio::post(stream_.get_executor(), asio::use_awaitable);
   }
   std::memmove(input_.data(), input_.data() + done, filled - done);
   co_return filled - done;
 }
 
-asio::awaitable<void> tcp_session::writer() {
+template <class Stream>
+asio::awaitable<void> stream_session<Stream>::writer() {
   boost::system::error_code ec;
   while (!shut_down_) {
     outbound_buffer& out = connection_->outbound();
@@ -165,7 +208,10 @@ asio::awaitable<void> tcp_session::writer() {
       if (close_after_flush_) {
         // As RabbitMQ: after the last frame, let the client close first
         // (it may still be writing); the watchdog bounds the wait.
-        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        // Through TLS without a close_notify: sending one means a TLS
+        // shutdown, which would read from the stream the reader is reading.
+        // Clients close on connection.close-ok and do not wait for one.
+        socket().shutdown(tcp::socket::shutdown_send, ec);
         lingering_since_ = std::chrono::steady_clock::now();
         watchdog_timer_.cancel();
         co_return;
@@ -179,7 +225,7 @@ asio::awaitable<void> tcp_session::writer() {
     writing_.swap(out);
     gather_.clear();
     writing_.for_each_piece([this](std::string_view piece) { gather_.emplace_back(piece.data(), piece.size()); });
-    co_await asio::async_write(socket_, gather_, asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(stream_, gather_, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       shut_down(ec.message());
       co_return;
@@ -196,7 +242,8 @@ asio::awaitable<void> tcp_session::writer() {
   shut_down("connection closed");
 }
 
-asio::awaitable<void> tcp_session::watchdog() {
+template <class Stream>
+asio::awaitable<void> stream_session<Stream>::watchdog() {
   using clock = std::chrono::steady_clock;
   auto started = clock::now();
   auto handshake_timeout = std::chrono::milliseconds(connection_->owner().cfg().handshake_timeout_ms);
@@ -238,5 +285,8 @@ asio::awaitable<void> tcp_session::watchdog() {
     co_await watchdog_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
+
+template class stream_session<tcp::socket>;
+template class stream_session<tls_stream>;
 
 }  // namespace roost

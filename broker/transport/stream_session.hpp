@@ -3,6 +3,13 @@
 // socket (draining everything queued in one gathered write), and a watchdog
 // for the handshake deadline, heartbeats and the close timeout.
 //
+// Written once over the stream: stream_session<tcp::socket> serves plain
+// AMQP, stream_session<tls_stream> AMQPS, which first runs the TLS
+// handshake (under the same handshake deadline) and then the same loops,
+// its reads and writes going through the TLS stream in the same batches.
+// Both are instantiated in the .cpp; what differs is a few `if constexpr`
+// there, so the plain session compiles to what it was before TLS existed.
+//
 // Owned by shared_ptr; each coroutine holds one, so the session lives until
 // the last of them ends. Lives on the broker thread.
 #pragma once
@@ -15,22 +22,37 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "broker/protocol/connection.hpp"
+
+namespace boost::asio::ssl {
+template <class Stream>
+class stream;
+}  // namespace boost::asio::ssl
 
 namespace roost {
 
 class broker;
 
-class tcp_session final : public std::enable_shared_from_this<tcp_session>, private connection_events {
+using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+
+template <class Stream>
+class stream_session final : public std::enable_shared_from_this<stream_session<Stream>>, private connection_events {
  public:
-  tcp_session(broker& b, boost::asio::ip::tcp::socket socket);
-  ~tcp_session() override;
+  stream_session(broker& b, Stream stream);
+  ~stream_session() override;
 
   void start();
   connection& protocol() { return *connection_; }
 
  private:
+  static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+  boost::asio::ip::tcp::socket& socket();  // the TCP layer under the stream
+  // TLS: the handshake, then who the client certificate names. False when
+  // it failed (the session is shut down). Plain: nothing to do.
+  boost::asio::awaitable<bool> open_stream();
   boost::asio::awaitable<void> reader();
   boost::asio::awaitable<void> writer();
   boost::asio::awaitable<void> watchdog();
@@ -44,7 +66,7 @@ class tcp_session final : public std::enable_shared_from_this<tcp_session>, priv
   // the connection, fairly (see the .cpp); returns how many bytes remain.
   boost::asio::awaitable<std::size_t> process_input(std::size_t filled);
 
-  boost::asio::ip::tcp::socket socket_;
+  Stream stream_;
   boost::asio::steady_timer writer_wake_;
   boost::asio::steady_timer reader_wake_;  // reader waits here while output is over the high-water mark
   boost::asio::steady_timer watchdog_timer_;

@@ -1,0 +1,78 @@
+// The roost program's command line (app/command_line.cpp): the listener
+// and TLS flags, and the combinations it refuses before anything starts.
+#include <doctest/doctest.h>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "app/command_line.hpp"
+
+using namespace roost;
+
+namespace {
+
+struct parsed {
+  app::options opts;
+  std::optional<std::string> error;
+};
+
+parsed parse(std::initializer_list<const char*> flags) {
+  std::vector<std::string> storage{"roost"};
+  storage.insert(storage.end(), flags.begin(), flags.end());
+  std::vector<char*> argv;
+  for (std::string& s : storage) argv.push_back(s.data());
+  parsed out;
+  bool exit_now = false;
+  out.error = app::parse_command_line(static_cast<int>(argv.size()), argv.data(), out.opts, exit_now);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("without TLS flags: plain AMQP on 5672, no TLS listeners") {
+  parsed p = parse({});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.opts.amqp_port == std::optional<std::uint16_t>(5672));
+  CHECK_FALSE(p.opts.amqps_port);
+  CHECK_FALSE(p.opts.https_port);
+  CHECK_FALSE(p.opts.tls.enabled());
+}
+
+TEST_CASE("a certificate brings AMQPS on 5671; the key defaults to the certificate's file") {
+  parsed p = parse({"--tls-cert", "server.pem"});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.opts.amqps_port == std::optional<std::uint16_t>(5671));
+  CHECK(p.opts.amqp_port == std::optional<std::uint16_t>(5672));
+  CHECK(p.opts.tls.certificate_file == "server.pem");
+  CHECK(p.opts.tls.key_file.empty());
+  CHECK(p.opts.tls.verify == net::peer_verification::none);
+  CHECK_FALSE(p.opts.https_port);
+}
+
+TEST_CASE("every TLS flag, ports 0 and -1") {
+  parsed p = parse({"--amqp-port", "-1", "--amqps-port", "0", "--https-port", "0", "--tls-cert", "c.pem", "--tls-key",
+                    "k.pem", "--tls-ca", "ca.pem", "--tls-verify", "require"});
+  REQUIRE_FALSE(p.error);
+  CHECK_FALSE(p.opts.amqp_port);
+  CHECK(p.opts.amqps_port == std::optional<std::uint16_t>(0));
+  CHECK(p.opts.https_port == std::optional<std::uint16_t>(0));
+  CHECK(p.opts.tls.key_file == "k.pem");
+  CHECK(p.opts.tls.ca_file == "ca.pem");
+  CHECK(p.opts.tls.verify == net::peer_verification::require);
+  CHECK(parse({"--tls-cert", "c.pem", "--tls-ca", "ca.pem", "--tls-verify", "peer"}).opts.tls.verify ==
+        net::peer_verification::peer);
+}
+
+TEST_CASE("TLS flags that cannot work are refused with the reason") {
+  CHECK(parse({"--amqps-port", "5671"}).error == "--amqps-port needs --tls-cert");
+  CHECK(parse({"--https-port", "15671"}).error == "--https-port needs --tls-cert");
+  CHECK(parse({"--tls-ca", "ca.pem"}).error == "--tls-key, --tls-ca and --tls-verify need --tls-cert");
+  CHECK(parse({"--amqp-port", "-1"}).error == "--amqp-port -1 leaves no AMQP listener without --tls-cert");
+  CHECK(parse({"--tls-cert", "c.pem", "--tls-verify", "require"}).error ==
+        "--tls-verify needs --tls-ca (the CA client certificates are verified against)");
+  CHECK(parse({"--tls-cert", "c.pem", "--tls-verify", "always"}).error == "invalid value 'always' for --tls-verify");
+  CHECK(parse({"--tls-cert", "c.pem", "--amqps-port", "-1"}).error == "invalid value '-1' for --amqps-port");
+  CHECK(parse({"--amqp-port", "-2"}).error == "invalid value '-2' for --amqp-port");
+  CHECK(parse({"--tls-cert", ""}).error == "invalid value '' for --tls-cert");
+}
