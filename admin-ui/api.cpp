@@ -15,6 +15,7 @@ const api_router& routes() {
   static const api_router table = [] {
     api_router r;
     add_overview_routes(r);
+    add_node_routes(r);
     add_queue_routes(r);
     add_exchange_routes(r);
     add_binding_routes(r);

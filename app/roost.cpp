@@ -18,6 +18,7 @@
 #include "app/command_line.hpp"
 #include "broker/common/heap_release.hpp"
 #include "broker/common/log.hpp"
+#include "broker/common/process_memory.hpp"
 #include "broker/expiry/deadline_scheduler.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/protocol/connection.hpp"
@@ -144,6 +145,18 @@ void housekeeping(boost::asio::steady_timer& timer, roost::broker& broker, roost
   });
 }
 
+// Every 250 ms: RabbitMQ's memory monitor (publishers pause while resident
+// memory is over the watermark). More often than housekeeping because a
+// publisher can add hundreds of megabytes a second; reading the resident
+// size costs a few microseconds.
+void watch_memory(boost::asio::steady_timer& timer, roost::broker& broker) {
+  broker.check_memory(roost::resident_memory_bytes());
+  timer.expires_after(250ms);
+  timer.async_wait([&](const boost::system::error_code& ec) {
+    if (!ec) watch_memory(timer, broker);
+  });
+}
+
 // Clients that outlived the grace period: drop their sockets and let their
 // coroutines finish now, while the broker they refer to still exists.
 void drop_remaining(roost::broker& broker, boost::asio::io_context& io) {
@@ -200,6 +213,8 @@ int main(int argc, char** argv) {
   boost::asio::steady_timer housekeeping_timer(io);
   roost::heap_releaser heap;
   housekeeping(housekeeping_timer, broker, heap);
+  boost::asio::steady_timer memory_timer(io);
+  watch_memory(memory_timer, broker);
   io.run();
   drop_remaining(broker, io);
   stores->durable->close();

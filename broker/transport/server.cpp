@@ -20,10 +20,31 @@ server::server(asio::io_context& io, broker& b) : io_(io), broker_(b), acceptor_
 
 std::uint16_t server::listen(const std::string& address, std::uint16_t port) {
   std::uint16_t bound = net::open_listener(acceptor_, address, port);
-  auto on_accept = [this](tcp::socket socket) { std::make_shared<tcp_session>(broker_, std::move(socket))->start(); };
+  auto on_accept = [this](tcp::socket socket) {
+    if (at_connection_limit()) {
+      refuse(std::move(socket));
+      return;
+    }
+    std::make_shared<tcp_session>(broker_, std::move(socket))->start();
+  };
   auto on_error = [](const boost::system::error_code& ec) { log::warning("amqp accept failed: " + ec.message()); };
   asio::co_spawn(io_, net::accept_each(acceptor_, on_accept, on_error), asio::detached);
   return bound;
+}
+
+bool server::at_connection_limit() const {
+  std::size_t limit = broker_.cfg().max_connections;
+  return limit != 0 && broker_.connections().size() >= limit;
+}
+
+// Closed before a byte is read or a session allocated: a flood of attempts
+// costs an accept and a close each.
+void server::refuse(tcp::socket socket) {
+  std::string peer = net::describe_peer(socket);
+  boost::system::error_code ec;
+  socket.close(ec);
+  refusals_.refused("amqp: refusing connection from " + peer + ": " +
+                    std::to_string(broker_.cfg().max_connections) + " connections open (--max-connections)");
 }
 
 void server::stop() {

@@ -1,6 +1,7 @@
 // The AMQP listener and the broker's orderly shutdown.
 //
-// Accepts connections and starts a tcp_session for each. stop() closes the
+// Accepts connections and starts a tcp_session for each, or closes them at
+// once while --max-connections are open. stop() closes the
 // listener and sends connection.close 320 CONNECTION_FORCED to every client;
 // the caller then runs the io_context until every session has ended or the
 // grace period is over. Lives on the broker thread.
@@ -13,6 +14,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <string>
+
+#include "broker/common/refusal_log.hpp"
 
 namespace roost {
 
@@ -28,9 +31,13 @@ class server {
   void stop();
 
  private:
+  bool at_connection_limit() const;
+  void refuse(boost::asio::ip::tcp::socket socket);
+
   boost::asio::io_context& io_;
   broker& broker_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  refusal_log refusals_;
 };
 
 }  // namespace roost

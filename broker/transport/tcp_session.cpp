@@ -212,10 +212,11 @@ asio::awaitable<void> tcp_session::watchdog() {
       if (now - close_requested_at_ >= close_ok_timeout) shut_down("no connection.close-ok from client");
       tick = close_ok_timeout - (now - close_requested_at_);
     } else if (state != connection::state::open && state != connection::state::closed) {
-      if (now - started > handshake_timeout) {
+      if (now - started >= handshake_timeout) {
         log::info("connection " + connection_->peer() + " closed: handshake timeout");
         shut_down("handshake timeout");
       }
+      tick = handshake_timeout - (now - started);  // wake at the deadline, not up to a tick after it
     } else if (state == connection::state::open && connection_->heartbeat_seconds() > 0) {
       auto interval = std::chrono::seconds(connection_->heartbeat_seconds());
       // A publisher we stopped reading on purpose (alarm, flow control) may
