@@ -13,9 +13,11 @@
 // session is one template over the socket type, not a second copy.
 //
 // A slow or hostile client cannot stall the broker: every read and write
-// has a deadline, headers and bodies have size limits (413 for a body over
-// the limit), and the number of open connections is capped (separately for
-// the control socket, so a full HTTP port never locks the operator out).
+// has a deadline (a few seconds for a request head until a connection has
+// logged in), headers and bodies have size limits (413 for a body over
+// the limit), and open connections are capped: on TCP by http_admission
+// (per peer, and with room kept for logged-in connections), separately on
+// the control socket, so a full HTTP port never locks the operator out.
 // Beast stays inside http_server.cpp; this header only needs Asio.
 // Lives on the broker thread.
 #pragma once
@@ -32,12 +34,12 @@
 #include <string>
 
 #include "admin-ui/api_call.hpp"
+#include "admin-ui/http_admission.hpp"
 
 namespace roost::admin {
 
 inline constexpr std::size_t max_request_body = 16 * 1024 * 1024;
 inline constexpr std::size_t max_request_header = 16 * 1024;
-inline constexpr std::size_t max_http_sessions = 256;
 inline constexpr std::size_t max_control_sessions = 16;
 
 class http_server {
@@ -59,9 +61,13 @@ class http_server {
   struct sessions;  // the open connections, shared with their coroutines
 
  private:
-  // Starts a session for an accepted socket, or closes it when too many of its kind are open.
+  // An accepted TCP connection: served, perhaps closing an older one that
+  // has not logged in for it, or refused (http_admission.hpp).
+  void admit_http(boost::asio::ip::tcp::socket socket);
+  // An accepted control socket connection: served, or closed when too many are open.
+  void admit_control(boost::asio::local::stream_protocol::socket socket);
   template <class Socket>
-  void start_session(Socket socket, request_origin origin, bool loopback);
+  void start_session(Socket socket, http_admission::session_id id, request_origin origin, bool loopback);
   boost::asio::awaitable<void> sample_loop();
 
   boost::asio::io_context& io_;
