@@ -219,7 +219,9 @@ http_server::~http_server() { net::remove_local_socket(control_path_); }
 std::uint16_t http_server::listen(const std::string& address, std::uint16_t port) {
   std::uint16_t bound = net::open_listener(acceptor_, address, port);
   auto on_accept = [this](tcp::socket socket) { admit_http(std::move(socket)); };
-  auto on_error = [](const boost::system::error_code& ec) { log::warning("http accept failed: " + ec.message()); };
+  auto on_error = [this](const boost::system::error_code& ec) {
+    sessions_->refusals.refused("http accept failed: " + ec.message());
+  };
   asio::co_spawn(io_, net::accept_each(acceptor_, on_accept, on_error), asio::detached);
   asio::co_spawn(io_, sample_loop(), asio::detached);
   return bound;

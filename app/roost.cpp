@@ -2,6 +2,8 @@
 // --load-definitions, start the listeners (AMQP, HTTP, and the control
 // socket roostctl talks to), print where they listen (tests wait for that
 // line), and shut down cleanly on SIGINT/SIGTERM.
+#include <sys/resource.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -167,6 +169,16 @@ void drop_remaining(roost::broker& broker, boost::asio::io_context& io) {
   io.poll();
 }
 
+// Every client is a descriptor: take the whole hard limit (the soft one is
+// often 1,024), as RabbitMQ's packages do, so that connection limits and
+// not the descriptor table decide how many clients fit.
+void raise_descriptor_limit() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -179,6 +191,7 @@ int main(int argc, char** argv) {
   if (exit_now) return 0;
   roost::log::set_level(opts.log_level);
   std::signal(SIGPIPE, SIG_IGN);
+  raise_descriptor_limit();
 
   boost::asio::io_context io(1);
   auto stores = open_stores(opts, io);
