@@ -20,6 +20,7 @@ import time
 
 import pika
 
+import admin_http as ah
 import raw_amqp as raw
 import roost_fixture as rf
 
@@ -117,6 +118,10 @@ def test_half_open_connections_cost_little_and_time_out():
     holder.start()
     try:
         assert ready.wait(30), "could not open %d connections" % HALF_OPEN
+        deadline = time.monotonic() + 10
+        while ah.ok("GET", "/api/nodes", port=b.http_port)[0]["sockets_used"] < HALF_OPEN + 1:
+            assert time.monotonic() < deadline, "the broker did not accept %d connections" % HALF_OPEN
+            ch.connection.process_data_events(time_limit=0.05)
         during = confirmed_rate(ch, q, 1.0)  # within the handshake timeout
         per_connection = (resident_bytes(b.pid) - idle) / HALF_OPEN
         print("  half-open: %d held, %.1f KiB of broker memory each" % (HALF_OPEN, per_connection / 1024))
