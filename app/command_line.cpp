@@ -111,7 +111,8 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
     else if (flag == "--disk-free-limit") ok = parse_number(value, cfg.disk_free_limit);
     else if (flag == "--memory-high-watermark") ok = parse_watermark(value, cfg.memory_high_watermark);
     else if (flag == "--max-connections") ok = parse_number(value, cfg.max_connections);
-    else if (flag == "--handshake-timeout") ok = parse_number(value, cfg.handshake_timeout_ms) && cfg.handshake_timeout_ms > 0;
+    else if (flag == "--handshake-timeout")
+      ok = parse_number(value, cfg.handshake_timeout_ms) && cfg.handshake_timeout_ms > 0;
     else if (flag == "--heartbeat") ok = parse_number(value, cfg.heartbeat_seconds);
     else if (flag == "--frame-max") ok = parse_number(value, cfg.frame_max) && cfg.frame_max >= 4096;
     else if (flag == "--channel-max") ok = parse_number(value, cfg.channel_max) && cfg.channel_max > 0;

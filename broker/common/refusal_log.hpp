@@ -20,7 +20,8 @@ class refusal_log {
       ++unlogged_;
       return;
     }
-    log::warning(unlogged_ == 0 ? line : line + " (and " + std::to_string(unlogged_) + " more refused since the last line)");
+    if (unlogged_ == 0) log::warning(line);
+    else log::warning(line + " (and " + std::to_string(unlogged_) + " more refused since the last line)");
     logged_once_ = true;
     last_line_ = now;
     unlogged_ = 0;

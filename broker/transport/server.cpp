@@ -27,7 +27,9 @@ std::uint16_t server::listen(const std::string& address, std::uint16_t port) {
     }
     std::make_shared<tcp_session>(broker_, std::move(socket))->start();
   };
-  auto on_error = [this](const boost::system::error_code& ec) { refusals_.refused("amqp accept failed: " + ec.message()); };
+  auto on_error = [this](const boost::system::error_code& ec) {
+    refusals_.refused("amqp accept failed: " + ec.message());
+  };
   asio::co_spawn(io_, net::accept_each(acceptor_, on_accept, on_error), asio::detached);
   return bound;
 }
