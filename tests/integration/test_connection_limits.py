@@ -53,14 +53,17 @@ def test_max_connections_refuses_at_accept_and_frees_a_slot_on_close():
 
 def test_handshake_timeout_closes_silent_and_stalled_handshakes():
     b = rf.start_broker(extra_args=["--handshake-timeout", "1000"])
+    opened_at = time.monotonic()
     silent = raw.RawConnection(b.port)
     stalled = raw.RawConnection(b.port)
     stalled.send(raw.PROTOCOL_HEADER)
     stalled.expect_method(0, raw.CONNECTION_START)  # then no start-ok
     opened = raw.RawConnection(b.port).handshake()
     for c in (silent, stalled):
-        waited = c.expect_eof(timeout=5)
-        assert 0.5 <= waited <= 2.5, "closed after %.2fs with a 1 s handshake timeout" % waited
+        c.expect_eof(timeout=5)
+        # From the connect, not from this wait: the second closes while the first is awaited.
+        lived = time.monotonic() - opened_at
+        assert 0.9 <= lived <= 3.0, "closed %.2fs after connecting, with a 1 s handshake timeout" % lived
         c.close()
     # A connection that finished its handshake in time is not touched.
     opened.open_channel(1)
