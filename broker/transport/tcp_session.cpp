@@ -213,7 +213,9 @@ asio::awaitable<void> tcp_session::watchdog() {
       tick = close_ok_timeout - (now - close_requested_at_);
     } else if (state != connection::state::open && state != connection::state::closed) {
       if (now - started >= handshake_timeout) {
-        log::info("connection " + connection_->peer() + " closed: handshake timeout");
+        // Past the protocol header, transport_closed logs the close itself.
+        if (state == connection::state::awaiting_header)
+          log::info("connection " + connection_->peer() + " closed: handshake timeout");
         shut_down("handshake timeout");
       }
       tick = handshake_timeout - (now - started);  // wake at the deadline, not up to a tick after it
