@@ -15,6 +15,7 @@ const api_router& routes() {
   static const api_router table = [] {
     api_router r;
     add_overview_routes(r);
+    add_node_routes(r);
     add_queue_routes(r);
     add_exchange_routes(r);
     add_binding_routes(r);
@@ -51,7 +52,7 @@ api_caller caller(const broker& b, std::string name) {
 // then the login (none on the control socket: its file's mode decided who
 // may connect), then the route's access rule, then the handler.
 http_response handle_api(const http_request& req, std::string_view path, std::string_view query,
-                         admin_context& ctx) {
+                         admin_context& ctx, bool& logged_in) {
   auto segments = split_path(path);
   if (!segments) bad_request("malformed path (bad escape, empty segment, '.' or '..')");
   auto match = routes().find(req.method, *segments);
@@ -68,10 +69,27 @@ http_response handle_api(const http_request& req, std::string_view path, std::st
     if (!user) return login_failed(authorization != nullptr);
     who = caller(ctx.b, std::move(*user));
   }
+  logged_in = true;
   check_route_access(ctx.b, who, match->handler->access, match->params);
   query_params q = parse_query(query);
   api_call call{req, match->params, q, ctx, std::move(who)};
   return match->handler->handler(call);
+}
+
+// Where a request goes: the API, the Prometheus exporter, or the dashboard's files.
+http_response route_request(const http_request& req, admin_context& ctx, bool& logged_in) {
+  std::string_view target = req.target;
+  std::size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  if (path == "/api" || path.starts_with("/api/")) return handle_api(req, path, query, ctx, logged_in);
+  if (path == "/metrics") {
+    if (req.method != "GET") throw api_error(405, "method_not_allowed", "only GET is allowed on /metrics");
+    return metrics_response(ctx);
+  }
+  if (req.method != "GET" && req.method != "HEAD")
+    throw api_error(405, "method_not_allowed", "static files are read-only");
+  return serve_static(ctx.static_dir, path);
 }
 
 }  // namespace
@@ -107,22 +125,15 @@ http_response list_response(const api_call& call, nlohmann::json items) {
 }
 
 http_response handle_request(const http_request& req, admin_context& ctx) {
+  bool logged_in = false;  // set by the API once the login passed, even if the handler then throws
+  http_response r;
   try {
-    std::string_view target = req.target;
-    std::size_t q = target.find('?');
-    std::string_view path = target.substr(0, q);
-    std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
-    if (path == "/api" || path.starts_with("/api/")) return handle_api(req, path, query, ctx);
-    if (path == "/metrics") {
-      if (req.method != "GET") throw api_error(405, "method_not_allowed", "only GET is allowed on /metrics");
-      return metrics_response(ctx);
-    }
-    if (req.method != "GET" && req.method != "HEAD")
-      throw api_error(405, "method_not_allowed", "static files are read-only");
-    return serve_static(ctx.static_dir, path);
+    r = route_request(req, ctx, logged_in);
   } catch (...) {
-    return error_response(std::current_exception());
+    r = error_response(std::current_exception());
   }
+  r.logged_in = logged_in;
+  return r;
 }
 
 }  // namespace roost::admin

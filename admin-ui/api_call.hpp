@@ -72,6 +72,7 @@ http_response list_response(const api_call& call, nlohmann::json items);
 
 // Each resource file registers its routes.
 void add_overview_routes(api_router& r);
+void add_node_routes(api_router& r);
 void add_queue_routes(api_router& r);
 void add_exchange_routes(api_router& r);
 void add_binding_routes(api_router& r);

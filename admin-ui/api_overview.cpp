@@ -72,6 +72,7 @@ http_response health(bool ok, const std::string& reason) {
 
 http_response alarms(const api_call& c) {
   broker& b = c.ctx.b;
+  if (b.memory_alarm()) return health(false, "resource alarm in effect: memory used above the high watermark");
   if (b.disk_alarm()) return health(false, "resource alarm in effect: disk free space below the limit");
   if (b.store_alarm()) return health(false, "resource alarm in effect: store backlog over its high-water mark");
   return health(true, "");

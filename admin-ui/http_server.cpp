@@ -24,6 +24,7 @@
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/rates.hpp"
 #include "broker/common/log.hpp"
+#include "broker/common/refusal_log.hpp"
 #include "broker/model/broker.hpp"
 #include "net/accept_loop.hpp"
 #include "net/local_socket.hpp"
@@ -41,7 +42,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto request_timeout = 30s;  // a whole request must arrive within this, and idle keep-alives end
+// A connection that has not logged in yet must send a request head within
+// this (and between requests): long enough for any real client, short
+// enough that half-sent requests do not pile up.
+constexpr auto head_timeout = 5s;
+// A logged-in connection's idle keep-alive, and any request's body.
+constexpr auto request_timeout = 30s;
 constexpr auto write_timeout = 30s;
 constexpr auto drain_timeout = 2s;
 constexpr auto commit_timeout = 30s;
@@ -79,7 +85,10 @@ struct http_server::sessions {
     request_origin origin;
     std::function<void()> close;  // closes the session's socket; its coroutine then ends
   };
-  std::unordered_map<const void*, entry> open;  // by stream
+  std::unordered_map<http_admission::session_id, entry> open;
+  http_admission admission{http_admission::limits{}};  // the TCP sessions only
+  http_admission::session_id next_id = 1;
+  refusal_log refusals;
 
   std::size_t count(request_origin origin) const {
     std::size_t n = 0;
@@ -155,17 +164,21 @@ asio::awaitable<void> close_stream(Stream& stream) {
 }
 
 template <class Stream>
-asio::awaitable<void> run_session(Stream stream, request_origin origin, bool loopback, admin_context& ctx,
-                                  std::shared_ptr<http_server::sessions> registry) {
-  registry->open[&stream] = {origin, [&stream] {
-                               boost::system::error_code ec;
-                               beast::get_lowest_layer(stream).socket().close(ec);
-                             }};
+asio::awaitable<void> run_session(Stream stream, http_admission::session_id id, request_origin origin, bool loopback,
+                                  admin_context& ctx, std::shared_ptr<http_server::sessions> registry) {
+  registry->open[id] = {origin, [&stream] {
+                          boost::system::error_code ec;
+                          beast::get_lowest_layer(stream).socket().close(ec);
+                        }};
   struct unregister {
     http_server::sessions& r;
-    const void* s;
-    ~unregister() { r.open.erase(s); }
-  } guard{*registry, &stream};
+    http_admission::session_id id;
+    ~unregister() {
+      r.open.erase(id);
+      r.admission.left(id);
+    }
+  } guard{*registry, id};
+  bool logged_in = origin == request_origin::control_socket;
   if (!co_await open_stream(stream)) co_return;
   // Bounded: a request never needs more than its header and body limits.
   beast::flat_buffer buffer(max_request_header + max_request_body + 64 * 1024);
@@ -174,8 +187,9 @@ asio::awaitable<void> run_session(Stream stream, request_origin origin, bool loo
     http::request_parser<http::string_body> parser;
     parser.header_limit(max_request_header);
     parser.body_limit(max_request_body);
-    beast::get_lowest_layer(stream).expires_after(request_timeout);
+    beast::get_lowest_layer(stream).expires_after(logged_in ? request_timeout : head_timeout);
     co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    beast::get_lowest_layer(stream).expires_after(request_timeout);
     // curl asks before sending bodies over 1 KiB and would otherwise wait a second.
     if (!ec && parser.get()[http::field::expect] == "100-continue") {
       http::response<http::empty_body> go_on{http::status::continue_, 11};
@@ -203,6 +217,10 @@ asio::awaitable<void> run_session(Stream stream, request_origin origin, bool loo
     } else {
       http_request req = to_request(parser.get(), origin, loopback);
       answer = handle_request(req, ctx);
+      if (answer.logged_in && !logged_in) {
+        logged_in = true;
+        registry->admission.logged_in(id);
+      }
       if (changes_state(req) && answer.status < 300) co_await wait_for_commit(ctx);
     }
     bool keep_alive = !refuse && parser.get().keep_alive();
@@ -237,11 +255,10 @@ http_server::~http_server() { net::remove_local_socket(control_path_); }
 
 std::uint16_t http_server::listen(const std::string& address, std::uint16_t port) {
   std::uint16_t bound = net::open_listener(acceptor_, address, port);
-  auto on_accept = [this](tcp::socket socket) {
-    bool loopback = net::is_loopback(socket);
-    start_session(beast::tcp_stream(std::move(socket)), request_origin::http, loopback);
+  auto on_accept = [this](tcp::socket socket) { admit_http(std::move(socket), nullptr); };
+  auto on_error = [this](const boost::system::error_code& ec) {
+    sessions_->refusals.refused("http accept failed: " + ec.message());
   };
-  auto on_error = [](const boost::system::error_code& ec) { log::warning("http accept failed: " + ec.message()); };
   asio::co_spawn(io_, net::accept_each(acceptor_, on_accept, on_error), asio::detached);
   asio::co_spawn(io_, sample_loop(), asio::detached);
   return bound;
@@ -250,12 +267,10 @@ std::uint16_t http_server::listen(const std::string& address, std::uint16_t port
 std::uint16_t http_server::listen_tls(const std::string& address, std::uint16_t port,
                                       net::tls_server_credentials& credentials) {
   std::uint16_t bound = net::open_listener(tls_acceptor_, address, port);
-  auto on_accept = [this, &credentials](tcp::socket socket) {
-    bool loopback = net::is_loopback(socket);
-    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), credentials.current());
-    start_session(std::move(stream), request_origin::http, loopback);
+  auto on_accept = [this, &credentials](tcp::socket socket) { admit_http(std::move(socket), &credentials); };
+  auto on_error = [this](const boost::system::error_code& ec) {
+    sessions_->refusals.refused("https accept failed: " + ec.message());
   };
-  auto on_error = [](const boost::system::error_code& ec) { log::warning("https accept failed: " + ec.message()); };
   asio::co_spawn(io_, net::accept_each(tls_acceptor_, on_accept, on_error), asio::detached);
   return bound;
 }
@@ -263,10 +278,7 @@ std::uint16_t http_server::listen_tls(const std::string& address, std::uint16_t 
 void http_server::listen_control(const std::string& path) {
   net::open_local_listener(control_acceptor_, path);
   control_path_ = path;
-  // The peer is the broker's own user (or root), on this host.
-  auto on_accept = [this](local::socket socket) {
-    start_session(beast::basic_stream<local>(std::move(socket)), request_origin::control_socket, true);
-  };
+  auto on_accept = [this](local::socket socket) { admit_control(std::move(socket)); };
   auto on_error = [](const boost::system::error_code& ec) {
     log::warning("control socket accept failed: " + ec.message());
   };
@@ -274,17 +286,48 @@ void http_server::listen_control(const std::string& path) {
 }
 
 template <class Stream>
-void http_server::start_session(Stream stream, request_origin origin, bool loopback) {
-  bool control = origin == request_origin::control_socket;
-  std::size_t cap = control ? max_control_sessions : max_http_sessions;
-  if (sessions_->count(origin) >= cap) {
-    log::warning(std::string(control ? "control socket" : "http") + ": refusing a connection, " +
-                 std::to_string(cap) + " already open");
-    boost::system::error_code ec;
-    beast::get_lowest_layer(stream).socket().close(ec);
+void http_server::start_session(Stream stream, http_admission::session_id id, request_origin origin, bool loopback) {
+  asio::co_spawn(io_, run_session(std::move(stream), id, origin, loopback, ctx_, sessions_), asio::detached);
+}
+
+void http_server::admit_http(tcp::socket socket, net::tls_server_credentials* tls) {
+  boost::system::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  std::string peer = ec ? std::string("unknown") : remote.address().to_string();
+  http_admission::session_id id = sessions_->next_id++;
+  auto verdict = sessions_->admission.arrive(id, peer);
+  if (verdict.evict) {
+    auto evicted = sessions_->open.find(*verdict.evict);
+    if (evicted != sessions_->open.end()) evicted->second.close();
+    sessions_->refusals.refused("http: closed the oldest connection without a login (" +
+                                std::to_string(sessions_->admission.unproven_from(peer)) + " from " + peer +
+                                ", " + std::to_string(sessions_->admission.unproven()) +
+                                " in all) to make room for a new one");
+  }
+  if (!verdict.admit) {
+    socket.close(ec);
+    sessions_->refusals.refused("http: refusing a connection from " + peer + ", " +
+                                std::to_string(sessions_->admission.open()) + " logged-in connections open");
     return;
   }
-  asio::co_spawn(io_, run_session(std::move(stream), origin, loopback, ctx_, sessions_), asio::detached);
+  bool loopback = net::is_loopback(socket);
+  if (tls != nullptr)
+    start_session(beast::ssl_stream<beast::tcp_stream>(std::move(socket), tls->current()), id, request_origin::http,
+                  loopback);
+  else
+    start_session(beast::tcp_stream(std::move(socket)), id, request_origin::http, loopback);
+}
+
+void http_server::admit_control(local::socket socket) {
+  if (sessions_->count(request_origin::control_socket) >= max_control_sessions) {
+    log::warning("control socket: refusing a connection, " + std::to_string(max_control_sessions) + " already open");
+    boost::system::error_code ec;
+    socket.close(ec);
+    return;
+  }
+  // The peer is the broker's own user (or root), on this host.
+  start_session(beast::basic_stream<local>(std::move(socket)), sessions_->next_id++, request_origin::control_socket,
+                true);
 }
 
 asio::awaitable<void> http_server::sample_loop() {

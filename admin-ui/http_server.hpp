@@ -14,9 +14,11 @@
 // (--https-port, the AMQPS certificate) is a third instance of it.
 //
 // A slow or hostile client cannot stall the broker: every read and write
-// has a deadline, headers and bodies have size limits (413 for a body over
-// the limit), and the number of open connections is capped (separately for
-// the control socket, so a full HTTP port never locks the operator out).
+// has a deadline (a few seconds for a request head until a connection has
+// logged in), headers and bodies have size limits (413 for a body over
+// the limit), and open connections are capped: on TCP by http_admission
+// (per peer, and with room kept for logged-in connections), separately on
+// the control socket, so a full HTTP port never locks the operator out.
 // Beast stays inside http_server.cpp; this header only needs Asio.
 // Lives on the broker thread.
 #pragma once
@@ -33,6 +35,7 @@
 #include <string>
 
 #include "admin-ui/api_call.hpp"
+#include "admin-ui/http_admission.hpp"
 
 namespace roost::net {
 class tls_server_credentials;
@@ -42,7 +45,6 @@ namespace roost::admin {
 
 inline constexpr std::size_t max_request_body = 16 * 1024 * 1024;
 inline constexpr std::size_t max_request_header = 16 * 1024;
-inline constexpr std::size_t max_http_sessions = 256;
 inline constexpr std::size_t max_control_sessions = 16;
 
 class http_server {
@@ -67,9 +69,14 @@ class http_server {
   struct sessions;  // the open connections, shared with their coroutines
 
  private:
-  // Starts a session on an accepted stream, or closes it when too many of its kind are open.
+  // An accepted TCP connection (HTTPS when tls is given): served, perhaps
+  // closing an older one that has not logged in for it, or refused
+  // (http_admission.hpp). HTTP and HTTPS share the caps.
+  void admit_http(boost::asio::ip::tcp::socket socket, net::tls_server_credentials* tls);
+  // An accepted control socket connection: served, or closed when too many are open.
+  void admit_control(boost::asio::local::stream_protocol::socket socket);
   template <class Stream>
-  void start_session(Stream stream, request_origin origin, bool loopback);
+  void start_session(Stream stream, http_admission::session_id id, request_origin origin, bool loopback);
   boost::asio::awaitable<void> sample_loop();
 
   boost::asio::io_context& io_;

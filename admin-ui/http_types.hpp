@@ -40,6 +40,9 @@ struct http_response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The request carried a valid login (or came through the control socket),
+  // whatever the answer: the HTTP server trusts such a connection more.
+  bool logged_in = false;
 };
 
 }  // namespace roost::admin

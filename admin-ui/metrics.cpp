@@ -103,6 +103,12 @@ http_response metrics_response(admin_context& ctx) {
   sample(out, "rabbitmq_queues", static_cast<double>(queue_count));
   header(out, "rabbitmq_alarms_free_disk_space_watermark", "gauge", "1 if the disk alarm is in effect");
   sample(out, "rabbitmq_alarms_free_disk_space_watermark", b.disk_alarm() ? 1 : 0);
+  header(out, "rabbitmq_alarms_memory_used_watermark", "gauge", "1 if the memory alarm is in effect");
+  sample(out, "rabbitmq_alarms_memory_used_watermark", b.memory_alarm() ? 1 : 0);
+  header(out, "rabbitmq_process_resident_memory_bytes", "gauge", "Memory used in bytes");
+  sample(out, "rabbitmq_process_resident_memory_bytes", static_cast<double>(b.memory_used()));
+  header(out, "rabbitmq_resident_memory_limit_bytes", "gauge", "Memory high watermark in bytes");
+  sample(out, "rabbitmq_resident_memory_limit_bytes", static_cast<double>(b.memory_limit()));
   for (const auto& g : global_counters) {
     header(out, g.name, "counter", g.help);
     sample(out, g.name, static_cast<double>(b.stats().total(g.event)));

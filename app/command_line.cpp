@@ -31,6 +31,10 @@ constexpr const char* usage =
     "  --queue-window N       ready messages a queue keeps in memory before paging (default 100000)\n"
     "  --store-backlog-high N store operations awaiting commit before publishers pause (default 200000)\n"
     "  --disk-free-limit BYTES pause publishers while the data dir has less free space (default 50000000; 0 = off)\n"
+    "  --memory-high-watermark W  pause publishers while resident memory is above W: a fraction of RAM\n"
+    "                         (default 0.4) or a size (2GiB, 512MiB, 500MB, or bytes)\n"
+    "  --max-connections N    AMQP connections open at once; more are refused at accept (default 0: no limit)\n"
+    "  --handshake-timeout MS time from TCP accept to connection.open (default 10000)\n"
     "  --heartbeat SECONDS    heartbeat offered in connection.tune (default 60; 0 disables)\n"
     "  --frame-max BYTES      frame_max offered in connection.tune (default 131072)\n"
     "  --channel-max N        channel_max offered in connection.tune (default 2047)\n"
@@ -104,6 +108,12 @@ bool parse_sync(std::string_view text, storage::sync_mode& out) {
   return true;
 }
 
+bool parse_watermark(std::string_view text, memory_watermark& out) {
+  auto parsed = parse_memory_watermark(text);
+  if (parsed) out = *parsed;
+  return parsed.has_value();
+}
+
 }  // namespace
 
 std::optional<std::string> parse_command_line(int argc, char** argv, options& opts, bool& exit_now) {
@@ -141,6 +151,10 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
     else if (flag == "--queue-window") ok = parse_number(value, cfg.queue_window) && cfg.queue_window >= 2;
     else if (flag == "--store-backlog-high") ok = parse_number(value, cfg.store_backlog_high) && cfg.store_backlog_high > 0;
     else if (flag == "--disk-free-limit") ok = parse_number(value, cfg.disk_free_limit);
+    else if (flag == "--memory-high-watermark") ok = parse_watermark(value, cfg.memory_high_watermark);
+    else if (flag == "--max-connections") ok = parse_number(value, cfg.max_connections);
+    else if (flag == "--handshake-timeout")
+      ok = parse_number(value, cfg.handshake_timeout_ms) && cfg.handshake_timeout_ms > 0;
     else if (flag == "--heartbeat") ok = parse_number(value, cfg.heartbeat_seconds);
     else if (flag == "--frame-max") ok = parse_number(value, cfg.frame_max) && cfg.frame_max >= 4096;
     else if (flag == "--channel-max") ok = parse_number(value, cfg.channel_max) && cfg.channel_max > 0;

@@ -1,8 +1,10 @@
 // roost: parse flags, load the TLS certificate, open the SQLite store and
 // recover what it holds, apply --load-definitions, start the listeners
 // (AMQP, AMQPS, HTTP, HTTPS, and the control socket roostctl talks to),
-// print where they listen (tests wait for those lines), reload the
-// certificate on SIGHUP, and shut down cleanly on SIGINT/SIGTERM.
+// print where they listen (tests wait for those lines), watch memory,
+// reload the certificate on SIGHUP, and shut down cleanly on SIGINT/SIGTERM.
+#include <sys/resource.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -20,6 +22,7 @@
 #include "app/command_line.hpp"
 #include "broker/common/heap_release.hpp"
 #include "broker/common/log.hpp"
+#include "broker/common/process_memory.hpp"
 #include "broker/expiry/deadline_scheduler.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/protocol/connection.hpp"
@@ -190,6 +193,18 @@ void housekeeping(boost::asio::steady_timer& timer, roost::broker& broker, roost
   });
 }
 
+// Every 250 ms: RabbitMQ's memory monitor (publishers pause while resident
+// memory is over the watermark). More often than housekeeping because a
+// publisher can add hundreds of megabytes a second; reading the resident
+// size costs a few microseconds.
+void watch_memory(boost::asio::steady_timer& timer, roost::broker& broker) {
+  broker.check_memory(roost::resident_memory_bytes());
+  timer.expires_after(250ms);
+  timer.async_wait([&](const boost::system::error_code& ec) {
+    if (!ec) watch_memory(timer, broker);
+  });
+}
+
 // Clients that outlived the grace period: drop their sockets and let their
 // coroutines finish now, while the broker they refer to still exists.
 void drop_remaining(roost::broker& broker, boost::asio::io_context& io) {
@@ -198,6 +213,16 @@ void drop_remaining(roost::broker& broker, boost::asio::io_context& io) {
   for (roost::connection* c : remaining) c->abort();
   io.restart();
   io.poll();
+}
+
+// Every client is a descriptor: take the whole hard limit (the soft one is
+// often 1,024), as RabbitMQ's packages do, so that connection limits and
+// not the descriptor table decide how many clients fit.
+void raise_descriptor_limit() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
 }
 
 }  // namespace
@@ -212,6 +237,7 @@ int main(int argc, char** argv) {
   if (exit_now) return 0;
   roost::log::set_level(opts.log_level);
   std::signal(SIGPIPE, SIG_IGN);
+  raise_descriptor_limit();
 
   auto tls = load_tls(opts.tls);
   if (!tls) return 1;
@@ -252,6 +278,8 @@ int main(int argc, char** argv) {
   boost::asio::steady_timer housekeeping_timer(io);
   roost::heap_releaser heap;
   housekeeping(housekeeping_timer, broker, heap);
+  boost::asio::steady_timer memory_timer(io);
+  watch_memory(memory_timer, broker);
   io.run();
   drop_remaining(broker, io);
   stores->durable->close();

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "broker/common/log.hpp"
+#include "broker/common/process_memory.hpp"
 
 namespace roost {
 
@@ -12,7 +13,8 @@ broker::broker(config cfg, storage_context storage, deadline_scheduler* timers)
     : cfg_(std::move(cfg)),
       storage_(storage),
       queue_services_{&storage_, cfg_.queue_window, timers},
-      access_(cfg_.loopback_users) {
+      access_(cfg_.loopback_users),
+      memory_limit_(cfg_.memory_high_watermark.limit(physical_memory_bytes())) {
   // What a new data dir starts with; restore() replaces it with what a store holds.
   add_vhost("/").set_settings(vhost_settings{"Default virtual host", {}, "", {}});  // RabbitMQ's description
   access_.put_user(user_account{cfg_.default_user, hash_password(cfg_.default_pass), {"administrator"}, {}});
@@ -83,7 +85,7 @@ bool broker::publish_alarm() {
     if (s != nullptr) backlog = std::max(backlog, s->backlog());
   if (backlog > cfg_.store_backlog_high) store_alarm_ = true;
   else if (backlog < cfg_.store_backlog_high / 2) store_alarm_ = false;
-  return store_alarm_ || disk_alarm_;
+  return store_alarm_ || disk_alarm_ || memory_alarm_;
 }
 
 std::uint64_t broker::activity() const {
@@ -96,14 +98,26 @@ std::uint64_t broker::activity() const {
 
 bool broker::check_disk() {
   struct statvfs fs {};
-  if (cfg_.disk_free_limit == 0 || ::statvfs(cfg_.data_dir.c_str(), &fs) != 0) return disk_alarm_;
+  if (::statvfs(cfg_.data_dir.c_str(), &fs) != 0) return disk_alarm_;
   std::uint64_t free_bytes = std::uint64_t{fs.f_bavail} * fs.f_frsize;
-  bool alarm = free_bytes < cfg_.disk_free_limit;
+  bool alarm = cfg_.disk_free_limit != 0 && free_bytes < cfg_.disk_free_limit;
   if (alarm != disk_alarm_)
     log::warning(alarm ? "disk alarm: " + std::to_string(free_bytes) + " bytes free, below the limit of " +
                              std::to_string(cfg_.disk_free_limit) + "; publishers paused"
                        : "disk alarm cleared: " + std::to_string(free_bytes) + " bytes free");
   disk_alarm_ = alarm;
+  disk_free_ = free_bytes;
+  return alarm;
+}
+
+bool broker::check_memory(std::uint64_t resident_bytes) {
+  memory_used_ = resident_bytes;
+  bool alarm = resident_bytes > memory_limit_;
+  if (alarm != memory_alarm_)
+    log::warning((alarm ? "memory alarm: memory used " : "memory alarm cleared: memory used ") +
+                 std::to_string(resident_bytes) + " bytes, allowed " + std::to_string(memory_limit_) +
+                 (alarm ? "; publishers paused until it clears" : ""));
+  memory_alarm_ = alarm;
   return alarm;
 }
 

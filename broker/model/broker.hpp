@@ -50,8 +50,9 @@ class broker {
   // True while some queue is reading paged-out messages back from a store.
   bool loading() const;
   // True while publishers must wait: the durable store's backlog is over
-  // its high-water mark (until it drains below half of it), or the disk is
-  // nearly full (see check_disk).
+  // its high-water mark (until it drains below half of it), the disk is
+  // nearly full (see check_disk), or memory is over its watermark (see
+  // check_memory).
   bool publish_alarm();
   // RabbitMQ's connection.blocked reasons: a store that cannot keep up holds
   // messages in memory, so it is reported as memory.
@@ -62,6 +63,10 @@ class broker {
   // Compares the data dir's free space with --disk-free-limit; call
   // periodically. Returns the current free-space alarm.
   bool check_disk();
+  // Compares the process's resident memory (measured by the caller) with
+  // the memory high watermark; call periodically. Raised above the limit,
+  // cleared below it, as RabbitMQ's vm_memory_monitor. Returns the alarm.
+  bool check_memory(std::uint64_t resident_bytes);
 
   vhost* find_vhost(std::string_view name);
   const std::map<std::string, std::unique_ptr<vhost>, std::less<>>& vhosts() const { return vhosts_; }
@@ -70,9 +75,14 @@ class broker {
   const access_control& access() const { return access_; }
   // Message events across all vhosts (the admin API's overview and /metrics).
   message_stats& stats() { return stats_; }
-  // The store or the disk alarm is on (without re-evaluating it, unlike publish_alarm()).
+  // The store, disk or memory alarm is on (without re-evaluating it, unlike publish_alarm()).
   bool store_alarm() const { return store_alarm_; }
   bool disk_alarm() const { return disk_alarm_; }
+  bool memory_alarm() const { return memory_alarm_; }
+  // What the alarms last measured, and their limits (the admin API's /api/nodes).
+  std::uint64_t disk_free() const { return disk_free_; }
+  std::uint64_t memory_used() const { return memory_used_; }
+  std::uint64_t memory_limit() const { return memory_limit_; }
 
   // Access control changes, each written to the store (broker_access.cpp).
   // The caller has validated names and expressions (check_expression).
@@ -118,6 +128,10 @@ class broker {
   std::uint64_t next_connection_id_ = 1;
   bool store_alarm_ = false;
   bool disk_alarm_ = false;
+  bool memory_alarm_ = false;
+  std::uint64_t disk_free_ = 0;
+  std::uint64_t memory_used_ = 0;
+  std::uint64_t memory_limit_;  // the watermark on this machine's RAM
   message_stats stats_;
 };
 

@@ -1,5 +1,5 @@
 // The broker's settings: what it offers clients in connection.tune, the
-// limits it enforces, and where its data lives (for the disk alarm). The
+// limits it enforces, its alarms' thresholds, and where its data lives. The
 // program fills them from its command line (app/command_line.hpp); tests
 // construct them directly.
 #pragma once
@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "broker/model/memory_watermark.hpp"
 
 namespace roost {
 
@@ -28,7 +30,11 @@ struct config {
   std::uint16_t heartbeat_seconds = 60;
 
   std::uint64_t max_message_size = 128ull * 1024 * 1024;  // RabbitMQ's default limit
+  // From TCP accept to connection.open (RabbitMQ's handshake_timeout).
   std::uint32_t handshake_timeout_ms = 10000;
+  // AMQP connections open at once (counted from accept, handshake or not);
+  // more are closed as they are accepted. 0: no limit.
+  std::size_t max_connections = 0;
   // Outbound bytes queued on one connection past which its consumers pause
   // and its publishers stop being read.
   std::size_t connection_high_water = 4 * 1024 * 1024;
@@ -37,6 +43,9 @@ struct config {
   // Free space on the data dir's filesystem below which publishers are paused
   // (RabbitMQ's disk_free_limit, same default). 0 disables the check.
   std::uint64_t disk_free_limit = 50'000'000;
+  // Resident memory past which publishers are paused (RabbitMQ's
+  // vm_memory_high_watermark: 0.4 of RAM by default).
+  memory_watermark memory_high_watermark;
 };
 
 }  // namespace roost

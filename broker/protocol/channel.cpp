@@ -2,6 +2,8 @@
 // Entity methods are in channel_entities.cpp, basic.* in channel_basic.cpp.
 #include "broker/protocol/channel.hpp"
 
+#include <algorithm>
+
 #include "amqp/properties.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/model/vhost.hpp"
@@ -25,6 +27,15 @@ namespace {
 }
 
 constexpr std::uint16_t basic_class_id = 60;
+
+// Grows a body being assembled geometrically, as append would, but never
+// past its announced size: the finished message keeps its capacity while
+// queued, and append's doubling would leave up to half of it unused.
+void reserve_for(std::string& body, std::size_t arriving, std::uint64_t announced) {
+  std::size_t needed = body.size() + arriving;
+  if (needed <= body.capacity()) return;
+  body.reserve(std::min<std::uint64_t>(announced, std::max(needed, 2 * body.capacity())));
+}
 
 }  // namespace
 
@@ -77,7 +88,10 @@ void channel::handle_header(amqp::wire_reader& in) {
     publishing_->refused.emplace(e);
   }
   take_property_fields(msg, props);
-  msg.body.reserve(body_size);
+  // The announced size is a promise, not bytes: a client that announces
+  // 100 MB and sends nothing must hold nothing. Room for one frame now;
+  // handle_body grows it as the bytes arrive.
+  msg.body.reserve(std::min<std::uint64_t>(body_size, conn_.frame_max()));
   publishing_->body_size = body_size;
   publishing_->header_seen = true;
   if (body_size == 0) finish_publish();
@@ -91,6 +105,7 @@ void channel::handle_body(std::string_view bytes) {
   if (body.size() + bytes.size() > publishing_->body_size)
     unexpected_frame("content body frames carry more than the " + std::to_string(publishing_->body_size) +
                      " bytes announced in the header");
+  reserve_for(body, bytes.size(), publishing_->body_size);
   body.append(bytes);
   if (body.size() == publishing_->body_size) finish_publish();
 }

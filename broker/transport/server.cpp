@@ -19,35 +19,52 @@ namespace roost {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-namespace {
-
-// Binds `acceptor` and hands each accepted socket to start; `scheme` names the listener in logs.
-std::uint16_t accept_sessions(asio::io_context& io, tcp::acceptor& acceptor, const std::string& address,
-                              std::uint16_t port, std::string scheme, std::function<void(tcp::socket)> start) {
-  std::uint16_t bound = net::open_listener(acceptor, address, port);
-  auto on_error = [scheme](const boost::system::error_code& ec) {
-    log::warning(scheme + " accept failed: " + ec.message());
-  };
-  asio::co_spawn(io, net::accept_each(acceptor, std::move(start), on_error), asio::detached);
-  return bound;
-}
-
-}  // namespace
-
 server::server(asio::io_context& io, broker& b) : io_(io), broker_(b), acceptor_(io), tls_acceptor_(io) {}
 
 std::uint16_t server::listen(const std::string& address, std::uint16_t port) {
-  return accept_sessions(io_, acceptor_, address, port, "amqp", [this](tcp::socket socket) {
+  return accept_sessions(acceptor_, address, port, "amqp", [this](tcp::socket socket) {
     std::make_shared<stream_session<tcp::socket>>(broker_, std::move(socket))->start();
   });
 }
 
 std::uint16_t server::listen_tls(const std::string& address, std::uint16_t port,
                                  net::tls_server_credentials& credentials) {
-  return accept_sessions(io_, tls_acceptor_, address, port, "amqps", [this, &credentials](tcp::socket socket) {
+  return accept_sessions(tls_acceptor_, address, port, "amqps", [this, &credentials](tcp::socket socket) {
     tls_stream stream(std::move(socket), credentials.current());
     std::make_shared<stream_session<tls_stream>>(broker_, std::move(stream))->start();
   });
+}
+
+std::uint16_t server::accept_sessions(tcp::acceptor& acceptor, const std::string& address, std::uint16_t port,
+                                      std::string scheme, std::function<void(tcp::socket)> start) {
+  std::uint16_t bound = net::open_listener(acceptor, address, port);
+  auto on_accept = [this, scheme, start = std::move(start)](tcp::socket socket) {
+    if (at_connection_limit()) {
+      refuse(std::move(socket), scheme);
+      return;
+    }
+    start(std::move(socket));
+  };
+  auto on_error = [this, scheme](const boost::system::error_code& ec) {
+    refusals_.refused(scheme + " accept failed: " + ec.message());
+  };
+  asio::co_spawn(io_, net::accept_each(acceptor, std::move(on_accept), on_error), asio::detached);
+  return bound;
+}
+
+bool server::at_connection_limit() const {
+  std::size_t limit = broker_.cfg().max_connections;
+  return limit != 0 && broker_.connections().size() >= limit;
+}
+
+// Closed before a byte is read or a session allocated: a flood of attempts
+// costs an accept and a close each.
+void server::refuse(tcp::socket socket, const std::string& scheme) {
+  std::string peer = net::describe_peer(socket);
+  boost::system::error_code ec;
+  socket.close(ec);
+  refusals_.refused(scheme + ": refusing connection from " + peer + ": " +
+                    std::to_string(broker_.cfg().max_connections) + " connections open (--max-connections)");
 }
 
 void server::stop() {

@@ -1,10 +1,11 @@
 // The AMQP listeners (plain, and AMQPS when a certificate is configured)
 // and the broker's orderly shutdown.
 //
-// Accepts connections and starts a stream_session for each. stop() closes
-// the listeners and sends connection.close 320 CONNECTION_FORCED to every
-// client; the caller then runs the io_context until every session has
-// ended or the grace period is over. Lives on the broker thread.
+// Accepts connections and starts a stream_session for each, or closes them
+// at once while --max-connections are open. stop() closes the listeners and
+// sends connection.close 320 CONNECTION_FORCED to every client; the caller
+// then runs the io_context until every session has ended or the grace
+// period is over. Lives on the broker thread.
 #pragma once
 
 #include <utility>  // boost 1.74 awaitable.hpp uses std::exchange without including it
@@ -13,7 +14,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
+#include <functional>
 #include <string>
+
+#include "broker/common/refusal_log.hpp"
 
 namespace roost {
 
@@ -37,10 +41,19 @@ class server {
   void stop();
 
  private:
+  // Binds `acceptor` and hands each accepted socket to start, or refuses it
+  // at the connection limit; `scheme` names the listener in logs.
+  std::uint16_t accept_sessions(boost::asio::ip::tcp::acceptor& acceptor, const std::string& address,
+                                std::uint16_t port, std::string scheme,
+                                std::function<void(boost::asio::ip::tcp::socket)> start);
+  bool at_connection_limit() const;
+  void refuse(boost::asio::ip::tcp::socket socket, const std::string& scheme);
+
   boost::asio::io_context& io_;
   broker& broker_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ip::tcp::acceptor tls_acceptor_;
+  refusal_log refusals_;
 };
 
 }  // namespace roost

@@ -135,6 +135,7 @@ asio::awaitable<void> stream_session<Stream>::reader() {
   input_.resize(initial_read_buffer);
   std::size_t filled = 0;
   bool last_read_filled = false;
+  bool opened = false;
   boost::system::error_code ec;
   while (!shut_down_) {
     // Back-pressure: a client that does not read what we send, a publisher
@@ -166,6 +167,11 @@ asio::awaitable<void> stream_session<Stream>::reader() {
     last_read_ = std::chrono::steady_clock::now();
     last_read_filled = n == input_.size() - filled;  // more was probably waiting
     filled = co_await process_input(filled + n);
+    if (!opened && connection_->current_state() == connection::state::open) {
+      // The watchdog sleeps until the handshake deadline; heartbeats start now.
+      opened = true;
+      watchdog_timer_.cancel();
+    }
     // Shrink once the stream has gone quiet (a small read left nothing
     // pending), not after every drained read: under large messages that would
     // free and fault in the same big buffer again on each read.
@@ -259,10 +265,13 @@ asio::awaitable<void> stream_session<Stream>::watchdog() {
       if (now - close_requested_at_ >= close_ok_timeout) shut_down("no connection.close-ok from client");
       tick = close_ok_timeout - (now - close_requested_at_);
     } else if (state != connection::state::open && state != connection::state::closed) {
-      if (now - started > handshake_timeout) {
-        log::info("connection " + connection_->peer() + " closed: handshake timeout");
+      if (now - started >= handshake_timeout) {
+        // Past the protocol header, transport_closed logs the close itself.
+        if (state == connection::state::awaiting_header)
+          log::info("connection " + connection_->peer() + " closed: handshake timeout");
         shut_down("handshake timeout");
       }
+      tick = handshake_timeout - (now - started);  // wake at the deadline, not up to a tick after it
     } else if (state == connection::state::open && connection_->heartbeat_seconds() > 0) {
       auto interval = std::chrono::seconds(connection_->heartbeat_seconds());
       // A publisher we stopped reading on purpose (alarm, flow control) may

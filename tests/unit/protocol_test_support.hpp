@@ -62,6 +62,16 @@ std::string method_frame(std::uint16_t channel, const M& m) {
   return out;
 }
 
+// `n` transient publishes of "hello" to queue `q` through the default exchange, on channel 1.
+inline std::string publishes(const std::string& q, int n) {
+  std::string one = method_frame(1, amqp::basic_publish{0, "", q, false, false});
+  amqp::append_content_header(one, 1, 5, std::string("\0\0", 2));
+  amqp::append_body_frames(one, 1, "hello", 131072);
+  std::string all;
+  for (int i = 0; i < n; ++i) all += one;
+  return all;
+}
+
 // A client's half of a guest login on vhost "/", to feed one piece at a
 // time: the protocol header (if asked for), start-ok, tune-ok, open.
 inline std::vector<std::string> guest_login(bool with_header) {

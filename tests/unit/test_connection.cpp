@@ -226,16 +226,6 @@ TEST_CASE("connection.close from the client is answered with close-ok") {
 
 namespace {
 
-// `n` transient publishes of "hello" to queue `q` through the default exchange, on channel 1.
-std::string publishes(const std::string& q, int n) {
-  std::string one = method_frame(1, amqp::basic_publish{0, "", q, false, false});
-  amqp::append_content_header(one, 1, 5, std::string("\0\0", 2));
-  amqp::append_body_frames(one, 1, "hello", 131072);
-  std::string all;
-  for (int i = 0; i < n; ++i) all += one;
-  return all;
-}
-
 // A second client of the fixture's broker.
 struct second_client {
   recorded_events events;
