@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "amqp/frame.hpp"
+#include "broker/common/log.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/protocol/connection.hpp"
 #include "fuzz/check.hpp"
@@ -25,7 +26,8 @@ namespace roost::fuzz {
 
 class connection_driver {
  public:
-  connection_driver() = default;
+  // Connection open/close lines at info would drown libFuzzer's output.
+  connection_driver() { log::set_level(log::level::error); }
   ~connection_driver() { connection_.transport_closed("fuzz input ended"); }
 
   // The client's half of a guest login on "/" (header, start-ok, tune-ok, open).
