@@ -9,6 +9,7 @@
 // One broker per driver, so every input starts from the same state.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>

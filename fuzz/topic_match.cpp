@@ -6,6 +6,7 @@
 // reach exactly the destinations whose key matches it by the rules
 // ('*' one word, '#' zero or more, empty words count), each once. Unbinding
 // everything must leave the trie as it started: one node, no bindings.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <set>
