@@ -76,7 +76,7 @@ std::string persistent_properties(std::optional<std::string> expiration, std::op
   return out;
 }
 
-storage::insert_message message(std::uint64_t id, std::string properties) {
+storage::insert_message stored_message(std::uint64_t id, std::string properties) {
   auto owned = std::make_shared<std::string>(std::move(properties));
   return {storage::message_content{id, owned, "amq.direct", "rk", *owned, "body"}};
 }
@@ -101,10 +101,10 @@ std::vector<storage::operation> template_contents() {
       put_binding{{v, "logs", false, "app.jobs", "app.*.error", table_bytes({})}},
       put_binding{{v, "amq.headers", false, "ranked", "", table_bytes({{"x-match", "any"}, {"a", std::int32_t{1}}})}},
       put_binding{{v, "logs", true, "amq.fanout", "#", table_bytes({})}},
-      message(1, persistent_properties(std::nullopt, std::nullopt)),
-      message(2, persistent_properties("600000", std::nullopt)),
-      message(3, persistent_properties(std::nullopt, 4)),
-      message(4, persistent_properties(std::nullopt, std::nullopt)),
+      stored_message(1, persistent_properties(std::nullopt, std::nullopt)),
+      stored_message(2, persistent_properties("600000", std::nullopt)),
+      stored_message(3, persistent_properties(std::nullopt, 4)),
+      stored_message(4, persistent_properties(std::nullopt, std::nullopt)),
       insert_entry{{1, 1, 1, 0, false, 0, 0}},
       insert_entry{{1, 2, 2, 3, true, 4102444800000, 0}},
       insert_entry{{2, lane_base(4) + 1, 3, 0, false, 0, 0}},
