@@ -1,15 +1,14 @@
 """Access control over AMQP as RabbitMQ 3.10 does it, driven by pika (plus raw frames where
-the exact frame matters, py-amqp for AMQPLAIN, aio-pika / aiormq for update-secret).
+the exact frame matters, py-amqp for AMQPLAIN; update-secret is in test_update_secret.py).
 
 Users, vhosts, permissions, topic permissions and limits are set up through the management
 HTTP API on RabbitMQ's paths (access_api.py), so the file runs unchanged against a private
 RabbitMQ node (run_against_rabbitmq.sh). Every refusal is checked with its exact code and text:
 logins, vhost access, each row of the access-control table, the default exchange and Direct
 Reply-to, topic permissions, user_id, vhost and user limits, changes to permissions on open
-connections, deleted users and vhosts, and connection.update-secret.
+connections, deleted users and vhosts.
 """
 import ast
-import asyncio
 import os
 import re
 import struct
@@ -23,8 +22,6 @@ import access_api
 import raw_amqp as raw
 import roost_fixture as rf
 
-CONNECTION_UPDATE_SECRET = (10, 70)
-CONNECTION_UPDATE_SECRET_OK = (10, 71)
 LOGIN_REFUSED = ("ACCESS_REFUSED - Login was refused using authentication mechanism %s. "
                  "For details see the broker logfile.")
 
@@ -621,129 +618,6 @@ def test_user_id_must_be_the_user_unless_it_has_the_impersonator_tag():
                 (b"newly impersonating", "guest")], "delivered with user_id")
 
 
-# ---------------------------------------------------------------- limits
-
-def test_vhost_max_connections():
-    acc = access_api.Accounts()
-    vh = acc.vhost()
-    users = [acc.user(), acc.user()]
-    for u in users:
-        acc.permit(u, vh, ".*", ".*", ".*")
-    stranger = acc.user()  # no permissions in vh
-    acc.vhost_limit(vh, "max-connections", 1)
-    first = connect_as(acc, users[0], vh)
-    for u in users + [stranger]:  # the limit is checked before permissions
-        text = "NOT_ALLOWED - access to vhost '%s' refused for user '%s': connection limit (1) is reached" % (vh, u)
-        kind, code, got = pika_refusal(credentials=pika.PlainCredentials(u, acc.password(u)), virtual_host=vh)
-        rf.eq(kind, pe.ProbableAccessDeniedError, "pika's exception")
-        rf.check_reply(code, got, 530, text)
-    raw_open_refused(users[1], acc.password(users[1]), vh, 530,
-                     "NOT_ALLOWED - access to vhost '%s' refused for user '%s': connection limit (1) is reached"
-                     % (vh, users[1]))
-    first.close()
-    connect_eventually(acc, users[1], vh)
-    acc.vhost_limit(vh, "max-connections", 0)
-    kind, code, got = pika_refusal(credentials=pika.PlainCredentials(users[0], acc.password(users[0])),
-                                   virtual_host=vh)
-    rf.check_reply(code, got, 530, "NOT_ALLOWED - access to vhost '%s' refused for user '%s': connection limit "
-                                   "(0) is reached" % (vh, users[0]))
-    acc.vhost_limit(vh, "max-connections", -1)
-    for _ in range(3):
-        connect_as(acc, users[0], vh)
-
-
-def test_vhost_max_queues():
-    s = Scene("^(q|c|amq\\.gen)", "^w", "^q")
-    acc = s.acc
-    acc.vhost_limit(s.vhost, "max-queues", 2)
-    s.allowed(lambda ch: ch.queue_declare("q1"))
-    s.allowed(lambda ch: ch.queue_declare("q2", exclusive=True))
-    s.allowed(lambda ch: ch.queue_declare("q1"))  # a redeclaration is not a new queue
-
-    def limit(name):
-        return "PRECONDITION_FAILED - cannot declare queue '%s': queue limit in vhost '%s' (2) is reached" % (
-            name, s.vhost)
-    s.refused(lambda ch: ch.queue_declare("q3"), limit("q3"), code=406)
-    s.refused(lambda ch: ch.queue_declare("q3", exclusive=True), limit("q3"), code=406)
-    err = s.refused(lambda ch: ch.queue_declare(""), code=406, prefix="PRECONDITION_FAILED - cannot declare queue "
-                                                                      "'amq.gen-")
-    assert err.reply_text.endswith("': queue limit in vhost '%s' (2) is reached" % s.vhost), err.reply_text
-    # Order: configure, then the limit, then the dead-letter exchange's permissions.
-    s.refused(lambda ch: ch.queue_declare("x.q"), s.no_access("queue", "x.q"))
-    s.refused(lambda ch: ch.queue_declare("c.q", arguments={"x-dead-letter-exchange": "nope"}), limit("c.q"),
-              code=406)
-    s.allowed(lambda ch: ch.queue_declare("q1", passive=True))
-    s.ach.queue_delete("q1")
-    s.refused(lambda ch: ch.queue_declare("c.q", arguments={"x-dead-letter-exchange": "nope"}),
-              s.no_access("queue", "c.q"))
-    s.allowed(lambda ch: ch.queue_declare("q3"))
-    acc.vhost_limit(s.vhost, "max-queues", 0)
-    s.refused(lambda ch: ch.queue_declare("q4"),
-              "PRECONDITION_FAILED - cannot declare queue 'q4': queue limit in vhost '%s' (0) is reached" % s.vhost,
-              code=406)
-
-
-def test_user_max_connections():
-    acc = access_api.Accounts()
-    user = acc.user()
-    other = acc.user()
-    vhosts = ["/", acc.vhost()]
-    for u in (user, other):
-        for vh in vhosts:
-            acc.permit(u, vh, ".*", ".*", ".*")
-    closed_vhost = acc.vhost()  # the user has no permissions there
-    acc.user_limit(user, "max-connections", 1)
-    first = connect_as(acc, user, vhosts[0])
-    text = "NOT_ALLOWED - connection refused for user '%s': user connection limit (1) is reached" % user
-    for vh in vhosts + [closed_vhost]:  # across vhosts, and before permissions
-        kind, code, got = pika_refusal(credentials=pika.PlainCredentials(user, acc.password(user)), virtual_host=vh)
-        rf.eq(kind, pe.ProbableAccessDeniedError, "pika's exception")
-        rf.check_reply(code, got, 530, text)
-    raw_open_refused(user, acc.password(user), vhosts[1], 530, text)
-    connect_as(acc, other, vhosts[1])  # another user is not counted
-    # The vhost's limit is checked before the user's.
-    acc.vhost_limit(vhosts[1], "max-connections", 0)
-    raw_open_refused(user, acc.password(user), vhosts[1], 530,
-                     "NOT_ALLOWED - access to vhost '%s' refused for user '%s': connection limit (0) is reached"
-                     % (vhosts[1], user))
-    first.close()
-    connect_eventually(acc, user, vhosts[0])
-    acc.user_limit(user, "max-connections", 0)
-    kind, code, got = pika_refusal(credentials=pika.PlainCredentials(user, acc.password(user)))
-    rf.check_reply(code, got, 530, "NOT_ALLOWED - connection refused for user '%s': user connection limit (0) is "
-                                   "reached" % user)
-
-
-def test_user_max_channels_counts_every_connection_of_the_user():
-    acc = access_api.Accounts()
-    user = acc.user()
-    acc.permit(user, "/", ".*", ".*", ".*")
-    acc.user_limit(user, "max-channels", 2)
-    text = "NOT_ALLOWED - number of channels opened for user '%s' has reached the maximum allowed user limit " \
-           "of (2)" % user
-    a = connect_as(acc, user)
-    a1 = a.channel()
-    a.channel()
-    b = connect_as(acc, user)
-    rf.expect_connection_error(b.channel, 530, text)
-    assert a.is_open, "the connection that holds the channels stays open"
-    # The refusal is a connection error that names no method.
-    c = raw_tuned(user, acc.password(user))
-    c.send_method(0, raw.CONNECTION_OPEN, raw.shortstr("/") + raw.shortstr("") + raw.bits(False))
-    c.expect_method(0, raw.CONNECTION_OPEN_OK)
-    c.send_method(1, raw.CHANNEL_OPEN, raw.channel_open_args())
-    got = c.expect_connection_close()
-    rf.check_reply(got[0], got[1], 530, text)
-    rf.eq(got[2:], (0, 0), "class/method")
-    # A closed channel frees its place.
-    a1.close()
-    connect_as(acc, user).channel().queue_declare("", exclusive=True)
-    acc.user_limit(user, "max-channels", 0)
-    rf.expect_connection_error(connect_as(acc, user).channel, 530,
-                               "NOT_ALLOWED - number of channels opened for user '%s' has reached the maximum "
-                               "allowed user limit of (0)" % user)
-
-
 # ---------------------------------------------------------------- changes on open connections
 
 def publish_until_refused(conn, ch, exchange, timeout=10.0):
@@ -843,158 +717,6 @@ def test_deleting_a_vhost_closes_its_connections():
         rf.eq(text, deleted, "Roost's text")
     elsewhere.channel().queue_declare("", exclusive=True)
     raw_open_refused(user, acc.password(user), vh, 530, "NOT_ALLOWED - vhost %s not found" % vh)
-
-
-# ---------------------------------------------------------------- connection.update-secret
-
-def _pika_update_secret_methods():
-    """pika 1.3 has Connection.UpdateSecret(-Ok) and BlockingConnection.update_secret; Debian 12's
-    pika 1.2 has neither. This adds pika 1.3's two method classes to pika.spec (once)."""
-    spec = pika.spec
-    if hasattr(spec.Connection, "UpdateSecret"):
-        return spec.Connection.UpdateSecret, spec.Connection.UpdateSecretOk
-    from pika import amqp_object
-
-    class UpdateSecret(amqp_object.Method):
-        INDEX = 0x000A0046  # 10, 70
-        NAME = "Connection.UpdateSecret"
-
-        def __init__(self, new_secret=None, reason=None):
-            self.new_secret = new_secret
-            self.reason = reason
-
-        @property
-        def synchronous(self):
-            return True
-
-        def encode(self):
-            secret = self.new_secret.encode() if isinstance(self.new_secret, str) else self.new_secret
-            return [struct.pack(">I", len(secret)), secret] + [raw.shortstr(self.reason)]
-
-    class UpdateSecretOk(amqp_object.Method):
-        INDEX = 0x000A0047  # 10, 71
-        NAME = "Connection.UpdateSecretOk"
-
-        @property
-        def synchronous(self):
-            return False
-
-        def decode(self, encoded, offset=0):
-            return self
-
-        def encode(self):
-            return []
-
-    spec.Connection.UpdateSecret = UpdateSecret
-    spec.Connection.UpdateSecretOk = UpdateSecretOk
-    spec.methods[UpdateSecret.INDEX] = UpdateSecret
-    spec.methods[UpdateSecretOk.INDEX] = UpdateSecretOk
-    return UpdateSecret, UpdateSecretOk
-
-
-def pika_update_secret(conn, secret, reason):
-    """BlockingConnection.update_secret (pika >= 1.3), or the same RPC pika 1.3 makes."""
-    if hasattr(conn, "update_secret"):
-        return conn.update_secret(secret, reason)
-    update, update_ok = _pika_update_secret_methods()
-    answers = []
-    conn._impl._rpc(0, update(secret, reason), lambda frame: answers.append(frame.method), [update_ok])
-    rf.wait_until(conn, lambda: answers, 10, "connection.update-secret-ok")
-    return answers[0]
-
-
-SECRET_REFUSED = "NOT_ALLOWED - New secret was refused by one of the backends"
-
-
-def test_update_secret_with_pika_takes_the_password_and_refuses_another_secret():
-    # The user's password: update-secret-ok, and the connection goes on as the same user.
-    # Another secret: Roost closes the connection with the code and text RabbitMQ gives when a
-    # backend refuses a secret; RabbitMQ 3.10's internal user database takes any secret (its
-    # state cannot expire), so against RabbitMQ the other secrets are accepted (README).
-    acc = access_api.Accounts()
-    user = acc.user()
-    acc.permit(user, "/", ".*", ".*", ".*")
-    conn = connect_as(acc, user)
-    ch = conn.channel()
-    ch.confirm_delivery()
-    q = ch.queue_declare("", exclusive=True).method.queue
-    ok = pika_update_secret(conn, acc.password(user), "rotation")
-    rf.eq(ok.NAME, "Connection.UpdateSecretOk", "answer to update-secret with the password")
-    ch.basic_publish("", q, b"after")
-    rf.eq(rf.get_eventually(ch, q, auto_ack=True)[2], b"after", "round trip after update-secret")
-    for secret in ("not-the-password", ""):
-        conn = connect_as(acc, user)
-        if rf.external():
-            rf.eq(pika_update_secret(conn, secret, "rotation").NAME, "Connection.UpdateSecretOk")
-        else:
-            rf.expect_connection_error(lambda: pika_update_secret(conn, secret, "rotation"), 530, SECRET_REFUSED)
-    # The password has not changed.
-    kind, code, text = pika_refusal(credentials=pika.PlainCredentials(user, "not-the-password"))
-    rf.check_reply(code, text, 403, LOGIN_REFUSED % "PLAIN")
-    connect_as(acc, user).channel()
-
-
-def test_update_secret_with_aio_pika_and_aiormq():
-    import aio_pika
-    import aiormq
-    acc = access_api.Accounts()
-    user = acc.user()
-    acc.permit(user, "/", ".*", ".*", ".*")
-    url = "amqp://%s:%s@%s:%d/" % (user, acc.password(user), rf.HOST, rf.port())
-
-    async def run():
-        conn = await aio_pika.connect(url, timeout=10)
-        try:
-            ch = await conn.channel()
-            q = await ch.declare_queue("", exclusive=True)
-            ok = await conn.update_secret(acc.password(user), reason="rotation", timeout=10)
-            assert isinstance(ok, aiormq.spec.Connection.UpdateSecretOk), ok
-            await ch.default_exchange.publish(aio_pika.Message(b"after"), routing_key=q.name)
-            got = None
-            for _ in range(100):
-                got = await q.get(no_ack=True, fail=False)
-                if got is not None:
-                    break
-                await asyncio.sleep(0.02)
-            assert got is not None and got.body == b"after", got
-        finally:
-            await conn.close()
-        low = await aiormq.connect(url)
-        try:
-            if rf.external():
-                ok = await low.update_secret("anything", reason="rotation", timeout=10)
-                assert isinstance(ok, aiormq.spec.Connection.UpdateSecretOk), ok
-                return
-            try:
-                await low.update_secret("anything", reason="rotation", timeout=10)
-                raise AssertionError("a wrong secret was accepted")
-            except aiormq.exceptions.ConnectionNotAllowed as e:
-                assert SECRET_REFUSED in str(e), e
-        finally:
-            await low.close()
-
-    asyncio.run(asyncio.wait_for(run(), 30))
-
-
-def test_update_secret_out_of_place_is_refused():
-    # The method where it does not belong: a 503 on a channel, a 504 before connection.open.
-    acc = access_api.Accounts()
-    user = acc.user()
-    acc.permit(user, "/", ".*", ".*", ".*")
-    secret = raw.longstr(b"\xff\x00 binary is fine") + raw.shortstr("rotation")
-    c = rf.track(raw.RawConnection(rf.port()).handshake(user, acc.password(user)))
-    c.send_method(0, CONNECTION_UPDATE_SECRET, raw.longstr(acc.password(user).encode()) + raw.shortstr("rotation"))
-    c.expect_method(0, CONNECTION_UPDATE_SECRET_OK)
-    c.open_channel(1)
-    c.send_method(1, CONNECTION_UPDATE_SECRET, secret)
-    got = c.expect_connection_close()
-    rf.check_reply(got[0], got[1], 503, "COMMAND_INVALID - unimplemented method")
-    rf.eq(got[2:], CONNECTION_UPDATE_SECRET, "class/method")
-    c = raw_tuned(user, acc.password(user))  # before connection.open
-    c.send_method(0, CONNECTION_UPDATE_SECRET, secret)
-    got = c.expect_connection_close()
-    rf.check_reply(got[0], got[1], 504, "CHANNEL_ERROR - unexpected method in connection state opening")
-    rf.eq(got[2:], CONNECTION_UPDATE_SECRET, "class/method")
 
 
 if __name__ == "__main__":

@@ -19,43 +19,26 @@ Every expectation here was read off a private RabbitMQ 3.10.8 node
   from its statistics, every 5 s: the tests poll for them.
 Policies are vhost-wide, so every test uses names of its own and removes its policies.
 """
-import base64
-import http.client
 import json
 import os
 import re
 import subprocess
 import time
-import urllib.parse
 
 import pika
 import pika.exceptions as pe
 
+import admin_http
 import roost_fixture as rf
+from admin_http import q
 
-AUTH = "Basic " + base64.b64encode(b"guest:guest").decode()
 RABBITMQADMIN = "/usr/bin/rabbitmqadmin"
 STATS_TIMEOUT = 15.0  # RabbitMQ's queue fields lag by up to its 5 s statistics interval
 
 
 def api(method, path, body=None, port=None):
-    conn = http.client.HTTPConnection(rf.HOST, port or rf.http_port(), timeout=10)
-    headers = {"Authorization": AUTH}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    try:
-        conn.request(method, path, data, headers)
-        resp = conn.getresponse()
-        text = resp.read().decode("utf-8", "replace")
-        return resp.status, (json.loads(text) if text else None)
-    finally:
-        conn.close()
-
-
-def q(name):
-    return urllib.parse.quote(name, safe="")
+    """(status, JSON body) as guest."""
+    return admin_http.api(method, path, body, port=port)[:2]
 
 
 class Policies:
@@ -611,19 +594,7 @@ def test_rabbitmqadmin_declares_lists_and_deletes_policies():
 
 
 def api_as(user, password, method, path, body=None):
-    conn = http.client.HTTPConnection(rf.HOST, rf.http_port(), timeout=10)
-    headers = {"Authorization": "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    try:
-        conn.request(method, path, data, headers)
-        resp = conn.getresponse()
-        text = resp.read().decode("utf-8", "replace")
-        return resp.status, (json.loads(text) if text else None)
-    finally:
-        conn.close()
+    return admin_http.api(method, path, body, user=user, password=password)[:2]
 
 
 def test_who_may_read_and_change_policies():
