@@ -173,10 +173,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(!error.empty(), "a refused data dir comes with a reason");
     return 0;
   }
-  {
+  try {
     broker b(config{}, storage_context{store.get(), nullptr});
     b.restore(store->recover());
     thread.run_until([&] { return !b.loading(); });
+  } catch (const damaged_store& e) {
+    require(*e.what() != '\0', "a damaged record comes with a reason");
   }
   store->close();
   return 0;
