@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin-ui/api_call.hpp"
 #include "broker/common/log.hpp"
 #include "broker/protocol/errors.hpp"
 
@@ -47,21 +48,17 @@ std::string joined(const std::vector<std::string>& parts) {
 api_error_list::api_error_list(int status, std::string error, std::vector<std::string> parts)
     : api_error(status, std::move(error), joined(parts)), parts_(std::move(parts)) {}
 
+// Reasons quote names and values the client sent, which need not be UTF-8:
+// json_response replaces invalid bytes instead of throwing.
 http_response error_body(int status, const std::string& error, const std::string& reason) {
-  http_response r;
-  r.status = status;
-  r.body = nlohmann::json{{"error", error}, {"reason", reason}}.dump();
-  return r;
+  return json_response(nlohmann::json{{"error", error}, {"reason", reason}}, status);
 }
 
 http_response error_response(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
   } catch (const api_error_list& x) {
-    http_response r;
-    r.status = x.status();
-    r.body = nlohmann::json{{"error", x.error()}, {"reason", x.parts()}}.dump();
-    return r;
+    return json_response(nlohmann::json{{"error", x.error()}, {"reason", x.parts()}}, x.status());
   } catch (const api_error& x) {
     return error_body(x.status(), x.error(), x.what());
   } catch (const channel_error& x) {

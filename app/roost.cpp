@@ -80,11 +80,19 @@ std::optional<stores> open_stores(const roost::app::options& opts, boost::asio::
 }
 
 // Rebuilds what the durable store holds, and returns once the first window
-// of every recovered queue is in memory, before any client can ask.
-void recover(roost::broker& broker, roost::storage::store& durable, boost::asio::io_context& io) {
+// of every recovered queue is in memory, before any client can ask. A
+// record that cannot be read: prints why and returns false.
+bool recover(roost::broker& broker, roost::storage::store& durable, boost::asio::io_context& io,
+             const std::string& data_dir) {
   auto started = std::chrono::steady_clock::now();
   auto recovered = durable.recover();
-  broker.restore(recovered);
+  try {
+    broker.restore(recovered);
+  } catch (const roost::damaged_store& e) {
+    std::fprintf(stderr, "roost: data dir %s is damaged: %s; not starting, the files are left as they are\n",
+                 data_dir.c_str(), e.what());
+    return false;
+  }
   {
     // The guard keeps run_one waiting for the store's completions instead
     // of returning because nothing else is queued.
@@ -94,6 +102,7 @@ void recover(roost::broker& broker, roost::storage::store& durable, boost::asio:
   io.restart();  // releasing the last work guard stopped the context
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   roost::log::info(summary(recovered, took.count()));
+  return true;
 }
 
 // Binds one listener through `bind` and records where it ended up; on
@@ -246,7 +255,7 @@ int main(int argc, char** argv) {
   if (!stores) return 1;
   roost::deadline_scheduler timers(io);
   roost::broker broker(opts.broker, {stores->durable.get(), stores->scratch.get()}, &timers);
-  recover(broker, *stores->durable, io);
+  if (!recover(broker, *stores->durable, io, opts.broker.data_dir)) return 1;
   if (!opts.load_definitions.empty()) {
     if (auto error = roost::admin::load_definitions_file(broker, opts.load_definitions)) {
       std::fprintf(stderr, "roost: %s\n", error->c_str());

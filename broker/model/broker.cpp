@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "amqp/wire.hpp"
 #include "broker/common/log.hpp"
 #include "broker/common/process_memory.hpp"
 
@@ -42,12 +43,26 @@ void broker::restore(const storage::recovered_state& state) {
       log::warning("ignoring stored policy '" + p.name + "' in vhost '" + p.vhost + "': " + e.what());
     }
   }
-  for (const auto& x : state.exchanges)
-    if (vhost* v = in_vhost(x.vhost)) v->restore_exchange(x);
-  for (const auto& q : state.queues)
-    if (vhost* v = in_vhost(q.queue.vhost)) v->restore_queue(q);
-  for (const auto& b : state.bindings)
-    if (vhost* v = in_vhost(b.vhost)) v->restore_binding(b);
+  // Arguments are stored as AMQP field tables; one that does not decode
+  // means the file was damaged, and the broker refuses to start on it
+  // rather than drop what it cannot read.
+  std::string record;  // the one being restored, for that error
+  try {
+    for (const auto& x : state.exchanges) {
+      record = "exchange '" + x.name + "' in vhost '" + x.vhost + "'";
+      if (vhost* v = in_vhost(x.vhost)) v->restore_exchange(x);
+    }
+    for (const auto& q : state.queues) {
+      record = "queue '" + q.queue.name + "' in vhost '" + q.queue.vhost + "'";
+      if (vhost* v = in_vhost(q.queue.vhost)) v->restore_queue(q);
+    }
+    for (const auto& b : state.bindings) {
+      record = "binding of '" + b.destination + "' to '" + b.source + "' in vhost '" + b.vhost + "'";
+      if (vhost* v = in_vhost(b.vhost)) v->restore_binding(b);
+    }
+  } catch (const amqp::decode_error& e) {
+    throw damaged_store("the stored " + record + " cannot be decoded (" + e.what() + ")");
+  }
   restore_delayed(state.delayed);
 }
 

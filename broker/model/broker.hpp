@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -26,6 +27,12 @@ namespace roost {
 class connection;
 class deadline_scheduler;
 
+// A data dir holds a record the broker cannot read (broker::restore).
+class damaged_store : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class broker {
  public:
   // The stores in `storage` (either may be null) and the timers (null in
@@ -42,7 +49,9 @@ class broker {
   // and bindings from the store. A store that holds no vhost (a new data
   // dir) gets "/" and the first user (cfg().default_user, administrator with
   // every permission on "/") instead, written to it. Call once, after
-  // attaching the store and before accepting connections.
+  // attaching the store and before accepting connections. Throws
+  // damaged_store when a record cannot be decoded (the data dir is left as
+  // it is).
   void restore(const storage::recovered_state& state);
   // Starts the timers that release delayed messages (delayed_delivery.hpp)
   // on the broker thread's io_context. Call after restore().

@@ -106,6 +106,11 @@ TEST_CASE("errors: unknown endpoint 404, wrong method 405 with Allow, bad path 4
   CHECK(f.status("GET", "/api/queues/%ZZ") == 400);
   CHECK(f.status("GET", "/api/queues/nope") == 404);  // vhost does not exist
   CHECK(f.status("PUT", "/api/queues/nope/q", "{}") == 404);
+  // Found by fuzz/http_api: a reason quoting bytes that are not UTF-8 threw while the body was written.
+  r = f.call("GET", "/api/vhost\x95limits");
+  CHECK(r.status == 404);
+  CHECK(json::parse(r.body)["reason"] == "no such endpoint: /api/vhost\xEF\xBF\xBDlimits");  // U+FFFD
+  CHECK(f.status("GET", "/api/queues/%95") == 404);
 }
 
 TEST_CASE("overview and whoami") {

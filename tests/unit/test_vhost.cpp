@@ -1,11 +1,13 @@
 // vhost operations: predeclared exchanges, declare equivalence, exclusive
 // access, bindings through exchange-to-exchange and alternate exchanges,
-// auto-delete, and clean-up when queues and exchanges go away.
+// auto-delete, clean-up when queues and exchanges go away, and a broker
+// restored from records it cannot read.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <functional>
 
+#include "broker/model/broker.hpp"
 #include "broker/model/vhost.hpp"
 #include "broker/protocol/errors.hpp"
 
@@ -158,4 +160,19 @@ TEST_CASE("binding to or from the default exchange is refused; binding missing t
   CHECK(channel_code([&] { v.bind_queue("missing", "q", "k", {}, 1); }) == 404);
   CHECK(channel_code([&] { v.bind_queue("amq.direct", "missing", "k", {}, 1); }) == 404);
   v.unbind_queue("amq.direct", "q", "never-bound", {}, 1);  // idempotent, as RabbitMQ
+}
+
+// Found by fuzz/recovery: a damaged roost.db used to end the program with
+// an uncaught decode_error.
+TEST_CASE("restore: a stored record whose arguments do not decode stops the restore, naming the record") {
+  broker b{config{}};
+  storage::recovered_state state;
+  // A field table that claims 16 bytes and has none.
+  state.exchanges.push_back(storage::exchange_record{"/", "orders", "direct", false, false, std::string("\0\0\0\x10", 4)});
+  CHECK_THROWS_WITH_AS(b.restore(state),
+                       "the stored exchange 'orders' in vhost '/' cannot be decoded (field runs past the end of its frame)",
+                       damaged_store);
+  state.exchanges.clear();
+  state.bindings.push_back(storage::binding_record{"/", "amq.direct", false, "q", "k", "\x01"});
+  CHECK_THROWS_AS(b.restore(state), damaged_store);
 }
