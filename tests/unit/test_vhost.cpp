@@ -173,6 +173,8 @@ TEST_CASE("restore: a stored record whose arguments do not decode stops the rest
                        "the stored exchange 'orders' in vhost '/' cannot be decoded (field runs past the end of its frame)",
                        damaged_store);
   state.exchanges.clear();
-  state.bindings.push_back(storage::binding_record{"/", "amq.direct", false, "q", "k", "\x01"});
-  CHECK_THROWS_AS(b.restore(state), damaged_store);
+  storage::queue_summary q;
+  q.queue = storage::queue_record{1, "/", "jobs", false, "\x01"};
+  state.queues.push_back(q);
+  CHECK_THROWS_WITH_AS(b.restore(state), doctest::Contains("the stored queue 'jobs' in vhost '/'"), damaged_store);
 }
