@@ -87,9 +87,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view input(reinterpret_cast<const char*>(data), size);
   for (std::size_t n = 0; n < max_requests && !input.empty(); ++n) {
     std::size_t end = input.find(separator);
-    admin::http_response r = admin::handle_request(parse(input.substr(0, end)), ctx);
+    std::string_view request = input.substr(0, end);
+    admin::http_response r = admin::handle_request(parse(request), ctx);
     roost::fuzz::require(r.status >= 100 && r.status <= 599, "a response has a real HTTP status");
-    roost::fuzz::require(r.body.find(secret) == std::string::npos, "nothing outside the static dir is served");
+    // (Error reasons quote the request, which may carry the secret's text itself.)
+    bool served_secret = r.body.find(secret) != std::string::npos && request.find(secret) == std::string_view::npos;
+    roost::fuzz::require(!served_secret, "nothing outside the static dir is served");
     input = end == std::string_view::npos ? std::string_view() : input.substr(end + separator.size());
   }
   return 0;
