@@ -141,6 +141,27 @@ struct pcre_error {
   std::size_t offset = 0;
 };
 
+// A {} count read as PCRE 8 reads it, digit by digit from offset `at`: its
+// value, or the offset just past the digit that took it over 65535, where
+// PCRE 8 stops with "number too big in {} quantifier".
+struct repeat_count {
+  std::uint32_t value = 0;
+  std::optional<std::size_t> too_big_at;
+};
+
+repeat_count read_count(std::string_view digits, std::size_t at) {
+  repeat_count count;
+  for (char d : digits) {
+    count.value = count.value * 10 + static_cast<std::uint32_t>(d - '0');
+    ++at;
+    if (count.value > 65535) {
+      count.too_big_at = at;
+      break;
+    }
+  }
+  return count;
+}
+
 // The first of the common mistakes PCRE reports, scanning as it does (left
 // to right); nothing when the pattern has none of them.
 std::optional<pcre_error> pcre_problem(const std::string& p) {
@@ -184,8 +205,11 @@ std::optional<pcre_error> pcre_problem(const std::string& p) {
       std::string low = inside.substr(0, comma);
       std::string high = comma == std::string::npos ? "" : inside.substr(comma + 1);
       if (digits(low) && (comma == std::string::npos || high.empty() || digits(high))) {
-        if (!high.empty() && std::stoull(high) < std::stoull(low))
-          return pcre_error{"numbers out of order in {} quantifier", close};
+        repeat_count min = read_count(low, i + 1);
+        repeat_count max = read_count(high, i + 2 + low.size());
+        for (const repeat_count& n : {min, max})
+          if (n.too_big_at) return pcre_error{"number too big in {} quantifier", *n.too_big_at};
+        if (!high.empty() && max.value < min.value) return pcre_error{"numbers out of order in {} quantifier", close};
         if (!can_repeat) return pcre_error{"nothing to repeat", i};
         i = close;
         quantified = true;
