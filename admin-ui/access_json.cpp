@@ -4,6 +4,7 @@
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/json_body.hpp"
 #include "broker/common/base64.hpp"
+#include "broker/common/name_pattern.hpp"
 
 namespace roost::admin {
 
@@ -202,7 +203,7 @@ std::string topic_expression(const json& body, std::string_view key, std::string
   std::string source = required_string(body, key);
   try {
     topic_rules(source, "", user, vhost);
-  } catch (const std::regex_error& e) {
+  } catch (const pattern_error& e) {
     bad_request_list({"invalid_regexp", source, e.what()});
   }
   return source;

@@ -59,8 +59,8 @@ std::string default_queue_type_from_json(const nlohmann::json& body, const std::
 void require_keys(const nlohmann::json& body, std::initializer_list<std::string_view> keys);
 std::string expression(const nlohmann::json& body, std::string_view key);
 // A topic permission expression, checked the way the broker compiles it:
-// with {username} and {vhost} replaced (PCRE reads "{username}" as text,
-// std::regex would refuse it as a broken quantifier).
+// with {username} and {vhost} replaced, so that what is refused is what the
+// broker could not compile for this user and vhost.
 std::string topic_expression(const nlohmann::json& body, std::string_view key, std::string_view user,
                              std::string_view vhost);
 

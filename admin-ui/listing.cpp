@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
-#include <regex>
+#include <optional>
 
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/router.hpp"
+#include "broker/common/name_pattern.hpp"
 
 namespace roost::admin {
 
@@ -109,13 +110,11 @@ list_options parse_list_options(const query_params& q) {
 nlohmann::json apply_listing(nlohmann::json items, const list_options& o) {
   std::size_t total = items.size();
   if (!o.name.empty()) {
-    std::optional<std::regex> pattern;
+    std::optional<name_pattern> pattern;
     if (o.use_regex) {
-      // std::regex recurses per character: keep patterns small.
-      if (o.name.size() > 256) bad_request("regular expression longer than 256 characters");
       try {
-        pattern.emplace(o.name, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
+        pattern.emplace(o.name);
+      } catch (const pattern_error& e) {
         bad_request("invalid regular expression '" + o.name + "': " + e.what());
       }
     }
@@ -124,7 +123,7 @@ nlohmann::json apply_listing(nlohmann::json items, const list_options& o) {
       const nlohmann::json* name = at_path(item, "name");
       if (name == nullptr || !name->is_string()) continue;
       const auto& text = name->get_ref<const std::string&>();
-      bool hit = pattern ? std::regex_search(text, *pattern) : text.find(o.name) != std::string::npos;
+      bool hit = pattern ? pattern->search(text) : text.find(o.name) != std::string::npos;
       if (hit) kept.push_back(std::move(item));
     }
     items = std::move(kept);

@@ -80,7 +80,7 @@ class access_control {
   const topic_map& all_topic_permissions() const { return topic_permissions_; }
 
   // Changes. Expressions are checked by the caller (check_expression);
-  // an invalid one throws std::regex_error and changes nothing.
+  // an invalid one throws pattern_error and changes nothing.
   void put_user(user_account u);
   // Also drops the user's permissions and topic permissions.
   void remove_user(std::string_view name);

@@ -8,16 +8,18 @@
 // expressions over routing keys for publishing (write) and binding (read),
 // with {username} and {vhost} expanded to the user and vhost they belong to.
 //
-// Compiled once, when set; a check is a regex search. Callers on the hot
+// Compiled once, when set; a check is a bounded PCRE search
+// (broker/common/name_pattern.hpp). Callers on the hot
 // path (publish) cache their last answer against access_control::version().
 // Pure code.
 #pragma once
 
 #include <array>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
+
+#include "broker/common/name_pattern.hpp"
 
 namespace roost {
 
@@ -28,20 +30,20 @@ std::string_view access_name(access a);
 // One regular expression over names, compiled once; "" is read as "^$".
 class name_rule {
  public:
-  // Throws std::regex_error when `source` is not a valid expression.
+  // Throws pattern_error when `source` is not a valid expression.
   explicit name_rule(std::string source);
   bool matches(std::string_view name) const;
   const std::string& source() const { return source_; }
 
  private:
   std::string source_;
-  std::regex compiled_;
+  name_pattern compiled_;
 };
 
 // A user's permissions in one vhost.
 class permission_set {
  public:
-  // Throws std::regex_error for an invalid expression; check_expression says which one is bad.
+  // Throws pattern_error for an invalid expression; check_expression says which one is bad.
   permission_set(std::string configure, std::string write, std::string read);
   bool allows(access a, std::string_view resource) const { return rules_[index(a)].matches(resource); }
   const std::string& source(access a) const { return rules_[index(a)].source(); }

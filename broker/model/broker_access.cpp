@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "broker/common/log.hpp"
+#include "broker/common/name_pattern.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/protocol/connection.hpp"
 
@@ -86,7 +87,7 @@ void broker::restore_access(const storage::recovered_state& state) {
   auto compiled = [](const std::string& what, auto make) {
     try {
       make();
-    } catch (const std::regex_error& e) {
+    } catch (const pattern_error& e) {
       log::warning("ignoring stored " + what + ": " + e.what());
     }
   };

@@ -141,6 +141,27 @@ struct pcre_error {
   std::size_t offset = 0;
 };
 
+// A {} count read as PCRE 8 reads it, digit by digit from offset `at`: its
+// value, or the offset just past the digit that took it over 65535, where
+// PCRE 8 stops with "number too big in {} quantifier".
+struct repeat_count {
+  std::uint32_t value = 0;
+  std::optional<std::size_t> too_big_at;
+};
+
+repeat_count read_count(std::string_view digits, std::size_t at) {
+  repeat_count count;
+  for (char d : digits) {
+    count.value = count.value * 10 + static_cast<std::uint32_t>(d - '0');
+    ++at;
+    if (count.value > 65535) {
+      count.too_big_at = at;
+      break;
+    }
+  }
+  return count;
+}
+
 // The first of the common mistakes PCRE reports, scanning as it does (left
 // to right); nothing when the pattern has none of them.
 std::optional<pcre_error> pcre_problem(const std::string& p) {
@@ -184,8 +205,11 @@ std::optional<pcre_error> pcre_problem(const std::string& p) {
       std::string low = inside.substr(0, comma);
       std::string high = comma == std::string::npos ? "" : inside.substr(comma + 1);
       if (digits(low) && (comma == std::string::npos || high.empty() || digits(high))) {
-        if (!high.empty() && std::stoull(high) < std::stoull(low))
-          return pcre_error{"numbers out of order in {} quantifier", close};
+        repeat_count min = read_count(low, i + 1);
+        repeat_count max = read_count(high, i + 2 + low.size());
+        for (const repeat_count& n : {min, max})
+          if (n.too_big_at) return pcre_error{"number too big in {} quantifier", *n.too_big_at};
+        if (!high.empty() && max.value < min.value) return pcre_error{"numbers out of order in {} quantifier", close};
         if (!can_repeat) return pcre_error{"nothing to repeat", i};
         i = close;
         quantified = true;
@@ -201,10 +225,13 @@ std::optional<pcre_error> pcre_problem(const std::string& p) {
   return std::nullopt;
 }
 
-// RabbitMQ prints PCRE's {Message, Offset}; std::regex says less, so the
-// common mistakes are found the way PCRE finds them.
-std::string regex_problem(const std::string& pattern, const std::regex_error& e) {
-  pcre_error problem = pcre_problem(pattern).value_or(pcre_error{e.what(), pattern.size()});
+// RabbitMQ prints {Message, Offset} from Erlang's re, which is PCRE 8 in
+// the OTP releases RabbitMQ 3.10 runs on. PCRE2 words its messages
+// differently ("missing closing parenthesis" for "missing )"), so the
+// common mistakes are told in PCRE 8's words, found the way it finds them,
+// and the rest in PCRE2's.
+std::string regex_problem(const std::string& pattern, const pattern_error& e) {
+  pcre_error problem = pcre_problem(pattern).value_or(pcre_error{e.message(), e.offset()});
   std::string prefix = "pattern should be regular expression but is invalid: ";
   // PCRE's message is a charlist, printed "text": the binary form without its << >>.
   std::string quoted = erlang::flat(field_value(problem.message));
@@ -213,13 +240,13 @@ std::string regex_problem(const std::string& pattern, const std::regex_error& e)
   return prefix + erlang::pretty(t, prefix.size());
 }
 
-std::string check_pattern(const field_value& v, std::string& pattern, std::regex& regex) {
+std::string check_pattern(const field_value& v, std::string& pattern, std::optional<name_pattern>& regex) {
   const std::string* s = v.get_if<std::string>();
   if (s == nullptr) return "pattern should be a binary but was " + erlang::flat(v);
   pattern = *s;
   try {
-    regex = std::regex(pattern, std::regex::ECMAScript | std::regex::optimize);
-  } catch (const std::regex_error& e) {
+    regex.emplace(pattern);
+  } catch (const pattern_error& e) {
     return regex_problem(pattern, e);
   }
   return {};
@@ -256,7 +283,7 @@ std::string_view target_name(policy_target t) {
 bool policy::applies(std::string_view object_name, policy_object object) const {
   if (apply_to_ == policy_target::queues && object != policy_object::queue) return false;
   if (apply_to_ == policy_target::exchanges && object != policy_object::exchange) return false;
-  return std::regex_search(object_name.begin(), object_name.end(), regex_);
+  return regex_->search(object_name);
 }
 
 bool policy::outranks(const policy& other) const {

@@ -8,21 +8,20 @@
 // Operator policies are a kind of their own (a policy and an operator
 // policy may share a name) and accept only the numeric limits.
 //
-// Patterns are std::regex (ECMAScript), searched anywhere in the name as
-// RabbitMQ's PCRE patterns are; the two dialects agree on everything but
-// Perl extensions (lookbehind, named groups, possessive quantifiers),
-// which Roost refuses. Pure code, broker thread only in use.
+// Patterns are PCRE, as RabbitMQ's are, searched anywhere in the name
+// with a bound on the work (broker/common/name_pattern.hpp). Pure code,
+// broker thread only in use.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "amqp/field_table.hpp"
+#include "broker/common/name_pattern.hpp"
 #include "broker/queue/queue_arguments.hpp"
 #include "storage/store.hpp"
 
@@ -101,7 +100,8 @@ class policy {
   std::string name_;
   policy_kind kind_ = policy_kind::regular;
   std::string pattern_;
-  std::regex regex_;
+  // Set by validation: a policy is never without it.
+  std::optional<name_pattern> regex_;
   policy_target apply_to_ = policy_target::all;
   std::int64_t priority_ = 0;
   amqp::field_table definition_;

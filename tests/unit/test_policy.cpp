@@ -179,6 +179,13 @@ TEST_CASE("bad patterns: PCRE's messages for the common mistakes, broken as Rabb
   CHECK(pattern_refusal("a{2,1}") ==
         "pattern should be regular expression but is invalid: {\"numbers out of order in {} quantifier\",\n"
         "                                                      5}\n");
+  // PCRE 8 stops reading a count at the digit that takes it past 65535 (a fuzz finding: any length of digits).
+  CHECK(pattern_refusal("a{70000}") ==
+        "pattern should be regular expression but is invalid: {\"number too big in {} quantifier\",\n"
+        "                                                      7}\n");
+  CHECK(pattern_refusal("a{1," + std::string(40, '9') + "}") ==
+        "pattern should be regular expression but is invalid: {\"number too big in {} quantifier\",\n"
+        "                                                      9}\n");
   // Accepted: lazy quantifiers, counted repeats, anchors.
   CHECK(pattern_refusal("^a.*?b+?c{2}$") == "");
   CHECK(pattern_refusal("\\") ==

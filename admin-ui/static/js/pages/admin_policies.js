@@ -5,8 +5,8 @@
 // `policy` / `operator_policy` fields of queues, `policy` of exchanges), else worked out
 // here as the broker does: the pattern searched in the name, apply-to, and of the matching
 // policies of a kind the one with the highest priority (ties: the name that sorts first, as
-// Roost; RabbitMQ's tie order is internal). Browser regular expressions are ECMAScript, as
-// Roost's; a pattern only PCRE understands is shown as not matching anything here.
+// Roost; RabbitMQ's tie order is internal). Browser regular expressions are ECMAScript, the
+// broker's are PCRE; a pattern only PCRE understands is shown as not matching anything here.
 
 import { h, append } from '../dom.js';
 import { table } from '../table.js';
