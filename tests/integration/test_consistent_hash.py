@@ -84,7 +84,11 @@ def test_shares_follow_weights():
     placed = where_keys_go(ch, x, queues, ["k%d" % i for i in range(4000)])
     share = collections.Counter(placed.values())
     ratio = share[queues[1]] / share[queues[0]]
-    assert 2.4 < ratio < 3.75, "weights 1:3, shares %r" % share
+    # The ring places 160 points per unit of weight from a hash of each queue's name (random
+    # here), so the weight-1 queue's share is 25% with a spread of about 1/sqrt(160) = 8% of
+    # itself; it measured 19.8% once (ratio 4.05). The bounds are four spreads either way:
+    # clearly 1:3, neither 1:1 nor 1:9.
+    assert 2.0 < ratio < 4.9, "weights 1:3, shares %r" % share
 
 
 def test_a_new_partition_only_takes_keys():
