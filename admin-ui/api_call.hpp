@@ -30,11 +30,20 @@ struct listener {
 };
 
 // Broker-wide facts the API reports besides the broker object itself.
+// This node's place in a cluster (app/ keeps it current while serving).
+struct cluster_status {
+  std::string cluster;
+  std::string node_id;
+  std::string role;         // "leader": only the leader serves clients
+  std::int64_t epoch = 0;   // the leader key's create revision in etcd
+};
+
 struct admin_context {
   broker& b;
   std::vector<listener> listeners;
   std::string static_dir;  // the dashboard's files
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  const cluster_status* cluster = nullptr;  // null on a single node
 };
 
 struct api_call {

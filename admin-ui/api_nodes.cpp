@@ -1,6 +1,7 @@
 // /api/nodes: the one node Roost is, with the resource alarms' figures as
 // RabbitMQ reports them (mem_used / mem_limit / mem_alarm, disk_free /
-// disk_free_limit / disk_free_alarm), for monitoring users, as in RabbitMQ.
+// disk_free_limit / disk_free_alarm), for monitoring users, as in RabbitMQ;
+// in a cluster also its role and the leader's epoch.
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -21,21 +22,28 @@ namespace {
 json node_json(const api_call& c) {
   broker& b = c.ctx.b;
   auto uptime = std::chrono::steady_clock::now() - c.ctx.started;
-  return json{{"name", node_name()},
-              {"type", "disc"},
-              {"running", true},
-              {"being_drained", false},
-              {"os_pid", std::to_string(::getpid())},
-              {"processors", std::thread::hardware_concurrency()},
-              {"uptime", std::chrono::duration_cast<std::chrono::milliseconds>(uptime).count()},
-              {"mem_used", b.memory_used()},
-              {"mem_limit", b.memory_limit()},
-              {"mem_alarm", b.memory_alarm()},
-              {"mem_calculation_strategy", "rss"},
-              {"disk_free", b.disk_free()},
-              {"disk_free_limit", b.cfg().disk_free_limit},
-              {"disk_free_alarm", b.disk_alarm()},
-              {"sockets_used", b.connections().size()}};
+  json node{{"name", node_name()},
+            {"type", "disc"},
+            {"running", true},
+            {"being_drained", false},
+            {"os_pid", std::to_string(::getpid())},
+            {"processors", std::thread::hardware_concurrency()},
+            {"uptime", std::chrono::duration_cast<std::chrono::milliseconds>(uptime).count()},
+            {"mem_used", b.memory_used()},
+            {"mem_limit", b.memory_limit()},
+            {"mem_alarm", b.memory_alarm()},
+            {"mem_calculation_strategy", "rss"},
+            {"disk_free", b.disk_free()},
+            {"disk_free_limit", b.cfg().disk_free_limit},
+            {"disk_free_alarm", b.disk_alarm()},
+            {"sockets_used", b.connections().size()}};
+  if (const cluster_status* cluster = c.ctx.cluster) {
+    node["cluster_name"] = cluster->cluster;
+    node["node_id"] = cluster->node_id;
+    node["role"] = cluster->role;
+    node["epoch"] = cluster->epoch;
+  }
+  return node;
 }
 
 http_response list(const api_call& c) { return list_response(c, json::array({node_json(c)})); }

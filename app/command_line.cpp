@@ -2,6 +2,9 @@
 // not justify Boost.ProgramOptions' build weight.
 #include "app/command_line.hpp"
 
+#include <unistd.h>
+
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +49,12 @@ constexpr const char* usage =
     "                         an empty LIST lets every user in from anywhere)\n"
     "  --load-definitions FILE  apply a RabbitMQ definitions file (users, vhosts, permissions, limits,\n"
     "                         topology) at every boot, before listening; a bad file stops the broker\n"
+    "  --cluster-etcd URLS    join a cluster coordinated by etcd (http://HOST:PORT, comma-separated)\n"
+    "  --cluster-name NAME    the cluster's name, the prefix of its keys in etcd (default roost)\n"
+    "  --node-id ID           this node's name in the cluster (default: the host name)\n"
+    "  --advertise HOST       where other nodes and clients reach this node (default: the host name)\n"
+    "  --lease-ttl SECONDS    the leader lease: a leader that cannot renew it for this long steps down\n"
+    "                         (default 5; etcd may raise it to its minimum)\n"
     "  --help, --version\n";
 
 template <class T>
@@ -100,6 +109,40 @@ std::optional<std::string> check_listeners(options& opts) {
   return std::nullopt;
 }
 
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+// A name that is part of etcd keys and log lines: letters, digits, '-', '_' and '.'.
+bool parse_cluster_name(std::string_view text, std::string& out) {
+  if (text.empty() || text.size() > 64) return false;
+  for (char ch : text)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') return false;
+  out = text;
+  return true;
+}
+
+bool parse_lease_ttl(std::string_view text, std::chrono::seconds& out) {
+  std::int64_t seconds = 0;
+  if (!parse_number(text, seconds) || seconds < 1 || seconds > 3600) return false;
+  out = std::chrono::seconds(seconds);
+  return true;
+}
+
+// Cluster flags need --cluster-etcd; the defaults come from the host name.
+std::optional<std::string> check_cluster(options& opts, bool cluster_flag_seen) {
+  cluster_options& c = opts.cluster;
+  if (!c.enabled()) {
+    if (cluster_flag_seen) return std::string("--cluster-name, --node-id, --advertise and --lease-ttl need --cluster-etcd");
+    return std::nullopt;
+  }
+  if (c.node_id.empty()) c.node_id = host_name();
+  if (c.advertise.empty()) c.advertise = host_name();
+  return std::nullopt;
+}
+
 bool parse_sync(std::string_view text, storage::sync_mode& out) {
   if (text == "full") out = storage::sync_mode::full;
   else if (text == "normal") out = storage::sync_mode::normal;
@@ -120,6 +163,7 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
   config& cfg = opts.broker;
   read_environment(cfg);
   exit_now = false;
+  bool cluster_flag_seen = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
@@ -163,10 +207,19 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
     else if (flag == "--default-pass") cfg.default_pass = value;
     else if (flag == "--loopback-users") cfg.loopback_users = parse_list(value);
     else if (flag == "--load-definitions") ok = !(opts.load_definitions = value).empty();
-    else return "unknown option " + std::string(flag) + "\n" + usage;
+    else if (flag == "--cluster-etcd") {
+      if (auto error = cluster::parse_etcd_endpoints(value, opts.cluster.etcd)) return "--cluster-etcd: " + *error;
+    } else if (flag == "--cluster-name" || flag == "--node-id" || flag == "--advertise" || flag == "--lease-ttl") {
+      cluster_flag_seen = true;
+      if (flag == "--cluster-name") ok = parse_cluster_name(value, opts.cluster.name);
+      else if (flag == "--node-id") ok = parse_cluster_name(value, opts.cluster.node_id);
+      else if (flag == "--advertise") ok = !(opts.cluster.advertise = value).empty();
+      else ok = parse_lease_ttl(value, opts.cluster.lease_ttl);
+    } else return "unknown option " + std::string(flag) + "\n" + usage;
     if (!ok) return "invalid value '" + std::string(value) + "' for " + std::string(flag);
   }
-  return check_listeners(opts);
+  if (auto error = check_listeners(opts)) return error;
+  return check_cluster(opts, cluster_flag_seen);
 }
 
 }  // namespace roost::app

@@ -1,18 +1,31 @@
 // What the roost program is told on its command line: where to listen (plain
-// and TLS), how to log and sync, where the dashboard's files are, and the
-// broker's own settings.
+// and TLS), how to log and sync, where the dashboard's files are, the
+// broker's own settings, and the cluster it belongs to.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "broker/common/log.hpp"
 #include "broker/model/config.hpp"
+#include "cluster/etcd_client.hpp"
 #include "net/tls_options.hpp"
 #include "storage/store.hpp"
 
 namespace roost::app {
+
+// Membership of a cluster coordinated by etcd (app/cluster_member.hpp).
+struct cluster_options {
+  std::vector<cluster::etcd_endpoint> etcd;  // empty: a single node
+  std::string name = "roost";
+  std::string node_id;    // default: the host name
+  std::string advertise;  // the host other nodes and clients reach this node at; default: the host name
+  std::chrono::seconds lease_ttl{5};
+  bool enabled() const { return !etcd.empty(); }
+};
 
 struct options {
   std::string bind = "0.0.0.0";
@@ -31,6 +44,7 @@ struct options {
   // listeners open (RabbitMQ's load_definitions); empty: none.
   std::string load_definitions;
   config broker;
+  cluster_options cluster;
 };
 
 // Fills opts from argv. Returns an error message, or nothing on success;

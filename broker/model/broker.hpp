@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -111,6 +112,11 @@ class broker {
   // everything in it, and its permissions, as one store operation.
   void delete_vhost(std::string_view name);
 
+  // A cluster's leader confirms publishes only while its lease holds (app/
+  // sets the gate from cluster/leadership.hpp); a single node has no gate.
+  void set_confirm_gate(std::function<bool()> gate) { confirm_gate_ = std::move(gate); }
+  bool may_confirm() const { return !confirm_gate_ || confirm_gate_(); }
+
   std::uint64_t register_connection(connection* c);
   void unregister_connection(std::uint64_t id);
   const std::unordered_map<std::uint64_t, connection*>& connections() const { return connections_; }
@@ -142,6 +148,7 @@ class broker {
   std::uint64_t memory_used_ = 0;
   std::uint64_t memory_limit_;  // the watermark on this machine's RAM
   message_stats stats_;
+  std::function<bool()> confirm_gate_;
 };
 
 }  // namespace roost

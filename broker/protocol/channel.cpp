@@ -120,7 +120,9 @@ void channel::release() {
 }
 
 void channel::flush_confirms() {
-  if (!confirms_due_) return;
+  // Held back, not dropped, past a cluster leader's lease: the connection
+  // is closed when the leader steps down, and the client publishes again.
+  if (!confirms_due_ || !conn_.owner().may_confirm()) return;
   confirms_due_ = false;
   confirms_->flush(conn_.outbound().bytes(), id_);
   conn_.output_appended();

@@ -67,14 +67,14 @@ void server::refuse(tcp::socket socket, const std::string& scheme) {
                     std::to_string(broker_.cfg().max_connections) + " connections open (--max-connections)");
 }
 
-void server::stop() {
+void server::stop(const std::string& reason) {
   boost::system::error_code ec;
   acceptor_.close(ec);
   tls_acceptor_.close(ec);
   std::vector<connection*> open;
   for (auto& [id, c] : broker_.connections()) open.push_back(c);
   for (connection* c : open)
-    c->close(amqp::connection_reply::connection_forced, "broker forced connection closure with reason 'shutdown'");
+    c->close(amqp::connection_reply::connection_forced, "broker forced connection closure with reason '" + reason + "'");
 }
 
 }  // namespace roost

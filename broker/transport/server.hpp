@@ -38,7 +38,9 @@ class server {
   // context of that moment (a reload changes new connections only).
   // The credentials must outlive the server.
   std::uint16_t listen_tls(const std::string& address, std::uint16_t port, net::tls_server_credentials& credentials);
-  void stop();
+  // Closes the listeners and every client with 320 CONNECTION_FORCED
+  // "broker forced connection closure with reason '<reason>'", as RabbitMQ says it.
+  void stop(const std::string& reason = "shutdown");
 
  private:
   // Binds `acceptor` and hands each accepted socket to start, or refuses it

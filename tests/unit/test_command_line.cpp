@@ -76,3 +76,36 @@ TEST_CASE("TLS flags that cannot work are refused with the reason") {
   CHECK(parse({"--amqp-port", "-2"}).error == "invalid value '-2' for --amqp-port");
   CHECK(parse({"--tls-cert", ""}).error == "invalid value '' for --tls-cert");
 }
+
+TEST_CASE("without --cluster-etcd: a single node") {
+  parsed p = parse({});
+  REQUIRE_FALSE(p.error);
+  CHECK_FALSE(p.opts.cluster.enabled());
+}
+
+TEST_CASE("cluster flags: etcd endpoints, name, node id, address, lease") {
+  parsed p = parse({"--cluster-etcd", "http://10.0.0.1:2379,10.0.0.2:2379", "--cluster-name", "prod-1", "--node-id",
+                    "n2", "--advertise", "10.0.0.7", "--lease-ttl", "3"});
+  REQUIRE_FALSE(p.error);
+  REQUIRE(p.opts.cluster.enabled());
+  CHECK(p.opts.cluster.etcd.size() == 2);
+  CHECK(p.opts.cluster.name == "prod-1");
+  CHECK(p.opts.cluster.node_id == "n2");
+  CHECK(p.opts.cluster.advertise == "10.0.0.7");
+  CHECK(p.opts.cluster.lease_ttl == std::chrono::seconds(3));
+  parsed defaults = parse({"--cluster-etcd", "http://127.0.0.1:2379"});
+  REQUIRE_FALSE(defaults.error);
+  CHECK(defaults.opts.cluster.name == "roost");
+  CHECK(defaults.opts.cluster.lease_ttl == std::chrono::seconds(5));
+  CHECK_FALSE(defaults.opts.cluster.node_id.empty());  // the host name
+  CHECK(defaults.opts.cluster.advertise == defaults.opts.cluster.node_id);
+}
+
+TEST_CASE("cluster flags that cannot work are refused with the reason") {
+  CHECK(parse({"--node-id", "n1"}).error == "--cluster-name, --node-id, --advertise and --lease-ttl need --cluster-etcd");
+  CHECK(parse({"--cluster-etcd", "https://h:2379"}).error->starts_with("--cluster-etcd: etcd endpoint 'https://h:2379'"));
+  for (const char* bad : {"a/b", "", "x y", "n\xc3\xa9"})
+    CHECK(parse({"--cluster-etcd", "h:1", "--node-id", bad}).error == "invalid value '" + std::string(bad) + "' for --node-id");
+  for (const char* bad : {"0", "-1", "3601", "5s"})
+    CHECK(parse({"--cluster-etcd", "h:1", "--lease-ttl", bad}).error == "invalid value '" + std::string(bad) + "' for --lease-ttl");
+}
