@@ -52,6 +52,11 @@ void cluster_member::start() {
   leadership_.start();
 }
 
+void cluster_member::resign() {
+  log::info("cluster " + opts_.cluster.name + ": node " + opts_.cluster.node_id + " leaves the cluster");
+  leadership_.resign([this] { resigned_ = true; });
+}
+
 void cluster_member::elected(std::int64_t epoch) {
   status_.role = "leader";
   status_.epoch = epoch;

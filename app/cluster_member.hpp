@@ -31,6 +31,9 @@ class cluster_member {
   cluster_member(const options& opts, boost::asio::io_context& io, net::tls_server_credentials* tls);
 
   void start();
+  // SIGTERM: hand the leadership over at once (see leadership::resign).
+  void resign();
+  bool resigned() const { return resigned_; }
   // The serving broker while this node leads, else null.
   serving_node* serving() { return node_.get(); }
   // Set when the process should start again (deposed) or exit with an error.
@@ -51,6 +54,7 @@ class cluster_member {
   std::unique_ptr<serving_node> node_;
   boost::asio::steady_timer drain_timer_;
   bool restart_ = false;
+  bool resigned_ = false;
   int exit_code_ = 0;
 };
 

@@ -27,16 +27,16 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto shutdown_grace = 5s;
 
-// Polls until the node has no connection left or the grace period ends.
-void stop_when_drained(boost::asio::steady_timer& timer, roost::app::serving_node& node,
-                       std::chrono::steady_clock::time_point deadline, boost::asio::io_context& io) {
-  if (node.drained() || std::chrono::steady_clock::now() >= deadline) {
+// Polls until `done` (every client gone, the lease revoked) or the grace period ends.
+void stop_when_done(boost::asio::steady_timer& timer, std::function<bool()> done,
+                    std::chrono::steady_clock::time_point deadline, boost::asio::io_context& io) {
+  if (done() || std::chrono::steady_clock::now() >= deadline) {
     io.stop();
     return;
   }
   timer.expires_after(20ms);
-  timer.async_wait([&timer, &node, deadline, &io](const boost::system::error_code&) {
-    stop_when_drained(timer, node, deadline, io);
+  timer.async_wait([&timer, done = std::move(done), deadline, &io](const boost::system::error_code&) mutable {
+    stop_when_done(timer, std::move(done), deadline, io);
   });
 }
 
@@ -122,12 +122,10 @@ int main(int argc, char** argv) {
     roost::log::info("received signal " + std::to_string(signal) + ", shutting down");
     hangup.cancel();
     roost::app::serving_node* node = serving();
-    if (node == nullptr) {
-      io.stop();
-      return;
-    }
-    node->stop("shutdown");
-    stop_when_drained(drain_timer, *node, std::chrono::steady_clock::now() + shutdown_grace, io);
+    if (node != nullptr) node->stop("shutdown");
+    if (member) member->resign();
+    auto done = [&, node] { return (node == nullptr || node->drained()) && (!member || member->resigned()); };
+    stop_when_done(drain_timer, done, std::chrono::steady_clock::now() + shutdown_grace, io);
   });
   if (opts.cluster.enabled()) {
     member.emplace(opts, io, tls->get());

@@ -27,6 +27,25 @@ leadership::~leadership() { *alive_ = false; }
 
 void leadership::start() { asio::co_spawn(etcd_.context(), run(alive_), asio::detached); }
 
+void leadership::resign(std::function<void()> done) {
+  deposed_ = true;  // the lease loop ends at its next step
+  epoch_ = 0;
+  valid_until_ = clock::now();
+  deposal_.cancel();
+  if (lease_ == 0) {
+    done();
+    return;
+  }
+  asio::co_spawn(etcd_.context(), revoke(std::exchange(lease_, 0)),
+                 [done = std::move(done)](std::exception_ptr) { done(); });
+}
+
+asio::awaitable<void> leadership::revoke(std::int64_t lease) {
+  std::string request = etcd::lease_revoke_body(lease);
+  etcd_answer answer = co_await etcd_.call(etcd::lease_revoke_path, std::move(request));
+  if (answer.failure) warn("could not revoke the etcd lease (it runs out on its own): " + *answer.failure);
+}
+
 void leadership::warn(const std::string& text) {
   if (events_.warning) events_.warning(text);
 }

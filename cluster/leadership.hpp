@@ -57,6 +57,11 @@ class leadership {
   ~leadership();
 
   void start();
+  // Shutting down (SIGTERM): stop acting on the lease at once (a leader's
+  // confirm gate closes here) and revoke it, so that another node is
+  // elected now rather than when the lease runs out, and this node's
+  // registration goes. `done` runs once etcd has answered or failed to.
+  void resign(std::function<void()> done);
 
   bool leading() const { return epoch_ != 0; }
   // The leader key's create revision while leading, else 0.
@@ -71,6 +76,7 @@ class leadership {
 
  private:
   boost::asio::awaitable<void> run(std::shared_ptr<bool> alive);
+  boost::asio::awaitable<void> revoke(std::int64_t lease);
   // One election attempt (or, when not eligible, a look at who leads).
   boost::asio::awaitable<void> campaign();
   // Renews the lease; false once etcd says it is gone.

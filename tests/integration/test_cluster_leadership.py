@@ -84,6 +84,21 @@ def test_a_killed_leader_is_replaced_within_two_lease_ttls():
         assert max(took) < 2 * TTL + 1.5, took
 
 
+@rf.timeout(60)
+def test_a_leader_stopped_with_sigterm_hands_over_at_once():
+    # A long lease: only the revocation explains a handover well inside it.
+    with cf.Cluster(nodes=2, lease_ttl=5) as c:
+        leader = c.wait_leader(timeout=15)
+        stopped_at = time.monotonic()
+        rf.eq(leader.stop(), 0, "exit status after SIGTERM")
+        new = c.wait_leader(exclude=[leader], timeout=10)
+        took = time.monotonic() - stopped_at
+        assert took < 2.5, "handover took %.2f s with a 5 s lease" % took
+        rf.eq(c.etcd.keys("/roost/%s/nodes/" % c.name), ["/roost/%s/nodes/%s" % (c.name, new.id)],
+              "the stopped node's registration is gone")
+        print("# SIGTERM to the leader -> new leader serving: %.2f s (lease 5 s)" % took)
+
+
 def confirm_select(conn, channel):
     conn.send_method(channel, CONFIRM_SELECT, b"\x00")
     conn.expect_method(channel, CONFIRM_SELECT_OK)
