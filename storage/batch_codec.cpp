@@ -16,7 +16,7 @@ namespace {
 constexpr std::uint8_t format_version = 1;
 // The tags are indexes into the variant: adding an operation anywhere but
 // at the end would change the meaning of batches in flight.
-static_assert(std::variant_size_v<operation> == 24, "new operations go at the end of storage::operation");
+static_assert(std::variant_size_v<operation> == 25, "new operations go at the end of storage::operation");
 
 template <class R, class T>
 concept record_of = std::same_as<std::remove_const_t<R>, T>;
@@ -75,6 +75,7 @@ void fields(auto& f, record_of<put_topic_permission> auto& op) { f(op.permission
 void fields(auto& f, record_of<delete_topic_permission> auto& op) { f(op.user, op.vhost, op.exchange); }
 void fields(auto& f, record_of<put_policy> auto& op) { f(op.policy); }
 void fields(auto& f, record_of<delete_policy> auto& op) { f(op.vhost, op.name, op.operator_policy); }
+void fields(auto& f, record_of<record_position> auto& op) { f(op.position.epoch, op.position.seq); }
 
 template <class T>
 concept has_fields = std::is_class_v<T> && !std::same_as<T, std::string> && !std::same_as<T, std::string_view> &&

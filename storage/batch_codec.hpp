@@ -27,15 +27,6 @@
 
 namespace roost::storage {
 
-// Where a batch sits in the cluster's history: the leader's epoch (its
-// leadership's etcd revision) and the batch's number, which continues
-// across epochs.
-struct batch_position {
-  std::uint64_t epoch = 0;
-  std::uint64_t seq = 0;
-  bool operator==(const batch_position&) const = default;
-};
-
 class bad_batch : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -89,7 +89,10 @@ operation_executor::operation_executor(sqlite::database& db)
       delete_topic_permission_(
           db.prepare("DELETE FROM topic_permissions WHERE user = ?1 AND vhost = ?2 AND exchange = ?3")),
       put_policy_(db.prepare("INSERT OR REPLACE INTO policies VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")),
-      delete_policy_(db.prepare("DELETE FROM policies WHERE vhost = ?1 AND name = ?2 AND operator_policy = ?3")) {
+      delete_policy_(db.prepare("DELETE FROM policies WHERE vhost = ?1 AND name = ?2 AND operator_policy = ?3")),
+      record_epoch_(db.prepare("INSERT INTO replication_epochs VALUES (?1, ?2) ON CONFLICT (epoch) DO NOTHING")),
+      record_position_(db.prepare("INSERT INTO replication_position VALUES (0, ?1, ?2) "
+                                  "ON CONFLICT (id) DO UPDATE SET epoch = ?1, seq = ?2")) {
   for (const char* sql : delete_vhost_sql) delete_vhost_rows_.push_back(db.prepare(sql));
 }
 
@@ -272,6 +275,13 @@ void operation_executor::run(const put_policy& op) {
 
 void operation_executor::run(const delete_policy& op) {
   delete_policy_.bind_text(1, op.vhost).bind_text(2, op.name).bind(3, std::int64_t{op.operator_policy}).run();
+}
+
+// ---- a cluster's replication position ----
+
+void operation_executor::run(const record_position& op) {
+  record_epoch_.bind(1, op.position.epoch).bind(2, op.position.seq).run();
+  record_position_.bind(1, op.position.epoch).bind(2, op.position.seq).run();
 }
 
 }  // namespace roost::storage

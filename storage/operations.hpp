@@ -44,6 +44,7 @@ class operation_executor {
   void run(const delete_topic_permission& op);
   void run(const put_policy& op);
   void run(const delete_policy& op);
+  void run(const record_position& op);
 
   // Shared by delete_queue and purge_queue: the queue's entries, then the
   // messages only they referred to.
@@ -88,6 +89,8 @@ class operation_executor {
   sqlite::statement delete_topic_permission_;
   sqlite::statement put_policy_;
   sqlite::statement delete_policy_;
+  sqlite::statement record_epoch_;
+  sqlite::statement record_position_;
 };
 
 }  // namespace roost::storage

@@ -126,6 +126,13 @@ void read_delayed(sqlite::database& db, recovered_state& out) {
   });
 }
 
+void read_position(sqlite::database& db, recovered_state& out) {
+  auto position = db.prepare("SELECT epoch, seq FROM replication_position");
+  position.each_row([&](sqlite::statement& row) { out.position = {row.column_u64(0), row.column_u64(1)}; });
+  auto epochs = db.prepare("SELECT epoch, first_seq FROM replication_epochs ORDER BY epoch");
+  epochs.each_row([&](sqlite::statement& row) { out.epoch_starts.push_back({row.column_u64(0), row.column_u64(1)}); });
+}
+
 }  // namespace
 
 recovered_state read_recovered_state(sqlite::database& db) {
@@ -141,6 +148,7 @@ recovered_state read_recovered_state(sqlite::database& db) {
     read_queues(db, out);
     read_bindings(db, out);
     read_delayed(db, out);
+    read_position(db, out);
     out.max_message_id = static_cast<std::uint64_t>(db.query_int("SELECT coalesce(max(id), 0) FROM messages"));
     out.max_queue_id = static_cast<std::uint64_t>(db.query_int("SELECT coalesce(max(id), 0) FROM queues"));
   } catch (...) {

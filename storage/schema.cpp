@@ -2,7 +2,7 @@
 // first durable release needs, including placeholder vhosts, users and
 // permissions tables that no release wrote; step 2 adds delayed messages;
 // step 3 gives the placeholders their real shape and adds topic
-// permissions and policies.
+// permissions and policies; step 4 adds a cluster's replication position.
 #include "storage/schema.hpp"
 
 #include <sqlite3.h>
@@ -110,8 +110,17 @@ CREATE TABLE policies (
 ) WITHOUT ROWID;
 )sql";
 
+// Where the store stands in a cluster's history (storage/batch_codec.hpp):
+// the last batch applied, and the seq at which each epoch's batches began,
+// which tells a consistent history from a diverged one. Empty outside a cluster.
+constexpr const char* step_4 = R"sql(
+CREATE TABLE replication_position (
+  id INTEGER PRIMARY KEY CHECK (id = 0), epoch INTEGER NOT NULL, seq INTEGER NOT NULL);
+CREATE TABLE replication_epochs (epoch INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL);
+)sql";
+
 // Append new steps here; never edit one that has shipped.
-constexpr std::array migrations{step_1, step_2, step_3};
+constexpr std::array migrations{step_1, step_2, step_3, step_4};
 
 std::string hex(std::int64_t value) {
   char text[16];

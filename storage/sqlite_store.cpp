@@ -8,6 +8,7 @@
 #include <iterator>
 #include <utility>
 
+#include "storage/batch_codec.hpp"
 #include "storage/coalesce.hpp"
 #include "storage/schema.hpp"
 
@@ -68,11 +69,26 @@ void sqlite_store::set_before_commit(std::function<bool()> hook) {
   before_commit_ = std::move(hook);
 }
 
+void sqlite_store::ship_batches(std::uint64_t epoch, std::uint64_t last_seq, batch_sink sink) {
+  std::lock_guard lock(mutex_);
+  epoch_ = epoch;
+  last_seq_ = last_seq;
+  sink_ = std::move(sink);
+}
+
 void sqlite_store::writer_loop() {
   for (;;) {
     std::vector<submission> batch = take_batch();
     if (batch.empty()) return;
-    finish(batch, execute(batch));
+    shipped_batch shipped;
+    bool shipping = false;
+    {
+      std::lock_guard lock(mutex_);
+      shipping = static_cast<bool>(sink_);
+      if (shipping) shipped.position = {epoch_, last_seq_ + 1};
+    }
+    bool ok = execute(batch, shipping ? &shipped : nullptr);
+    finish(batch, ok, shipping ? &shipped : nullptr);
   }
 }
 
@@ -95,10 +111,14 @@ std::vector<sqlite_store::submission> sqlite_store::take_batch() {
   return batch;
 }
 
-bool sqlite_store::execute(std::vector<submission>& batch) {
+bool sqlite_store::execute(std::vector<submission>& batch, shipped_batch* shipped) {
   std::vector<operation*> ops;
   for (submission& s : batch)
     for (operation& op : s.ops) ops.push_back(&op);
+  // The position commits with the batch it describes, on the leader as on
+  // every follower that applies the batch.
+  operation position = record_position{shipped != nullptr ? shipped->position : batch_position{}};
+  if (shipped != nullptr) ops.push_back(&position);
   std::size_t coalesced = coalesce(ops);
   std::int64_t changes_before = db_.total_changes();
   std::function<bool()> hook;
@@ -118,7 +138,14 @@ bool sqlite_store::execute(std::vector<submission>& batch) {
     error = e.what();
   }
   bool ok = error.empty();
+  if (ok && shipped != nullptr) {
+    std::vector<const operation*> committed(ops.begin(), ops.end());
+    auto encoded = std::make_shared<std::string>();
+    encode_batch(shipped->position, committed, *encoded);
+    shipped->encoded = std::move(encoded);
+  }
   std::lock_guard lock(mutex_);
+  if (ok && shipped != nullptr && sink_) last_seq_ = shipped->position.seq;
   stats_.operations += ops.size();
   stats_.coalesced += coalesced;
   stats_.rows_changed += static_cast<std::uint64_t>(db_.total_changes() - changes_before);
@@ -131,7 +158,7 @@ bool sqlite_store::execute(std::vector<submission>& batch) {
   return ok;
 }
 
-void sqlite_store::finish(std::vector<submission>& batch, bool ok) {
+void sqlite_store::finish(std::vector<submission>& batch, bool ok, shipped_batch* shipped) {
   std::size_t ops = 0;
   std::vector<completion> done;
   for (submission& s : batch) {
@@ -142,6 +169,19 @@ void sqlite_store::finish(std::vector<submission>& batch, bool ok) {
     if (s.done) done.push_back(std::move(s.done));
   }
   backlog_.fetch_sub(ops, std::memory_order_relaxed);
+  if (ok && shipped != nullptr) {
+    shipped->done = std::move(done);
+    batch_sink sink;
+    {
+      std::lock_guard lock(mutex_);
+      sink = sink_;
+    }
+    if (sink) {
+      sink(std::move(*shipped));
+      return;
+    }
+    done = std::move(shipped->done);
+  }
   // One post per batch, completions in submission order inside it: one
   // hop to the broker thread instead of thousands.
   if (!done.empty()) post_([done = std::move(done), ok] {

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,6 +38,14 @@
 #include "storage/store.hpp"
 
 namespace roost::storage {
+
+// A batch a cluster's leader committed, on its way to the followers.
+struct shipped_batch {
+  batch_position position;
+  std::shared_ptr<const std::string> encoded;  // storage/batch_codec.hpp
+  std::vector<completion> done;                // the batch's completions, not run yet
+};
+using batch_sink = std::function<void(shipped_batch)>;
 
 struct store_stats {
   std::uint64_t commits = 0;              // transactions committed
@@ -60,6 +69,14 @@ class sqlite_store final : public store {
 
   store_stats stats() const;
 
+  // A cluster's leader: from the next batch on, every batch carries
+  // record_position{epoch, seq} (seq counting on from last_seq) and, once
+  // committed, goes to `sink` (called on the writer thread) with its
+  // completions instead of having them posted: the sink runs them when the
+  // followers have the batch. A batch that fails takes no position and its
+  // completions are posted with false, as ever.
+  void ship_batches(std::uint64_t epoch, std::uint64_t last_seq, batch_sink sink);
+
   // Test hook, run on the writer thread just before each COMMIT. Returning
   // false fails that transaction as a full disk would. Set it before
   // submitting.
@@ -74,9 +91,10 @@ class sqlite_store final : public store {
   void writer_loop();
   // Blocks until there is work; empty once closing and drained.
   std::vector<submission> take_batch();
-  // True if the batch's transaction committed.
-  bool execute(std::vector<submission>& batch);
-  void finish(std::vector<submission>& batch, bool ok);
+  // True if the batch's transaction committed. While shipping, `shipped`
+  // receives the batch's position and encoding.
+  bool execute(std::vector<submission>& batch, shipped_batch* shipped);
+  void finish(std::vector<submission>& batch, bool ok, shipped_batch* shipped);
 
   file_lock lock_;  // released after db_ closes (file_lock.hpp says why)
   sqlite::database db_;
@@ -93,6 +111,10 @@ class sqlite_store final : public store {
   std::atomic<std::size_t> backlog_{0};
   store_stats stats_;  // guarded by mutex_
   std::function<bool()> before_commit_;
+  // Replication (guarded by mutex_; the seq only moves on the writer thread).
+  batch_sink sink_;
+  std::uint64_t epoch_ = 0;
+  std::uint64_t last_seq_ = 0;
 
   std::thread writer_;  // last: starts after everything it uses exists
 };

@@ -180,6 +180,15 @@ struct policy_record {
   bool operator==(const policy_record&) const = default;
 };
 
+// Where a committed batch sits in a cluster's history: the leader's epoch
+// (its leadership's etcd revision) and the batch's number, which goes on
+// from one epoch to the next.
+struct batch_position {
+  std::uint64_t epoch = 0;
+  std::uint64_t seq = 0;
+  bool operator==(const batch_position&) const = default;
+};
+
 // ---- operations ----
 struct put_exchange { exchange_record exchange; };
 // Also removes bindings with this exchange as source or destination.
@@ -237,12 +246,17 @@ struct delete_topic_permission { std::string user; std::string vhost; std::strin
 // Insert or replace, by (vhost, name, operator_policy).
 struct put_policy { policy_record policy; };
 struct delete_policy { std::string vhost; std::string name; bool operator_policy = false; };
+// The batch holding it is the cluster's batch at `position` (the leader's
+// writer adds it to each batch it ships; a follower applies it with the
+// rest, so its position commits with the data it describes). The first
+// batch of an epoch also records where that epoch began.
+struct record_position { batch_position position; };
 
 using operation = std::variant<put_exchange, delete_exchange, put_queue, delete_queue, put_binding, delete_binding,
                                insert_message, insert_entry, remove_entry, update_entry, purge_queue, load_entries,
                                insert_delayed, remove_delayed, put_user, delete_user, put_vhost, delete_vhost,
                                put_permission, delete_permission, put_topic_permission, delete_topic_permission,
-                               put_policy, delete_policy>;
+                               put_policy, delete_policy, record_position>;
 
 // The entries of one priority lane of a queue.
 struct lane_summary {
@@ -286,6 +300,10 @@ struct recovered_state {
   std::vector<loaded_delayed> delayed;  // ascending due_at_ms
   std::uint64_t max_message_id = 0;
   std::uint64_t max_queue_id = 0;
+  // In a cluster: the last batch this store applied, and where each epoch
+  // of its history began ({epoch, first seq}, ascending). Empty outside one.
+  batch_position position;
+  std::vector<batch_position> epoch_starts;
 };
 
 using completion = std::function<void(bool ok)>;

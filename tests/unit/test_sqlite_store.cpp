@@ -464,3 +464,19 @@ TEST_CASE("a version-1 file is migrated to the latest schema, keeping its data")
   CHECK(db.query_int("PRAGMA user_version") == latest_schema_version());
   CHECK(db.query_int("SELECT count(*) FROM delayed") == 1);
 }
+
+TEST_CASE("a cluster's replication position commits with its batch and survives a reopen") {
+  fixture f;
+  f.reopen();
+  CHECK(f.state.position == batch_position{});  // outside a cluster: none
+  CHECK(f.state.epoch_starts.empty());
+  f.run({put_queue{{1, "/", "q", false, ""}}, record_position{{5, 1}}});
+  f.run({record_position{{5, 2}}});
+  // A new leader's epoch begins where the old one's history ended.
+  f.run({delete_queue{1}, record_position{{9, 3}}});
+  f.run({record_position{{9, 4}}});
+  f.reopen();
+  CHECK(f.state.position == batch_position{9, 4});
+  CHECK(f.state.epoch_starts == std::vector<batch_position>{{5, 1}, {9, 3}});
+  CHECK(f.state.queues.empty());
+}

@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "storage/batch_codec.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/unit/store_test_support.hpp"
 
@@ -269,4 +270,69 @@ TEST_CASE("recovery of a deep store reads summaries without loading entries") {
     CHECK(into->at(i).body == "0123456789abcdef");
   }
   CHECK(into->at(0).entry.expires_at_ms == far_future_ms + 1);
+}
+
+// ---- shipping batches to a cluster's followers ----
+
+TEST_CASE("a leader's batches carry their position, reach the sink encoded, and wait there for their completions") {
+  store_fixture f;
+  auto* s = dynamic_cast<sqlite_store*>(f.s.get());
+  REQUIRE(s != nullptr);
+  std::vector<shipped_batch> shipped;
+  poster to_test = f.poster.get();
+  s->ship_batches(7, 10, [&](shipped_batch b) {
+    auto held = std::make_shared<shipped_batch>(std::move(b));
+    to_test([&shipped, held] { shipped.push_back(std::move(*held)); });
+  });
+  int completed = 0;
+  s->submit({make_queue(1, "q"), make_message(5, "hello"), make_entry(1, 1, 5)}, [&](bool ok) { completed += ok; });
+  REQUIRE(f.poster.drain_until([&] { return shipped.size() == 1; }));
+  CHECK(shipped[0].position == batch_position{7, 11});
+  CHECK(completed == 0);  // held by the sink until the followers have the batch
+  decoded_batch decoded = decode_batch(shipped[0].encoded);
+  CHECK(decoded.position == batch_position{7, 11});
+  REQUIRE(decoded.ops.size() == 4);
+  CHECK(std::get<insert_message>(decoded.ops[1]).content.body == "hello");
+  CHECK(std::get<record_position>(decoded.ops[3]).position == batch_position{7, 11});
+  for (const completion& done : shipped[0].done) done(true);
+  CHECK(completed == 1);
+
+  // A batch that fails takes no position: the next one is 12.
+  s->set_before_commit([] { return false; });
+  bool failed_ok = true;
+  s->submit({remove_entry{1, 1}}, [&](bool ok) { failed_ok = ok; });
+  REQUIRE(f.poster.drain_until([&] { return !failed_ok; }));
+  CHECK(shipped.size() == 1);
+  s->set_before_commit({});
+  s->submit({remove_entry{1, 1}}, {});
+  REQUIRE(f.poster.drain_until([&] { return shipped.size() == 2; }));
+  CHECK(shipped[1].position == batch_position{7, 12});
+  f.reopen();
+  CHECK(f.state.position == batch_position{7, 12});
+  CHECK(f.state.epoch_starts == std::vector<batch_position>{{7, 11}});
+  REQUIRE(f.queue(1) != nullptr);
+  CHECK(f.queue(1)->entry_count == 0);
+}
+
+TEST_CASE("a follower applies a leader's batch through submit, position included") {
+  store_fixture leader, follower;
+  auto* s = dynamic_cast<sqlite_store*>(leader.s.get());
+  std::vector<std::shared_ptr<const std::string>> encoded;
+  poster to_test = leader.poster.get();
+  s->ship_batches(3, 0, [&](shipped_batch b) {
+    auto bytes = b.encoded;
+    for (const completion& done : b.done) to_test([done] { done(true); });
+    to_test([&encoded, bytes] { encoded.push_back(bytes); });
+  });
+  leader.run({make_queue(1, "q"), put_user{{"u", "h", "rabbit_password_hashing_sha256", "", {}, {}}}});
+  leader.run({make_message(5, "replicated"), make_entry(1, 1, 5)});
+  REQUIRE(leader.poster.drain_until([&] { return encoded.size() == 2; }));
+  for (const auto& bytes : encoded) follower.run(decode_batch(bytes).ops);
+  follower.reopen();
+  CHECK(follower.state.position == batch_position{3, 2});
+  REQUIRE(follower.queue(1) != nullptr);
+  CHECK(follower.queue(1)->entry_count == 1);
+  CHECK(follower.load(1).at(0).body == "replicated");
+  REQUIRE(follower.state.users.size() == 1);
+  CHECK(follower.state.users[0].name == "u");
 }
