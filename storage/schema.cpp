@@ -146,6 +146,10 @@ std::optional<std::string> foreign_or_newer(sqlite::database& db) {
   if (app_id != roost_application_id && (app_id != 0 || objects > 0))
     return "is an SQLite database of another application (application_id " + hex(app_id) + ", " +
            std::to_string(objects) + " schema objects), not Roost's";
+  // A Roost file's version counts migration steps; a negative one was never
+  // written by any roost (and would index the step list from below).
+  if (app_id == roost_application_id && version < 0)
+    return "has schema version " + std::to_string(version) + ", which no roost writes";
   if (version > latest_schema_version())
     return "has schema version " + std::to_string(version) + ", newer than this roost understands (" +
            std::to_string(latest_schema_version()) + "); run a newer roost";

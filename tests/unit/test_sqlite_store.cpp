@@ -293,6 +293,20 @@ TEST_CASE("a file with a newer schema version is refused and left untouched") {
   CHECK(error.find("newer") != std::string::npos);
 }
 
+// Found by fuzz_recovery: a patched user_version of -2147483645 made the
+// migration index its step list from below.
+TEST_CASE("a Roost file with a negative schema version is refused and left untouched") {
+  fixture f;
+  f.run({make_queue(1, "q")});
+  f.close();
+  {
+    sqlite::database db(f.file().string(), SQLITE_OPEN_READWRITE);
+    db.exec("PRAGMA user_version = -2147483645");
+  }
+  std::string error = expect_refused(f.dir, f.file());
+  CHECK(error.find("schema version -2147483645, which no roost writes") != std::string::npos);
+}
+
 TEST_CASE("another application's SQLite file is refused and left untouched") {
   temp_dir dir;
   auto file = dir.path() / "roost.db";
