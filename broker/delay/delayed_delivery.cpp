@@ -86,8 +86,8 @@ void delayed_delivery::restore(const storage::loaded_delayed& stored, const std:
   msg->routing_key = stored.routing_key;
   msg->properties = stored.properties;
   msg->body = stored.body;
-  take_property_fields(*msg, amqp::scan_properties(msg->properties));
   msg->store_id = stored.record.message_id;
+  take_stored_property_fields(*msg, true);  // only persistent messages are held in the store
   // Even with no target left the entry stays: releasing it removes it from the store.
   add(stored.record.due_at_ms, std::move(msg), targets, true);
 }

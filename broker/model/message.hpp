@@ -45,4 +45,10 @@ inline void take_property_fields(message& m, const amqp::property_summary& props
   m.priority = props.priority.value_or(0);
 }
 
+// take_property_fields for a message read back from a store (m.store_id
+// set). A damaged row (bit rot, an editor) must not stop the broker or reach
+// a client's parser: properties that do not decode are logged and replaced
+// by none but persistence, and the body is delivered as it was stored.
+void take_stored_property_fields(message& m, bool persistent);
+
 }  // namespace roost

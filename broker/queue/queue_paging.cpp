@@ -135,8 +135,8 @@ message_ref queue::rebuild(storage::loaded_entry& e) {
   msg->routing_key = std::move(e.routing_key);
   msg->properties = std::move(e.properties);
   msg->body = std::move(e.body);
-  take_property_fields(*msg, amqp::scan_properties(msg->properties));
   msg->store_id = e.entry.message_id;
+  take_stored_property_fields(*msg, e.persistent);
   if (e.entry.delivery_count > 0) {
     try {
       return with_delivery_count(*msg, e.entry.delivery_count);
