@@ -1,9 +1,14 @@
 // Leadership events to serving and stepping down; see cluster_member.hpp.
 #include "app/cluster_member.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
 #include "broker/common/log.hpp"
+#include "cluster/etcd_messages.hpp"
+#include "cluster/isr_record.hpp"
+#include "storage/sqlite_store.hpp"
 
 namespace roost::app {
 
@@ -16,13 +21,21 @@ using namespace std::chrono_literals;
 constexpr auto step_down_grace = 1s;
 
 // This node's registration: how other nodes, tools and tests reach it.
-std::string registration(const options& opts) {
+std::string registration(const options& opts, std::uint16_t replication_port) {
   const cluster_options& c = opts.cluster;
-  nlohmann::json node{{"id", c.node_id}, {"host", c.advertise}, {"http", opts.http_port}, {"version", ROOST_VERSION}};
+  nlohmann::json node{{"id", c.node_id},
+                      {"host", c.advertise},
+                      {"http", opts.http_port},
+                      {"replication", replication_port},
+                      {"version", ROOST_VERSION}};
   if (opts.amqp_port) node["amqp"] = *opts.amqp_port;
   if (opts.amqps_port) node["amqps"] = *opts.amqps_port;
   return node.dump();
 }
+
+// The recent batches a node keeps to serve followers a little behind it
+// (replication/batch_log.hpp).
+constexpr std::size_t retained_batches_budget = 64u << 20;
 
 // etcd answers within milliseconds; a request still open after a third of
 // the lease is one the lease cannot wait for.
@@ -37,24 +50,72 @@ cluster_member::cluster_member(const options& opts, boost::asio::io_context& io,
       io_(io),
       tls_(tls),
       etcd_(io, opts.cluster.etcd, etcd_timeout(opts.cluster.lease_ttl)),
-      leadership_(etcd_, {opts.cluster.name, opts.cluster.node_id, registration(opts), opts.cluster.lease_ttl},
-                  {[this](std::int64_t epoch) { elected(epoch); },
-                   [](const std::string& leader) { log::info("following the leader " + leader); },
-                   [this](const std::string& reason) { deposed(reason); },
-                   {},
-                   [](const std::string& text) { log::warning(text); }}),
+      replication_acceptor_(io),
       status_{opts.cluster.name, opts.cluster.node_id, "follower", 0},
       drain_timer_(io) {}
 
-void cluster_member::start() {
-  log::info("cluster " + opts_.cluster.name + ": node " + opts_.cluster.node_id + " joining through etcd at " +
-            etcd_.current_endpoint());
-  leadership_.start();
+cluster_member::~cluster_member() {
+  follower_.reset();
+  if (follower_store_) follower_store_->close();
+}
+
+bool cluster_member::start() {
+  const cluster_options& c = opts_.cluster;
+  std::uint16_t replication_port = 0;
+  try {
+    boost::asio::ip::tcp::endpoint at(boost::asio::ip::make_address(opts_.bind), c.replication_port);
+    replication_acceptor_.open(at.protocol());
+    replication_acceptor_.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true));
+    replication_acceptor_.bind(at);
+    replication_acceptor_.listen();
+    replication_port = replication_acceptor_.local_endpoint().port();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "roost: cannot listen for replication on %s:%u: %s\n", opts_.bind.c_str(),
+                 c.replication_port, e.what());
+    return false;
+  }
+  std::printf("listening replication %s %u\n", opts_.bind.c_str(), replication_port);
+  std::fflush(stdout);
+
+  // Until elected, the store only takes the leader's batches.
+  auto post = [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); };
+  std::string error;
+  follower_store_ = storage::open_sqlite_store({opts_.broker.data_dir, "roost.db", opts_.sync, false}, post, error);
+  if (!follower_store_) {
+    std::fprintf(stderr, "roost: %s\n", error.c_str());
+    return false;
+  }
+  storage::recovered_state recovered = follower_store_->recover();
+  follower_ = std::make_unique<replication::follower_link>(
+      io_, replication::follower_link_options{c.node_id, c.secret, [](const std::string& text) { log::info(text); }},
+      *follower_store_, recovered.position, replication::batch_log(retained_batches_budget));
+
+  leadership_.emplace(etcd_, cluster::leadership_options{c.name, c.node_id, registration(opts_, replication_port), c.lease_ttl},
+                      cluster::leadership_events{[this](std::int64_t epoch) { elected(epoch); },
+                                                 [this](const std::string& leader) { following(leader); },
+                                                 [this](const std::string& reason) { deposed(reason); },
+                                                 [](const std::string& text) { log::warning(text); }});
+  log::info("cluster " + c.name + ": node " + c.node_id + " joining through etcd at " + etcd_.current_endpoint() +
+            ", store at batch " + std::to_string(recovered.position.seq));
+  leadership_->start();
+  return true;
 }
 
 void cluster_member::resign() {
   log::info("cluster " + opts_.cluster.name + ": node " + opts_.cluster.node_id + " leaves the cluster");
-  leadership_.resign([this] { resigned_ = true; });
+  leadership_->resign([this] { resigned_ = true; });
+}
+
+void cluster_member::following(const std::string& leader) {
+  log::info("following the leader " + leader);
+  nlohmann::json node = nlohmann::json::parse(leader, nullptr, false);
+  auto host = node.is_object() ? node.find("host") : node.end();
+  auto port = node.is_object() ? node.find("replication") : node.end();
+  if (host == node.end() || !host->is_string() || port == node.end() || !port->is_number_unsigned()) {
+    log::warning("the leader's registration has no replication address; not replicating");
+    return;
+  }
+  if (follower_) follower_->follow(host->get<std::string>(), port->get<std::uint16_t>());
 }
 
 void cluster_member::elected(std::int64_t epoch) {
@@ -62,7 +123,16 @@ void cluster_member::elected(std::int64_t epoch) {
   status_.epoch = epoch;
   log::info("cluster " + opts_.cluster.name + ": node " + opts_.cluster.node_id + " is the leader, epoch " +
             std::to_string(epoch));
-  node_ = serving_node::start(opts_, io_, tls_, &status_);
+  // What the follower received is committed (close drains the writer);
+  // serving_node opens the same files again.
+  retained_ = follower_->take_retained();
+  follower_.reset();
+  follower_store_->close();
+  follower_store_.reset();
+  node_ = serving_node::start(opts_, io_, tls_, &status_,
+                              [this, epoch](storage::store& durable, const storage::recovered_state& recovered) {
+                                lead(epoch, durable, recovered);
+                              });
   if (!node_) {
     // The store cannot be served (damaged, unwritable): this node must not
     // lead. Exiting lets the lease run out, so another node takes over.
@@ -71,7 +141,53 @@ void cluster_member::elected(std::int64_t epoch) {
     return;
   }
   node_->broker().set_confirm_gate(
-      [this] { return std::chrono::steady_clock::now() < leadership_.lease_valid_until(); });
+      [this] { return std::chrono::steady_clock::now() < leadership_->lease_valid_until(); });
+}
+
+void cluster_member::lead(std::int64_t epoch, storage::store& durable, const storage::recovered_state& recovered) {
+  auto e = static_cast<std::uint64_t>(epoch);
+  replication::leader_history history{recovered.epoch_starts, recovered.position.seq};
+  history.epoch_starts.push_back({e, recovered.position.seq + 1});
+  const cluster_options& c = opts_.cluster;
+  leader_link_ = std::make_unique<replication::leader_link>(
+      io_, std::move(replication_acceptor_),
+      replication::leader_link_options{c.node_id, c.secret, c.replica_lag_timeout},
+      replication::leader_link_events{
+          [this](const std::vector<std::string>& members, std::function<void(bool)> done) {
+            write_isr(members, std::move(done));
+          },
+          [](const std::string& text) { log::info(text); }},
+      std::move(history), std::move(retained_));
+  // The durable store is always a sqlite_store; only it can ship batches.
+  auto& store = dynamic_cast<storage::sqlite_store&>(durable);
+  store.ship_batches(e, recovered.position.seq, [this](storage::shipped_batch batch) {
+    boost::asio::post(io_, [this, batch = std::move(batch)]() mutable {
+      if (leader_link_) leader_link_->add(std::move(batch));
+    });
+  });
+  // Before the broker is restored: what restoring writes waits for the list too.
+  leader_link_->start();
+}
+
+void cluster_member::write_isr(const std::vector<std::string>& members, std::function<void(bool)> done) {
+  std::string value = cluster::encode_isr({leadership_->epoch(), members});
+  std::string request =
+      cluster::etcd::put_if_held_body(leadership_->isr_key(), value, leadership_->leader_key(), leadership_->epoch());
+  boost::asio::co_spawn(io_, put_if_leading(std::move(request)),
+                        [done = std::move(done)](std::exception_ptr failed, bool written) { done(!failed && written); });
+}
+
+// A member function, not a lambda: the coroutine's frame owns the request.
+boost::asio::awaitable<bool> cluster_member::put_if_leading(std::string request) {
+  cluster::etcd_answer answer = co_await etcd_.call(cluster::etcd::txn_path, std::move(request));
+  bool written = false;
+  if (!answer.failure) {
+    try {
+      written = cluster::etcd::parse_txn(answer.body).succeeded;
+    } catch (const cluster::etcd::bad_answer&) {
+    }
+  }
+  co_return written;
 }
 
 void cluster_member::deposed(const std::string& reason) {

@@ -1,6 +1,9 @@
 // A node of a cluster (--cluster-etcd): registers with etcd and campaigns
-// for leadership (cluster/leadership.hpp); while it leads, it serves
-// clients through a serving_node recovered from its own store; when its
+// for leadership (cluster/leadership.hpp). While it follows, it applies the
+// leader's batches to its own store (replication/follower_link.hpp). Once
+// elected it serves clients through a serving_node recovered from that
+// store, ships every batch it commits to the followers and confirms only
+// what the in-sync replicas hold (replication/leader_link.hpp); when its
 // lease is lost it closes every client (320 CONNECTION_FORCED) and asks
 // main to start the process again, as a follower.
 //
@@ -11,9 +14,16 @@
 // already uses.
 #pragma once
 
+#include <utility>  // boost 1.74 awaitable.hpp uses std::exchange without including it
+
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "admin-ui/api_call.hpp"
@@ -22,6 +32,8 @@
 #include "cluster/etcd_client.hpp"
 #include "cluster/leadership.hpp"
 #include "net/tls_server_context.hpp"
+#include "replication/follower_link.hpp"
+#include "replication/leader_link.hpp"
 
 namespace roost::app {
 
@@ -29,8 +41,11 @@ class cluster_member {
  public:
   // opts and tls (null without a certificate) must outlive the member.
   cluster_member(const options& opts, boost::asio::io_context& io, net::tls_server_credentials* tls);
+  ~cluster_member();
 
-  void start();
+  // Binds the replication port, opens the store as a follower and joins;
+  // false (with the reason printed) if it cannot.
+  bool start();
   // SIGTERM: hand the leadership over at once (see leadership::resign).
   void resign();
   bool resigned() const { return resigned_; }
@@ -42,14 +57,24 @@ class cluster_member {
 
  private:
   void elected(std::int64_t epoch);
+  void following(const std::string& leader);
   void deposed(const std::string& reason);
+  // serving_node's hook, between reading the store and restoring the broker.
+  void lead(std::int64_t epoch, storage::store& durable, const storage::recovered_state& recovered);
+  void write_isr(const std::vector<std::string>& members, std::function<void(bool)> done);
+  boost::asio::awaitable<bool> put_if_leading(std::string request);
   void stop_when_drained(std::chrono::steady_clock::time_point deadline);
 
   const options& opts_;
   boost::asio::io_context& io_;
   net::tls_server_credentials* tls_;
   cluster::etcd_client etcd_;
-  cluster::leadership leadership_;
+  boost::asio::ip::tcp::acceptor replication_acceptor_;
+  std::optional<cluster::leadership> leadership_;  // from start(), once the registration is known
+  std::unique_ptr<storage::store> follower_store_;
+  std::unique_ptr<replication::follower_link> follower_;
+  std::unique_ptr<replication::leader_link> leader_link_;
+  replication::batch_log retained_{0};  // from the follower to the leader, at election
   admin::cluster_status status_;
   std::unique_ptr<serving_node> node_;
   boost::asio::steady_timer drain_timer_;

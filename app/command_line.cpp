@@ -55,6 +55,10 @@ constexpr const char* usage =
     "  --advertise HOST       where other nodes and clients reach this node (default: the host name)\n"
     "  --lease-ttl SECONDS    the leader lease: a leader that cannot renew it for this long steps down\n"
     "                         (default 5; etcd may raise it to its minimum)\n"
+    "  --replication-port PORT  where the leader ships its store's batches to followers (default 25672)\n"
+    "  --cluster-secret TEXT  shared by the cluster's nodes: followers prove they know it (required in a\n"
+    "                         cluster; environment ROOST_CLUSTER_SECRET)\n"
+    "  --replica-lag-timeout MS  a follower this far behind leaves the in-sync replicas (default 2000)\n"
     "  --help, --version\n";
 
 template <class T>
@@ -131,15 +135,25 @@ bool parse_lease_ttl(std::string_view text, std::chrono::seconds& out) {
   return true;
 }
 
+bool parse_lag_timeout(std::string_view text, std::chrono::milliseconds& out) {
+  std::int64_t ms = 0;
+  if (!parse_number(text, ms) || ms < 100 || ms > 3'600'000) return false;
+  out = std::chrono::milliseconds(ms);
+  return true;
+}
+
 // Cluster flags need --cluster-etcd; the defaults come from the host name.
 std::optional<std::string> check_cluster(options& opts, bool cluster_flag_seen) {
   cluster_options& c = opts.cluster;
   if (!c.enabled()) {
-    if (cluster_flag_seen) return std::string("--cluster-name, --node-id, --advertise and --lease-ttl need --cluster-etcd");
+    if (cluster_flag_seen)
+      return std::string("--cluster-name, --node-id, --advertise, --lease-ttl, --replication-port, "
+                         "--cluster-secret and --replica-lag-timeout need --cluster-etcd");
     return std::nullopt;
   }
   if (c.node_id.empty()) c.node_id = host_name();
   if (c.advertise.empty()) c.advertise = host_name();
+  if (c.secret.empty()) return std::string("a cluster needs --cluster-secret (or ROOST_CLUSTER_SECRET)");
   return std::nullopt;
 }
 
@@ -162,6 +176,7 @@ bool parse_watermark(std::string_view text, memory_watermark& out) {
 std::optional<std::string> parse_command_line(int argc, char** argv, options& opts, bool& exit_now) {
   config& cfg = opts.broker;
   read_environment(cfg);
+  if (const char* secret = std::getenv("ROOST_CLUSTER_SECRET"); secret != nullptr) opts.cluster.secret = secret;
   exit_now = false;
   bool cluster_flag_seen = false;
   for (int i = 1; i < argc; ++i) {
@@ -209,12 +224,17 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
     else if (flag == "--load-definitions") ok = !(opts.load_definitions = value).empty();
     else if (flag == "--cluster-etcd") {
       if (auto error = cluster::parse_etcd_endpoints(value, opts.cluster.etcd)) return "--cluster-etcd: " + *error;
-    } else if (flag == "--cluster-name" || flag == "--node-id" || flag == "--advertise" || flag == "--lease-ttl") {
+    } else if (flag == "--cluster-name" || flag == "--node-id" || flag == "--advertise" || flag == "--lease-ttl" ||
+               flag == "--replication-port" || flag == "--cluster-secret" || flag == "--replica-lag-timeout") {
       cluster_flag_seen = true;
-      if (flag == "--cluster-name") ok = parse_cluster_name(value, opts.cluster.name);
-      else if (flag == "--node-id") ok = parse_cluster_name(value, opts.cluster.node_id);
-      else if (flag == "--advertise") ok = !(opts.cluster.advertise = value).empty();
-      else ok = parse_lease_ttl(value, opts.cluster.lease_ttl);
+      cluster_options& c = opts.cluster;
+      if (flag == "--cluster-name") ok = parse_cluster_name(value, c.name);
+      else if (flag == "--node-id") ok = parse_cluster_name(value, c.node_id);
+      else if (flag == "--advertise") ok = !(c.advertise = value).empty();
+      else if (flag == "--replication-port") ok = parse_number(value, c.replication_port);
+      else if (flag == "--cluster-secret") ok = !(c.secret = value).empty();
+      else if (flag == "--replica-lag-timeout") ok = parse_lag_timeout(value, c.replica_lag_timeout);
+      else ok = parse_lease_ttl(value, c.lease_ttl);
     } else return "unknown option " + std::string(flag) + "\n" + usage;
     if (!ok) return "invalid value '" + std::string(value) + "' for " + std::string(flag);
   }

@@ -24,6 +24,12 @@ struct cluster_options {
   std::string node_id;    // default: the host name
   std::string advertise;  // the host other nodes and clients reach this node at; default: the host name
   std::chrono::seconds lease_ttl{5};
+  // The leader's replication listener (every node binds it at start: its
+  // port goes into the node's registration). 0 picks a free port.
+  std::uint16_t replication_port = 25672;
+  // Followers prove they know it (HMAC); never logged. Required.
+  std::string secret;
+  std::chrono::milliseconds replica_lag_timeout{2000};
   bool enabled() const { return !etcd.empty(); }
 };
 

@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
   });
   if (opts.cluster.enabled()) {
     member.emplace(opts, io, tls->get());
-    member->start();
+    if (!member->start()) return 1;
   } else {
     single = roost::app::serving_node::start(opts, io, tls->get(), nullptr);
     if (!single) return 1;

@@ -47,7 +47,8 @@ bool start_listener(admin::admin_context& admin, const std::string& protocol, co
 
 std::unique_ptr<serving_node> serving_node::start(const options& opts, boost::asio::io_context& io,
                                                   net::tls_server_credentials* tls,
-                                                  const admin::cluster_status* cluster) {
+                                                  const admin::cluster_status* cluster,
+                                                  const store_hook& on_read) {
   auto post = [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); };
   const std::string& dir = opts.broker.data_dir;
   std::string error;
@@ -60,7 +61,7 @@ std::unique_ptr<serving_node> serving_node::start(const options& opts, boost::as
   }
   std::unique_ptr<serving_node> node(new serving_node(opts, io, std::move(s)));
   node->admin_.cluster = cluster;
-  if (!node->recover(opts, io)) return nullptr;
+  if (!node->recover(opts, io, on_read)) return nullptr;
   if (!opts.load_definitions.empty()) {
     if (auto failure = admin::load_definitions_file(node->broker_, opts.load_definitions)) {
       std::fprintf(stderr, "roost: %s\n", failure->c_str());
@@ -95,9 +96,10 @@ serving_node::~serving_node() {
 // Rebuilds what the durable store holds, and returns once the first window
 // of every recovered queue is in memory, before any client can ask. A
 // record that cannot be read: prints why and returns false.
-bool serving_node::recover(const options& opts, boost::asio::io_context& io) {
+bool serving_node::recover(const options& opts, boost::asio::io_context& io, const store_hook& on_read) {
   auto started = std::chrono::steady_clock::now();
   auto recovered = stores_.durable->recover();
+  if (on_read) on_read(*stores_.durable, recovered);
   try {
     broker_.restore(recovered);
   } catch (const damaged_store& e) {

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,11 @@
 
 namespace roost::app {
 
+// Called with the durable store once it is read, before the broker is
+// restored from it (or writes anything to it): a cluster's leader starts
+// shipping batches here.
+using store_hook = std::function<void(storage::store& durable, const storage::recovered_state& recovered)>;
+
 class serving_node {
  public:
   // Opens the stores, recovers, applies --load-definitions, listens and
@@ -30,7 +36,8 @@ class serving_node {
   // single node. Both must outlive the node. The io_context must have other
   // work (main's signal sets): recovery runs it until the store has answered.
   static std::unique_ptr<serving_node> start(const options& opts, boost::asio::io_context& io,
-                                             net::tls_server_credentials* tls, const admin::cluster_status* cluster);
+                                             net::tls_server_credentials* tls, const admin::cluster_status* cluster,
+                                             const store_hook& on_read = {});
   ~serving_node();
 
   roost::broker& broker() { return broker_; }
@@ -49,7 +56,7 @@ class serving_node {
   };
 
   serving_node(const options& opts, boost::asio::io_context& io, stores s);
-  bool recover(const options& opts, boost::asio::io_context& io);
+  bool recover(const options& opts, boost::asio::io_context& io, const store_hook& on_read);
   bool listen(const options& opts, net::tls_server_credentials* tls);
   void announce(const std::string& data_dir);
   void housekeeping();

@@ -104,8 +104,12 @@ json compare_create_revision(std::string_view key, std::int64_t revision) {
   return {{"key", base64(key)}, {"target", "CREATE"}, {"result", "EQUAL"}, {"create_revision", std::to_string(revision)}};
 }
 
-std::string txn(const json& compare, const json& put, std::string_view read_key) {
-  json body = {{"compare", json::array({compare})},
+json compare_mod_revision(std::string_view key, std::int64_t revision) {
+  return {{"key", base64(key)}, {"target", "MOD"}, {"result", "EQUAL"}, {"mod_revision", std::to_string(revision)}};
+}
+
+std::string txn(const json& compares, const json& put, std::string_view read_key) {
+  json body = {{"compare", compares},
                {"success", json::array({{{"request_put", put}}})},
                {"failure", json::array({{{"request_range", {{"key", base64(read_key)}}}}})}};
   return body.dump();
@@ -140,12 +144,19 @@ std::string range_prefix_body(std::string_view prefix) {
 std::string range_body(std::string_view key) { return json{{"key", base64(key)}}.dump(); }
 
 std::string create_if_absent_body(std::string_view key, std::string_view value, std::int64_t lease) {
-  return txn(compare_create_revision(key, 0), put_request(key, value, lease), key);
+  return txn(json::array({compare_create_revision(key, 0)}), put_request(key, value, lease), key);
+}
+
+std::string create_if_absent_unless_changed_body(std::string_view key, std::string_view value, std::int64_t lease,
+                                                 std::string_view guard_key, std::int64_t guard_mod_revision) {
+  json compares = json::array({compare_create_revision(key, 0), compare_mod_revision(guard_key, guard_mod_revision)});
+  return txn(compares, put_request(key, value, lease), key);
 }
 
 std::string put_if_held_body(std::string_view key, std::string_view value, std::string_view guard_key,
                              std::int64_t guard_create_revision) {
-  return txn(compare_create_revision(guard_key, guard_create_revision), put_request(key, value, 0), guard_key);
+  return txn(json::array({compare_create_revision(guard_key, guard_create_revision)}), put_request(key, value, 0),
+             guard_key);
 }
 
 lease_grant parse_lease_grant(std::string_view answer) {

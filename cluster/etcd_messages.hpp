@@ -64,6 +64,11 @@ std::string range_body(std::string_view key);
 // it otherwise: an election, where the create revision of the key is the
 // winner's epoch.
 std::string create_if_absent_body(std::string_view key, std::string_view value, std::int64_t lease);
+// create_if_absent_body, and only while guard_key is as it was read at
+// guard_mod_revision (0: still absent): an election open only to the nodes
+// an unchanged in-sync replica list names.
+std::string create_if_absent_unless_changed_body(std::string_view key, std::string_view value, std::int64_t lease,
+                                                 std::string_view guard_key, std::int64_t guard_mod_revision);
 // Puts key = value only while `guard_key` still has `guard_create_revision`
 // (the writer still holds the leadership it won); reads guard_key otherwise.
 std::string put_if_held_body(std::string_view key, std::string_view value, std::string_view guard_key,

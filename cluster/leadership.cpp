@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "cluster/etcd_messages.hpp"
+#include "cluster/isr_record.hpp"
 
 namespace roost::cluster {
 
@@ -20,6 +21,7 @@ leadership::leadership(etcd_client& etcd, leadership_options options, leadership
       events_(std::move(events)),
       leader_key_("/roost/" + options_.cluster + "/leader"),
       nodes_prefix_("/roost/" + options_.cluster + "/nodes/"),
+      isr_key_("/roost/" + options_.cluster + "/isr"),
       deposal_(etcd.context()),
       alive_(std::make_shared<bool>(true)) {}
 
@@ -128,13 +130,31 @@ asio::awaitable<bool> leadership::renew() {
   co_return true;
 }
 
+asio::awaitable<std::optional<std::int64_t>> leadership::isr_admits_me() {
+  std::string request = etcd::range_body(isr_key_);
+  etcd_answer answer = co_await etcd_.call(etcd::range_path, std::move(request));
+  if (answer.failure) throw etcd::bad_answer(*answer.failure);
+  std::vector<etcd::key_value> isr = etcd::parse_range(answer.body);
+  std::optional<std::int64_t> unwritten = 0;  // no leader has written one yet: any node may lead
+  if (isr.empty()) co_return unwritten;
+  std::optional<isr_record> record = parse_isr(isr.front().value);
+  if (!record) throw etcd::bad_answer("the in-sync replica list is not one Roost wrote");
+  if (!record->lists(options_.node_id)) co_return std::nullopt;
+  co_return isr.front().mod_revision;
+}
+
 asio::awaitable<void> leadership::campaign() {
-  bool eligible = !events_.eligible || events_.eligible();
-  std::string request = eligible ? etcd::create_if_absent_body(leader_key_, options_.registration, lease_)
-                                 : etcd::range_body(leader_key_);
-  etcd_answer answer = co_await etcd_.call(eligible ? etcd::txn_path : etcd::range_path, std::move(request));
-  if (deposed_) co_return;
   try {
+    // Only a node the in-sync replica list names holds every confirmed
+    // batch; the election succeeds only if the list is still the one read.
+    std::optional<std::int64_t> isr_revision = co_await isr_admits_me();
+    if (deposed_) co_return;
+    bool eligible = isr_revision.has_value();
+    std::string request = eligible ? etcd::create_if_absent_unless_changed_body(leader_key_, options_.registration,
+                                                                               lease_, isr_key_, *isr_revision)
+                                   : etcd::range_body(leader_key_);
+    etcd_answer answer = co_await etcd_.call(eligible ? etcd::txn_path : etcd::range_path, std::move(request));
+    if (deposed_) co_return;
     if (answer.failure) throw etcd::bad_answer(*answer.failure);
     etcd_answered();
     std::vector<etcd::key_value> current;

@@ -4,6 +4,8 @@
 //   ─► every TTL/3: keep the lease alive, and while not leader try to
 //      create /roost/<cluster>/leader under it (a transaction that
 //      succeeds only if the key does not exist; its revision is the epoch)
+//      if /roost/<cluster>/isr lists this node or does not exist yet (the
+//      same transaction checks that the list did not change meanwhile)
 //
 // The lease is valid until the send time of the last renewal etcd
 // accepted plus the TTL etcd granted: etcd's own clock starts later, so
@@ -23,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cluster/etcd_client.hpp"
@@ -44,9 +47,6 @@ struct leadership_events {
   std::function<void(const std::string& leader)> following;
   // The lease ran out (or etcd says it is gone) while leading.
   std::function<void(const std::string& reason)> deposed;
-  // Asked before each election attempt: false keeps this node out (only
-  // in-sync replicas may lead). Empty: always eligible.
-  std::function<bool()> eligible;
   // Something the operator should see in the log (etcd unreachable, a lease lost).
   std::function<void(const std::string& text)> warning;
 };
@@ -71,6 +71,7 @@ class leadership {
   std::chrono::steady_clock::time_point lease_valid_until() const { return valid_until_; }
   const std::string& leader_key() const { return leader_key_; }
   const std::string& nodes_prefix() const { return nodes_prefix_; }
+  const std::string& isr_key() const { return isr_key_; }
   // The granted TTL (etcd may raise what was asked for to its minimum).
   std::chrono::seconds lease_ttl() const { return granted_ttl_; }
 
@@ -79,6 +80,9 @@ class leadership {
   boost::asio::awaitable<void> revoke(std::int64_t lease);
   // One election attempt (or, when not eligible, a look at who leads).
   boost::asio::awaitable<void> campaign();
+  // The in-sync replica list's mod revision (0: none written yet) if it
+  // lets this node stand; null if it does not. Throws etcd::bad_answer.
+  boost::asio::awaitable<std::optional<std::int64_t>> isr_admits_me();
   // Renews the lease; false once etcd says it is gone.
   boost::asio::awaitable<bool> renew();
   boost::asio::awaitable<void> pause(std::chrono::steady_clock::duration how_long);
@@ -96,6 +100,7 @@ class leadership {
   leadership_events events_;
   std::string leader_key_;
   std::string nodes_prefix_;
+  std::string isr_key_;
   std::int64_t lease_ = 0;
   std::int64_t epoch_ = 0;
   bool deposed_ = false;  // once deposed, this object does nothing more

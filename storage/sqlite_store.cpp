@@ -76,6 +76,13 @@ void sqlite_store::ship_batches(std::uint64_t epoch, std::uint64_t last_seq, bat
   sink_ = std::move(sink);
 }
 
+bool sqlite_store::writes_something(const std::vector<submission>& batch) {
+  for (const submission& s : batch)
+    for (const operation& op : s.ops)
+      if (!std::holds_alternative<load_entries>(op)) return true;
+  return false;
+}
+
 void sqlite_store::writer_loop() {
   for (;;) {
     std::vector<submission> batch = take_batch();
@@ -83,8 +90,10 @@ void sqlite_store::writer_loop() {
     shipped_batch shipped;
     bool shipping = false;
     {
+      // Reads alone (a queue paging in) change nothing a follower holds:
+      // they take no position and their completions are not held.
       std::lock_guard lock(mutex_);
-      shipping = static_cast<bool>(sink_);
+      shipping = sink_ && writes_something(batch);
       if (shipping) shipped.position = {epoch_, last_seq_ + 1};
     }
     bool ok = execute(batch, shipping ? &shipped : nullptr);

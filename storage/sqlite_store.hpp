@@ -89,6 +89,7 @@ class sqlite_store final : public store {
   };
 
   void writer_loop();
+  static bool writes_something(const std::vector<submission>& batch);
   // Blocks until there is work; empty once closing and drained.
   std::vector<submission> take_batch();
   // True if the batch's transaction committed. While shipping, `shipped`

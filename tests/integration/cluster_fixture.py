@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -117,7 +118,7 @@ class Node:
         self.id = node_id
         self.dir = tempfile.mkdtemp(prefix="roost-node-")
         self.data_dir = os.path.join(self.dir, "data")
-        self.amqp_port, self.http_port = free_ports(2)
+        self.amqp_port, self.http_port, self.replication_port = free_ports(3)
         self.lines = []
         self.changed = threading.Condition()
         self.proc = None
@@ -127,15 +128,17 @@ class Node:
         return [rf.broker_binary(), "--bind", rf.HOST, "--amqp-port", str(self.amqp_port),
                 "--http-port", str(self.http_port), "--data-dir", self.data_dir, "--log-level", "info",
                 "--cluster-etcd", c.etcd.url, "--cluster-name", c.name, "--node-id", self.id,
-                "--advertise", rf.HOST, "--lease-ttl", str(c.lease_ttl)]
+                "--advertise", rf.HOST, "--lease-ttl", str(c.lease_ttl),
+                "--replication-port", str(self.replication_port)] + c.extra_flags
 
     def start(self):
         os.makedirs(self.data_dir, exist_ok=True)
         with self.changed:
             self.lines = []  # a new process: what the last one said no longer holds
         self.stderr = open(os.path.join(self.dir, "stderr.log"), "ab")
+        env = dict(os.environ, ROOST_CLUSTER_SECRET=self.cluster.secret)
         self.proc = subprocess.Popen(self.args(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self.stderr, preexec_fn=rf._die_with_parent)
+                                     stderr=self.stderr, preexec_fn=rf._die_with_parent, env=env)
         threading.Thread(target=self._read, daemon=True).start()
         return self
 
@@ -168,6 +171,27 @@ class Node:
                     raise AssertionError("node %s did not print '%s' within %.1fs; stdout %r"
                                          % (self.id, prefix, timeout, self.lines))
                 self.changed.wait(left)
+
+    # What replication copies: every table but meta (the file's own bookkeeping).
+    REPLICATED_TABLES = ["vhosts", "users", "permissions", "topic_permissions", "policies", "exchanges", "queues",
+                         "bindings", "messages", "entries", "delayed", "delayed_targets", "replication_position"]
+
+    def store_rows(self):
+        """{table: sorted rows} of the node's roost.db, read beside the running node (WAL readers
+        do not block its writer)."""
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.data_dir, "roost.db"), uri=True, timeout=5)
+        try:
+            return {t: sorted(db.execute("SELECT * FROM " + t).fetchall(), key=repr) for t in self.REPLICATED_TABLES}
+        finally:
+            db.close()
+
+    def store_position(self):
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.data_dir, "roost.db"), uri=True, timeout=5)
+        try:
+            row = db.execute("SELECT * FROM replication_position").fetchone()
+            return tuple(row) if row else None
+        finally:
+            db.close()
 
     def stderr_text(self):
         self.stderr.flush()
@@ -207,9 +231,11 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, nodes=3, lease_ttl=1):
+    def __init__(self, nodes=3, lease_ttl=1, extra_flags=()):
         self.name = "c" + uuid.uuid4().hex[:12]
+        self.secret = uuid.uuid4().hex
         self.lease_ttl = lease_ttl
+        self.extra_flags = list(extra_flags)
         self.etcd = Etcd()
         self.nodes = [Node(self, "n%d" % (i + 1)) for i in range(nodes)]
 
@@ -239,6 +265,33 @@ class Cluster:
             assert len(serving) <= 1, "two nodes serve at once: %s" % [n.id for n in serving]
             return serving[0] if serving else None
         return wait_for(one, timeout, "a leader (other than %s)" % [n.id for n in exclude])
+
+    def isr(self):
+        """The in-sync replica list in etcd (node ids, sorted); [] before a leader wrote one."""
+        value = self.etcd.get("/roost/%s/isr" % self.name)
+        return sorted(json.loads(value)["members"]) if value else []
+
+    def wait_isr(self, nodes=None, timeout=10):
+        """Waits until the in-sync replicas are exactly `nodes` (default: every node): before
+        a leader is killed, so that another may take over (only listed nodes may lead)."""
+        want = sorted(n.id for n in (self.nodes if nodes is None else nodes))
+        return wait_for(lambda: self.isr() == want, timeout, "in-sync replicas %s (now %s)" % (want, self.isr()))
+
+    def wait_stores_equal(self, nodes=None, timeout=15):
+        """Waits until the nodes' stores hold the same rows (every follower caught up); returns them."""
+        nodes = self.nodes if nodes is None else nodes
+        last = {}
+
+        def equal():
+            rows = [n.store_rows() for n in nodes]
+            last["rows"] = rows
+            return rows[0] if all(r == rows[0] for r in rows[1:]) else None
+        try:
+            return wait_for(equal, timeout, "the stores of %s to match" % [n.id for n in nodes])
+        except AssertionError:
+            for n, rows in zip(nodes, last["rows"]):
+                print("# store of %s: %s" % (n.id, {t: len(r) for t, r in rows.items()}), rows["replication_position"])
+            raise
 
     def dump(self):
         for n in self.nodes:

@@ -66,6 +66,7 @@ def test_a_killed_leader_is_replaced_within_two_lease_ttls():
         took = []
         leader = c.wait_leader()
         for _ in range(3):
+            c.wait_isr()  # only an in-sync replica may take over
             epoch = leader_epoch(c)
             leader.kill9()
             killed_at = time.monotonic()
@@ -89,6 +90,7 @@ def test_a_leader_stopped_with_sigterm_hands_over_at_once():
     # A long lease: only the revocation explains a handover well inside it.
     with cf.Cluster(nodes=2, lease_ttl=5) as c:
         leader = c.wait_leader(timeout=15)
+        c.wait_isr()
         stopped_at = time.monotonic()
         rf.eq(leader.stop(), 0, "exit status after SIGTERM")
         new = c.wait_leader(exclude=[leader], timeout=10)
@@ -132,6 +134,7 @@ def test_a_paused_leader_confirms_nothing_after_its_lease_and_rejoins_as_a_follo
         ftype, channel, payload = conn.read_frame(5)
         rf.eq(raw.parse_method(payload)[0], BASIC_ACK, "confirmed while the lease holds")
         stopped_at = len(leader.lines)
+        c.wait_isr()
         leader.signal(signal.SIGSTOP)
         try:
             new = c.wait_leader(exclude=[leader], timeout=10)

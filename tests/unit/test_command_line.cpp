@@ -83,9 +83,10 @@ TEST_CASE("without --cluster-etcd: a single node") {
   CHECK_FALSE(p.opts.cluster.enabled());
 }
 
-TEST_CASE("cluster flags: etcd endpoints, name, node id, address, lease") {
+TEST_CASE("cluster flags: etcd endpoints, name, node id, address, lease, replication") {
   parsed p = parse({"--cluster-etcd", "http://10.0.0.1:2379,10.0.0.2:2379", "--cluster-name", "prod-1", "--node-id",
-                    "n2", "--advertise", "10.0.0.7", "--lease-ttl", "3"});
+                    "n2", "--advertise", "10.0.0.7", "--lease-ttl", "3", "--cluster-secret", "s3cret",
+                    "--replication-port", "0", "--replica-lag-timeout", "500"});
   REQUIRE_FALSE(p.error);
   REQUIRE(p.opts.cluster.enabled());
   CHECK(p.opts.cluster.etcd.size() == 2);
@@ -93,19 +94,25 @@ TEST_CASE("cluster flags: etcd endpoints, name, node id, address, lease") {
   CHECK(p.opts.cluster.node_id == "n2");
   CHECK(p.opts.cluster.advertise == "10.0.0.7");
   CHECK(p.opts.cluster.lease_ttl == std::chrono::seconds(3));
-  parsed defaults = parse({"--cluster-etcd", "http://127.0.0.1:2379"});
+  CHECK(p.opts.cluster.secret == "s3cret");
+  CHECK(p.opts.cluster.replication_port == 0);
+  CHECK(p.opts.cluster.replica_lag_timeout == std::chrono::milliseconds(500));
+  parsed defaults = parse({"--cluster-etcd", "http://127.0.0.1:2379", "--cluster-secret", "s"});
   REQUIRE_FALSE(defaults.error);
   CHECK(defaults.opts.cluster.name == "roost");
   CHECK(defaults.opts.cluster.lease_ttl == std::chrono::seconds(5));
   CHECK_FALSE(defaults.opts.cluster.node_id.empty());  // the host name
   CHECK(defaults.opts.cluster.advertise == defaults.opts.cluster.node_id);
+  CHECK(defaults.opts.cluster.replication_port == 25672);
+  CHECK(defaults.opts.cluster.replica_lag_timeout == std::chrono::milliseconds(2000));
 }
 
 TEST_CASE("cluster flags that cannot work are refused with the reason") {
-  CHECK(parse({"--node-id", "n1"}).error == "--cluster-name, --node-id, --advertise and --lease-ttl need --cluster-etcd");
+  CHECK(parse({"--node-id", "n1"}).error->ends_with("need --cluster-etcd"));
+  CHECK(parse({"--cluster-etcd", "h:1"}).error == "a cluster needs --cluster-secret (or ROOST_CLUSTER_SECRET)");
   CHECK(parse({"--cluster-etcd", "https://h:2379"}).error->starts_with("--cluster-etcd: etcd endpoint 'https://h:2379'"));
   for (const char* bad : {"a/b", "", "x y", "n\xc3\xa9"})
-    CHECK(parse({"--cluster-etcd", "h:1", "--node-id", bad}).error == "invalid value '" + std::string(bad) + "' for --node-id");
+    CHECK(parse({"--cluster-etcd", "h:1", "--cluster-secret", "s", "--node-id", bad}).error == "invalid value '" + std::string(bad) + "' for --node-id");
   for (const char* bad : {"0", "-1", "3601", "5s"})
-    CHECK(parse({"--cluster-etcd", "h:1", "--lease-ttl", bad}).error == "invalid value '" + std::string(bad) + "' for --lease-ttl");
+    CHECK(parse({"--cluster-etcd", "h:1", "--cluster-secret", "s", "--lease-ttl", bad}).error == "invalid value '" + std::string(bad) + "' for --lease-ttl");
 }

@@ -32,6 +32,16 @@ TEST_CASE("an election is a transaction on the key's create revision") {
   CHECK_FALSE(held["success"][0]["request_put"].contains("lease"));
 }
 
+TEST_CASE("an election open to in-sync replicas also compares the list's mod revision") {
+  json txn = json::parse(etcd::create_if_absent_unless_changed_body("/roost/c/leader", "me", 42, "/roost/c/isr", 99));
+  REQUIRE(txn["compare"].size() == 2);
+  CHECK(txn["compare"][0]["target"] == "CREATE");
+  CHECK(txn["compare"][1]["target"] == "MOD");
+  CHECK(txn["compare"][1]["mod_revision"] == "99");
+  CHECK(txn["compare"][1]["key"] == "L3Jvb3N0L2MvaXNy");
+  CHECK(txn["success"][0]["request_put"]["lease"] == "42");
+}
+
 TEST_CASE("a prefix scan ends at the prefix's successor") {
   CHECK(etcd::prefix_end("/roost/c/nodes/") == "/roost/c/nodes0");
   CHECK(etcd::prefix_end(std::string("a\xff", 2)) == "b");

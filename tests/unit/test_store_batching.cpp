@@ -304,6 +304,13 @@ TEST_CASE("a leader's batches carry their position, reach the sink encoded, and 
   REQUIRE(f.poster.drain_until([&] { return !failed_ok; }));
   CHECK(shipped.size() == 1);
   s->set_before_commit({});
+  // Reads alone are not shipped, take no position and are not held.
+  auto page = std::make_shared<std::vector<loaded_entry>>();
+  bool read = false;
+  s->submit({load_entries{1, 0, 10, page, lane_base(1)}}, [&](bool ok) { read = ok; });
+  REQUIRE(f.poster.drain_until([&] { return read; }));
+  CHECK(page->size() == 1);
+  CHECK(shipped.size() == 1);
   s->submit({remove_entry{1, 1}}, {});
   REQUIRE(f.poster.drain_until([&] { return shipped.size() == 2; }));
   CHECK(shipped[1].position == batch_position{7, 12});

@@ -1,0 +1,192 @@
+#include "replication/follower_link.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <utility>
+
+#include "storage/batch_codec.hpp"
+
+namespace roost::replication {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Between attempts to reach a leader that is not (yet) there.
+constexpr auto retry_interval = 300ms;
+
+}  // namespace
+
+follower_link::follower_link(asio::io_context& io, follower_link_options options, storage::store& store,
+                             storage::batch_position position, batch_log retained)
+    : io_(io),
+      options_(std::move(options)),
+      store_(store),
+      position_(position),
+      retained_(std::move(retained)),
+      received_seq_(position.seq),
+      retry_timer_(io) {}
+
+follower_link::~follower_link() {
+  *alive_ = false;
+  if (socket_) {
+    boost::system::error_code ignored;
+    socket_->close(ignored);
+  }
+}
+
+void follower_link::follow(std::string host, std::uint16_t port) {
+  if (host == host_ && port == port_ && socket_) return;
+  host_ = std::move(host);
+  port_ = port;
+  drop("following a new leader");
+  connect();
+}
+
+void follower_link::connect() {
+  if (host_.empty()) return;
+  // Batches of the last connection still in the store would be applied
+  // twice: the new one starts from what is committed, so wait for them.
+  if (unsettled_ > 0) {
+    connect_when_settled_ = true;
+    return;
+  }
+  socket_ = std::make_unique<tcp::socket>(io_);
+  proven_ = false;
+  outgoing_.clear();
+  received_seq_ = position_.seq;
+  boost::system::error_code ec;
+  tcp::endpoint leader(asio::ip::make_address(host_, ec), port_);
+  if (ec) {
+    // A host name: resolved synchronously, as it is rare and local.
+    tcp::resolver resolver(io_);
+    auto found = resolver.resolve(host_, std::to_string(port_), ec);
+    if (ec || found.empty()) return retry_later();
+    leader = *found.begin();
+  }
+  socket_->async_connect(leader, [this, alive = alive_, socket = socket_.get()](const boost::system::error_code& cec) {
+    if (!*alive || socket != socket_.get()) return;
+    if (cec) return retry_later();
+    boost::system::error_code ignored;
+    socket_->set_option(tcp::no_delay(true), ignored);
+    read_frame();
+  });
+}
+
+void follower_link::read_frame() {
+  tcp::socket* socket = socket_.get();
+  asio::async_read(*socket, asio::buffer(header_), [this, alive = alive_, socket](boost::system::error_code ec, std::size_t) {
+    if (!*alive || socket != socket_.get()) return;
+    if (ec) return drop(ec.message()), retry_later();
+    frame_header h;
+    try {
+      h = parse_frame_header({header_.data(), header_.size()}, proven_ ? max_frame : max_handshake_frame);
+    } catch (const bad_message& e) {
+      return drop(e.what()), retry_later();
+    }
+    payload_.resize(h.payload_size);
+    asio::async_read(*socket, asio::buffer(payload_), [this, alive, socket, h](boost::system::error_code read_ec, std::size_t) {
+      if (!*alive || socket != socket_.get()) return;
+      if (read_ec) return drop(read_ec.message()), retry_later();
+      try {
+        handle(h.type);
+      } catch (const std::exception& e) {
+        return drop(e.what()), retry_later();
+      }
+      if (socket_.get() == socket) read_frame();
+    });
+  });
+}
+
+void follower_link::handle(message_type type) {
+  switch (type) {
+    case message_type::challenge: {
+      std::string nonce = parse_challenge(payload_);
+      proven_ = true;  // from here the leader's answer is batches or a refusal
+      send(hello_frame({options_.node_id, position_, hello_proof(options_.secret, nonce, options_.node_id)}));
+      return;
+    }
+    case message_type::refuse: {
+      std::string why = parse_refuse(payload_);
+      if (why != refused_) log("replication: the leader refused this follower: " + why);
+      refused_ = why;
+      throw bad_message("the leader refused this follower: " + why);
+    }
+    case message_type::batch:
+      if (!proven_) throw bad_message("a batch before the handshake");
+      refused_.clear();
+      apply(std::make_shared<const std::string>(std::move(payload_)));
+      payload_.clear();
+      return;
+    default:
+      throw bad_message("unexpected replication message from the leader");
+  }
+}
+
+void follower_link::apply(std::shared_ptr<const std::string> encoded) {
+  storage::decoded_batch batch = storage::decode_batch(encoded);
+  if (batch.position.seq != received_seq_ + 1)
+    throw bad_message("the leader sent batch " + std::to_string(batch.position.seq) + " after " +
+                      std::to_string(received_seq_));
+  received_seq_ = batch.position.seq;
+  retained_.append(received_seq_, std::move(encoded));
+  storage::batch_position position = batch.position;
+  ++unsettled_;
+  store_.submit(std::move(batch.ops), [this, alive = alive_, position](bool ok) {
+    if (!*alive) return;
+    --unsettled_;
+    if (ok) {
+      position_ = position;
+      send(ack_frame(position.seq));
+    } else {
+      drop("the store could not commit batch " + std::to_string(position.seq));
+      retry_later();
+    }
+    if (unsettled_ == 0 && std::exchange(connect_when_settled_, false)) connect();
+  });
+}
+
+void follower_link::send(std::string frame) {
+  outgoing_ += frame;
+  flush();
+}
+
+void follower_link::flush() {
+  if (!socket_ || !proven_ || !sending_.empty() || outgoing_.empty()) return;
+  sending_.swap(outgoing_);
+  tcp::socket* socket = socket_.get();
+  asio::async_write(*socket, asio::buffer(sending_), [this, alive = alive_, socket](boost::system::error_code ec, std::size_t) {
+    if (!*alive) return;
+    sending_.clear();
+    if (socket != socket_.get()) return;
+    if (ec) return drop(ec.message()), retry_later();
+    flush();
+  });
+}
+
+void follower_link::log(const std::string& text) {
+  if (options_.log) options_.log(text);
+}
+
+void follower_link::drop(const std::string& why) {
+  if (!socket_) return;
+  if (proven_ && refused_.empty()) log("replication: lost the leader at " + host_ + ":" + std::to_string(port_) + ": " + why);
+  boost::system::error_code ignored;
+  socket_->close(ignored);
+  socket_.reset();
+  outgoing_.clear();
+}
+
+void follower_link::retry_later() {
+  retry_timer_.expires_after(retry_interval);
+  retry_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (!ec && *alive && !socket_) connect();
+  });
+}
+
+}  // namespace roost::replication

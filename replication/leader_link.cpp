@@ -1,0 +1,287 @@
+#include "replication/leader_link.hpp"
+
+#include <array>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "replication/link_messages.hpp"
+
+namespace roost::replication {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A follower must prove itself this soon after connecting.
+constexpr auto handshake_timeout = 10s;
+// Bytes queued to one follower before it is sent more: enough to keep a
+// local link busy, little enough that a stalled follower costs little.
+constexpr std::size_t session_window = 4u << 20;
+// After the hello a follower sends only acks.
+constexpr std::uint32_t max_follower_frame = 64;
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+struct leader_link::session : std::enable_shared_from_this<session> {
+  session(tcp::socket s, asio::io_context& io) : socket(std::move(s)), handshake_timer(io) {}
+
+  struct frame {
+    std::string head;
+    std::shared_ptr<const std::string> body;  // a batch's encoding; null for other messages
+  };
+
+  tcp::socket socket;
+  asio::steady_timer handshake_timer;
+  std::string nonce;
+  std::string node_id;  // set once proven
+  bool open = true;
+  bool close_when_sent = false;
+  std::array<char, frame_header_size> header{};
+  std::string payload;
+  std::uint64_t next_seq = 0;
+  std::deque<frame> queued;
+  std::vector<frame> sending;
+  std::size_t queued_bytes = 0;
+
+  void send(frame f) {
+    queued_bytes += f.head.size() + (f.body ? f.body->size() : 0);
+    queued.push_back(std::move(f));
+    flush();
+  }
+
+  void flush() {
+    if (!sending.empty() || queued.empty() || !open) return;
+    sending.assign(std::make_move_iterator(queued.begin()), std::make_move_iterator(queued.end()));
+    queued.clear();
+    std::vector<asio::const_buffer> buffers;
+    for (const frame& f : sending) {
+      buffers.push_back(asio::buffer(f.head));
+      if (f.body) buffers.push_back(asio::buffer(*f.body));
+    }
+    asio::async_write(socket, buffers, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+      self->queued_bytes -= std::min(self->queued_bytes, n);
+      self->sending.clear();
+      if (ec) {
+        self->shut();
+        return;
+      }
+      if (self->close_when_sent && self->queued.empty()) {
+        self->shut();
+        return;
+      }
+      if (self->on_sent) self->on_sent();
+      self->flush();
+    });
+  }
+
+  void shut() {
+    if (!open) return;
+    open = false;
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    handshake_timer.cancel();
+  }
+
+  std::function<void()> on_sent;  // the link tops the queue up
+};
+
+leader_link::leader_link(asio::io_context& io, tcp::acceptor acceptor, leader_link_options options,
+                         leader_link_events events, leader_history history, batch_log retained)
+    : io_(io),
+      options_(std::move(options)),
+      events_(std::move(events)),
+      history_(std::move(history)),
+      isr_(options_.node_id, options_.lag_timeout, history_.last_seq),
+      acceptor_(std::move(acceptor)),
+      review_timer_(io),
+      retained_(std::move(retained)) {
+  if (!retained_.empty() && retained_.newest() != history_.last_seq) retained_.clear();
+  history_.oldest_retained = retained_.empty() ? history_.last_seq + 1 : retained_.oldest();
+}
+
+leader_link::~leader_link() {
+  *alive_ = false;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  for (auto& [id, s] : sessions_) s->shut();
+}
+
+void leader_link::start() {
+  write_list({options_.node_id}, "elected");
+  review_periodically();
+  accept();
+}
+
+void leader_link::log(const std::string& text) {
+  if (events_.log) events_.log(text);
+}
+
+void leader_link::accept() {
+  acceptor_.async_accept([this, alive = alive_](const boost::system::error_code& ec, tcp::socket socket) {
+    if (!*alive) return;
+    if (ec) {
+      if (ec != asio::error::operation_aborted) accept();
+      return;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto s = std::make_shared<session>(std::move(socket), io_);
+    s->nonce = random_nonce();
+    s->handshake_timer.expires_after(handshake_timeout);
+    s->handshake_timer.async_wait([s](const boost::system::error_code& timer_ec) {
+      if (!timer_ec && s->node_id.empty()) s->shut();
+    });
+    s->send({challenge_frame(s->nonce), nullptr});
+    welcome(s);
+    accept();
+  });
+}
+
+// Reads one frame at a time: the hello, then acks.
+void leader_link::welcome(const std::shared_ptr<session>& s) {
+  asio::async_read(s->socket, asio::buffer(s->header), [this, s, alive = alive_](boost::system::error_code ec, std::size_t) {
+    if (!*alive) return;
+    if (ec) return closed(s, ec.message());
+    frame_header h;
+    try {
+      h = parse_frame_header({s->header.data(), s->header.size()},
+                             s->node_id.empty() ? max_handshake_frame : max_follower_frame);
+    } catch (const bad_message& e) {
+      return closed(s, e.what());
+    }
+    s->payload.resize(h.payload_size);
+    asio::async_read(s->socket, asio::buffer(s->payload), [this, s, h, alive](boost::system::error_code read_ec, std::size_t) {
+      if (!*alive) return;
+      if (read_ec) return closed(s, read_ec.message());
+      try {
+        if (s->node_id.empty() && h.type == message_type::hello) {
+          hello greeting = parse_hello(s->payload);
+          if (!proof_matches(options_.secret, s->nonce, greeting)) {
+            s->close_when_sent = true;
+            s->send({refuse_frame("authentication failed: wrong cluster secret"), nullptr});
+            boost::system::error_code ignored;
+            return log("replication: refused a follower from " +
+                       s->socket.remote_endpoint(ignored).address().to_string() + ": wrong cluster secret");
+          }
+          join_plan plan = plan_join(greeting.position, history_);
+          if (plan != join_plan::stream) {
+            std::string why = plan == join_plan::diverged
+                                  ? "its store holds batches this leader does not have; it needs a snapshot"
+                                  : "the batches it lacks are no longer retained; it needs a snapshot";
+            s->close_when_sent = true;
+            s->send({refuse_frame(why), nullptr});
+            return log("replication: follower " + greeting.node_id + " at batch " +
+                       std::to_string(greeting.position.seq) + " refused: " + why);
+          }
+          s->node_id = greeting.node_id;
+          s->handshake_timer.cancel();
+          if (auto old = sessions_.find(s->node_id); old != sessions_.end()) old->second->shut();
+          sessions_[s->node_id] = s;
+          s->next_seq = greeting.position.seq + 1;
+          s->on_sent = [this, weak = std::weak_ptr<session>(s)] {
+            if (auto live = weak.lock()) pump(live);
+          };
+          isr_.connected(s->node_id, greeting.position.seq);
+          log("replication: follower " + s->node_id + " joined at batch " + std::to_string(greeting.position.seq) +
+              " (leader at " + std::to_string(history_.last_seq) + ")");
+          pump(s);
+          review();
+        } else if (!s->node_id.empty() && h.type == message_type::ack) {
+          acked(s, parse_ack(s->payload));
+        } else {
+          return closed(s, "unexpected replication message");
+        }
+      } catch (const bad_message& e) {
+        return closed(s, e.what());
+      }
+      welcome(s);
+    });
+  });
+}
+
+void leader_link::pump(const std::shared_ptr<session>& s) {
+  while (s->open && s->queued_bytes < session_window && s->next_seq <= history_.last_seq) {
+    std::shared_ptr<const std::string> encoded = retained_.find(s->next_seq);
+    if (!encoded) return closed(s, "it fell behind the batches this leader retains");
+    s->send({batch_frame_header(encoded->size()), std::move(encoded)});
+    ++s->next_seq;
+  }
+}
+
+void leader_link::acked(const std::shared_ptr<session>& s, std::uint64_t seq) {
+  isr_.acked(s->node_id, seq);
+  release();
+  review();
+}
+
+void leader_link::closed(const std::shared_ptr<session>& s, const std::string& why) {
+  bool was_open = s->open;
+  s->shut();
+  if (s->node_id.empty()) return;
+  auto it = sessions_.find(s->node_id);
+  if (it == sessions_.end() || it->second != s) return;
+  sessions_.erase(it);
+  isr_.disconnected(s->node_id);
+  if (was_open) log("replication: follower " + s->node_id + " left: " + why);
+}
+
+void leader_link::add(storage::shipped_batch batch) {
+  std::uint64_t seq = batch.position.seq;
+  history_.last_seq = seq;
+  isr_.shipped(seq, std::chrono::steady_clock::now());
+  retained_.append(seq, std::move(batch.encoded));
+  history_.oldest_retained = retained_.oldest();
+  if (!batch.done.empty()) held_.push_back({seq, std::move(batch.done)});
+  for (auto& [id, s] : sessions_) pump(s);
+  release();
+}
+
+void leader_link::release() {
+  std::uint64_t confirmable = isr_.confirmable();
+  while (!held_.empty() && held_.front().seq <= confirmable) {
+    std::vector<storage::completion> done = std::move(held_.front().done);
+    held_.pop_front();
+    for (storage::completion& d : done)
+      if (d) d(true);
+  }
+}
+
+void leader_link::review() {
+  if (writing_list_) return;
+  if (auto change = isr_.next_change(std::chrono::steady_clock::now()))
+    write_list(std::move(change->members), std::move(change->reason));
+}
+
+// A follower that stops acknowledging sends nothing that would trigger a
+// review: the clock does.
+void leader_link::review_periodically() {
+  review();
+  review_timer_.expires_after(std::max<std::chrono::milliseconds>(options_.lag_timeout / 4, 50ms));
+  review_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (!ec && *alive) review_periodically();
+  });
+}
+
+void leader_link::write_list(std::vector<std::string> members, std::string reason) {
+  writing_list_ = true;
+  auto written = [this, alive = alive_, members, reason](bool ok) {
+    if (!*alive) return;
+    writing_list_ = false;
+    if (!ok) return log("replication: could not write the in-sync replica list to etcd; retrying");
+    isr_.written(members);
+    log("in-sync replicas: " + joined(members) + " (" + reason + ")");
+    release();
+  };
+  events_.write_isr(members, std::move(written));
+}
+
+}  // namespace roost::replication

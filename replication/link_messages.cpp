@@ -1,0 +1,164 @@
+#include "replication/link_messages.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+namespace roost::replication {
+
+namespace {
+
+constexpr std::size_t proof_size = 32;  // SHA-256
+constexpr std::string_view proof_context = "roost replication hello";
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+void put_string(std::string& out, std::string_view s) {
+  put_u32(out, static_cast<std::uint32_t>(s.size()));
+  out.append(s);
+}
+
+// A frame around a payload that `write` appends.
+template <class Writer>
+std::string frame(message_type type, Writer write) {
+  std::string out(frame_header_size, '\0');
+  out[4] = static_cast<char>(type);
+  write(out);
+  std::uint32_t size = static_cast<std::uint32_t>(out.size() - frame_header_size);
+  std::string header;
+  put_u32(header, size);
+  out.replace(0, 4, header);
+  return out;
+}
+
+class reader {
+ public:
+  explicit reader(std::string_view bytes) : rest_(bytes) {}
+
+  std::string_view take(std::size_t n) {
+    if (n > rest_.size()) throw bad_message("replication message ends early");
+    std::string_view taken = rest_.substr(0, n);
+    rest_.remove_prefix(n);
+    return taken;
+  }
+  std::uint64_t uint(std::size_t bytes) {
+    std::uint64_t v = 0;
+    for (unsigned char c : take(bytes)) v = (v << 8) | c;
+    return v;
+  }
+  std::string string() { return std::string(take(static_cast<std::size_t>(uint(4)))); }
+  void end() const {
+    if (!rest_.empty()) throw bad_message("replication message has bytes past its end");
+  }
+
+ private:
+  std::string_view rest_;
+};
+
+}  // namespace
+
+std::string challenge_frame(std::string_view nonce) {
+  return frame(message_type::challenge, [&](std::string& out) { put_string(out, nonce); });
+}
+
+std::string hello_frame(const hello& h) {
+  return frame(message_type::hello, [&](std::string& out) {
+    put_string(out, h.node_id);
+    put_u64(out, h.position.epoch);
+    put_u64(out, h.position.seq);
+    put_string(out, h.proof);
+  });
+}
+
+std::string refuse_frame(std::string_view reason) {
+  return frame(message_type::refuse, [&](std::string& out) { put_string(out, reason); });
+}
+
+std::string ack_frame(std::uint64_t seq) {
+  return frame(message_type::ack, [&](std::string& out) { put_u64(out, seq); });
+}
+
+std::string batch_frame_header(std::size_t encoded_size) {
+  std::string out;
+  put_u32(out, static_cast<std::uint32_t>(encoded_size));
+  out.push_back(static_cast<char>(message_type::batch));
+  return out;
+}
+
+frame_header parse_frame_header(std::string_view bytes, std::uint32_t limit) {
+  reader in(bytes.substr(0, frame_header_size));
+  auto size = static_cast<std::uint32_t>(in.uint(4));
+  auto type = static_cast<std::uint8_t>(in.uint(1));
+  if (type < static_cast<std::uint8_t>(message_type::challenge) || type > static_cast<std::uint8_t>(message_type::ack))
+    throw bad_message("unknown replication message type " + std::to_string(type));
+  if (size > limit)
+    throw bad_message("replication message of " + std::to_string(size) + " bytes is over the limit of " +
+                      std::to_string(limit));
+  return {static_cast<message_type>(type), size};
+}
+
+std::string parse_challenge(std::string_view payload) {
+  reader in(payload);
+  std::string nonce = in.string();
+  in.end();
+  return nonce;
+}
+
+hello parse_hello(std::string_view payload) {
+  reader in(payload);
+  hello h;
+  h.node_id = in.string();
+  h.position.epoch = in.uint(8);
+  h.position.seq = in.uint(8);
+  h.proof = in.string();
+  in.end();
+  return h;
+}
+
+std::string parse_refuse(std::string_view payload) {
+  reader in(payload);
+  std::string reason = in.string();
+  in.end();
+  return reason;
+}
+
+std::uint64_t parse_ack(std::string_view payload) {
+  reader in(payload);
+  std::uint64_t seq = in.uint(8);
+  in.end();
+  return seq;
+}
+
+std::string hello_proof(std::string_view secret, std::string_view nonce, std::string_view node_id) {
+  // Length-prefixed, so that no two (nonce, node id) pairs read the same.
+  std::string signed_text(proof_context);
+  put_string(signed_text, nonce);
+  put_string(signed_text, node_id);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), digest, &length);
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+bool proof_matches(std::string_view secret, std::string_view nonce, const hello& h) {
+  if (h.proof.size() != proof_size) return false;
+  std::string expected = hello_proof(secret, nonce, h.node_id);
+  return CRYPTO_memcmp(expected.data(), h.proof.data(), proof_size) == 0;
+}
+
+std::string random_nonce() {
+  std::string nonce(32, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), static_cast<int>(nonce.size())) != 1)
+    throw std::runtime_error("OpenSSL's random generator failed");
+  return nonce;
+}
+
+}  // namespace roost::replication

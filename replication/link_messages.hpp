@@ -1,0 +1,74 @@
+// The replication link's messages, as bytes. A leader and a follower speak
+// them over one TCP connection (docs/architecture.md, "Replication"):
+//
+//   leader   ─► challenge{nonce}
+//   follower ─► hello{node id, position, proof}      proof = HMAC-SHA256(secret, nonce | node id)
+//   leader   ─► refuse{reason} and close, or batches from position.seq + 1 on
+//   follower ─► ack{seq} after each batch commits in its own store
+//
+// Frame: u32 length of what follows | u8 type | payload (big-endian
+// integers, strings as u32 length + bytes). A batch's payload is
+// storage/batch_codec.hpp's encoding, as the leader's writer made it.
+//
+// Parsing trusts nothing: lengths are checked against what arrived, and
+// before the hello is proven a frame may not exceed max_handshake_frame.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/store.hpp"
+
+namespace roost::replication {
+
+enum class message_type : std::uint8_t { challenge = 1, hello = 2, refuse = 3, batch = 4, ack = 5 };
+
+constexpr std::size_t frame_header_size = 5;
+// Before the peer has proven it knows the cluster secret.
+constexpr std::uint32_t max_handshake_frame = 4096;
+// A batch holds whole messages (each up to --max-message-size) and the
+// writer groups up to a few thousand operations: a bound, not a budget.
+constexpr std::uint32_t max_frame = 1u << 30;
+
+struct hello {
+  std::string node_id;
+  storage::batch_position position;  // the last batch the follower's store applied
+  std::string proof;                 // 32 bytes
+};
+
+class bad_message : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Whole frames, header included.
+std::string challenge_frame(std::string_view nonce);
+std::string hello_frame(const hello& h);
+std::string refuse_frame(std::string_view reason);
+std::string ack_frame(std::uint64_t seq);
+// The batch frame's header; the encoded batch follows it on the wire.
+std::string batch_frame_header(std::size_t encoded_size);
+
+struct frame_header {
+  message_type type;
+  std::uint32_t payload_size;
+};
+// The first frame_header_size bytes of a frame; throws bad_message for an
+// unknown type or a size over `limit`.
+frame_header parse_frame_header(std::string_view bytes, std::uint32_t limit);
+
+// Payload parsers (the bytes after the header); throw bad_message.
+std::string parse_challenge(std::string_view payload);
+hello parse_hello(std::string_view payload);
+std::string parse_refuse(std::string_view payload);
+std::uint64_t parse_ack(std::string_view payload);
+
+// The proof a follower sends, and its check in constant time.
+std::string hello_proof(std::string_view secret, std::string_view nonce, std::string_view node_id);
+bool proof_matches(std::string_view secret, std::string_view nonce, const hello& h);
+// 32 random bytes from OpenSSL's generator.
+std::string random_nonce();
+
+}  // namespace roost::replication

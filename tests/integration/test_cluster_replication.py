@@ -1,0 +1,172 @@
+"""Replication in a Roost cluster: every store batch the leader commits reaches the followers'
+stores; a publisher confirm waits for the in-sync replicas; confirmed messages, acks,
+definitions and users survive a kill -9 of the leader; a follower killed under load comes
+back by the tail; a follower that presents the wrong secret is refused.
+
+etcd (Debian's etcd-server) and three nodes on free local ports; lease TTL 1 s.
+"""
+import base64
+import json
+import socket
+import threading
+import time
+import urllib.request
+
+import pika
+
+import cluster_fixture as cf
+import roost_fixture as rf
+
+TTL = 1
+PERSISTENT = pika.BasicProperties(delivery_mode=2)
+
+
+def api(node, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request("http://%s:%d%s" % (rf.HOST, node.http_port, path), data=data, method=method)
+    req.add_header("Authorization", "Basic " + base64.b64encode(b"guest:guest").decode())
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=5) as r:
+        text = r.read()
+        return json.loads(text) if text else None
+
+
+def confirming_channel(node):
+    conn = rf.connect(port=node.amqp_port)
+    ch = conn.channel()
+    ch.confirm_delivery()
+    return conn, ch
+
+
+def publish_confirmed(ch, queue, bodies):
+    for body in bodies:
+        ch.basic_publish("jobs.ex", queue, body, PERSISTENT)  # raises unless confirmed
+
+
+@rf.timeout(120)
+def test_stores_match_and_confirmed_work_survives_a_killed_leader():
+    with cf.Cluster(nodes=3, lease_ttl=TTL) as c:
+        leader = c.wait_leader()
+        c.wait_isr()
+        api(leader, "PUT", "/api/users/alice", {"password": "wonderland", "tags": "management"})
+        api(leader, "PUT", "/api/permissions/%2F/alice", {"configure": ".*", "write": ".*", "read": ".*"})
+        api(leader, "PUT", "/api/policies/%2F/jobs-ttl",
+            {"pattern": "^jobs$", "definition": {"message-ttl": 600000}, "apply-to": "queues"})
+        conn, ch = confirming_channel(leader)
+        ch.exchange_declare("jobs.ex", "direct", durable=True)
+        ch.queue_declare("jobs", durable=True)
+        ch.queue_bind("jobs", "jobs.ex", "jobs")
+        bodies = [b"job %d" % i for i in range(300)]
+        publish_confirmed(ch, "jobs", bodies)
+        # 100 taken and acked: the acks replicate as well.
+        for body in bodies[:100]:
+            m, _, got = rf.get_eventually(ch, "jobs")
+            rf.eq(got, body)
+            ch.basic_ack(m.delivery_tag)
+        conn.close()
+        rows = c.wait_stores_equal()
+        rf.eq(len(rows["messages"]), 200, "messages in every store")
+        assert any(r[0] == "alice" for r in rows["users"]), rows["users"]
+
+        leader.kill9()
+        new = c.wait_leader(exclude=[leader], timeout=10)
+        conn = rf.connect(port=new.amqp_port)
+        ch = conn.channel()
+        rf.eq(ch.queue_declare("jobs", passive=True).method.message_count, 200, "confirmed and not acked")
+        got = [b for b, _ in rf.drain_bodies(ch, "jobs")]
+        rf.eq(got, bodies[100:], "the messages, in order, none acked coming back")
+        rf.eq([u["name"] for u in api(new, "GET", "/api/users") if u["name"] == "alice"], ["alice"])
+        rf.eq(api(new, "GET", "/api/policies/%2F/jobs-ttl")["definition"], {"message-ttl": 600000})
+        rf.connect(port=new.amqp_port, credentials=pika.PlainCredentials("alice", "wonderland")).close()
+
+
+@rf.timeout(120)
+def test_a_follower_killed_under_load_leaves_the_isr_and_catches_up_by_the_tail():
+    with cf.Cluster(nodes=3, lease_ttl=TTL, extra_flags=["--replica-lag-timeout", "500"]) as c:
+        leader = c.wait_leader()
+        c.wait_isr()
+        conn, ch = confirming_channel(leader)
+        ch.exchange_declare("jobs.ex", "direct", durable=True)
+        ch.queue_declare("jobs", durable=True)
+        ch.queue_bind("jobs", "jobs.ex", "jobs")
+        follower = next(n for n in c.nodes if n is not leader)
+        stop = threading.Event()
+        published = []
+        slowest = [0.0]
+
+        def load():
+            lconn, lch = confirming_channel(leader)
+            i = 0
+            while not stop.is_set():
+                started = time.monotonic()
+                lch.basic_publish("jobs.ex", "jobs", b"load %d" % i, PERSISTENT)
+                slowest[0] = max(slowest[0], time.monotonic() - started)
+                published.append(i)
+                i += 1
+            lconn.close()
+        t = threading.Thread(target=load)
+        t.start()
+        try:
+            cf.wait_for(lambda: len(published) > 100, 10, "confirms to flow")
+            follower.kill9()
+            c.wait_isr([n for n in c.nodes if n is not follower], timeout=5)
+            before = len(published)
+            cf.wait_for(lambda: len(published) > before + 100, 10, "confirms without the dead follower")
+            follower.start()
+            c.wait_isr(timeout=15)
+            cf.wait_for(lambda: len(published) > before + 300, 10, "confirms with it back")
+        finally:
+            stop.set()
+            t.join(30)
+        assert "joined at batch" in leader.stderr_text()
+        rows = c.wait_stores_equal()
+        rf.eq(len(rows["messages"]), len(published), "every confirmed message on every node")
+        print("# follower killed under load: %d confirmed publishes, slowest confirm %.2f s (lag timeout 0.5 s)"
+              % (len(published), slowest[0]))
+        conn.close()
+
+
+@rf.timeout(60)
+def test_the_replication_port_refuses_a_wrong_secret_and_garbage():
+    with cf.Cluster(nodes=2, lease_ttl=TTL) as c:
+        leader = c.wait_leader()
+        c.wait_isr()
+        # A stranger: reads the challenge, answers with a hello whose proof is wrong.
+        s = socket.create_connection((rf.HOST, leader.replication_port), timeout=5)
+        header = s.recv(5)
+        rf.eq(header[4], 1, "a challenge first")
+        s.recv(int.from_bytes(header[:4], "big"))
+        node = b"intruder"
+        hello = (len(node).to_bytes(4, "big") + node + (0).to_bytes(8, "big") * 2 + (32).to_bytes(4, "big") +
+                 b"\0" * 32)
+        s.sendall(len(hello).to_bytes(4, "big") + b"\x02" + hello)
+        reply = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        rf.eq(reply[4], 3, "refused")
+        assert b"wrong cluster secret" in reply, reply
+        s.close()
+        # Garbage instead of a hello: closed, and the leader still serves its followers.
+        s = socket.create_connection((rf.HOST, leader.replication_port), timeout=5)
+        s.sendall(b"\xff" * 64)
+        s.settimeout(5)
+        try:
+            while s.recv(4096):
+                pass
+        except ConnectionResetError:
+            pass  # closed with our bytes unread: as good as a FIN
+        s.close()
+        conn, ch = confirming_channel(leader)
+        ch.exchange_declare("jobs.ex", "direct", durable=True)
+        ch.queue_declare("jobs", durable=True)
+        ch.queue_bind("jobs", "jobs.ex", "jobs")
+        publish_confirmed(ch, "jobs", [b"after the intruders"])
+        c.wait_stores_equal()
+        assert "wrong cluster secret" in leader.stderr_text()
+
+
+if __name__ == "__main__":
+    rf.main(file_broker=False)
