@@ -8,6 +8,7 @@
 #include "broker/common/log.hpp"
 #include "cluster/etcd_messages.hpp"
 #include "cluster/isr_record.hpp"
+#include "storage/snapshot.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace roost::app {
@@ -32,10 +33,6 @@ std::string registration(const options& opts, std::uint16_t replication_port) {
   if (opts.amqps_port) node["amqps"] = *opts.amqps_port;
   return node.dump();
 }
-
-// The recent batches a node keeps to serve followers a little behind it
-// (replication/batch_log.hpp).
-constexpr std::size_t retained_batches_budget = 64u << 20;
 
 // etcd answers within milliseconds; a request still open after a third of
 // the lease is one the lease cannot wait for.
@@ -77,7 +74,22 @@ bool cluster_member::start() {
   std::printf("listening replication %s %u\n", opts_.bind.c_str(), replication_port);
   std::fflush(stdout);
 
-  // Until elected, the store only takes the leader's batches.
+  std::uint64_t position = 0;
+  if (!follow_from_store(position)) return false;
+  leadership_.emplace(etcd_, cluster::leadership_options{c.name, c.node_id, registration(opts_, replication_port), c.lease_ttl},
+                      cluster::leadership_events{[this](std::int64_t epoch) { elected(epoch); },
+                                                 [this](const std::string& leader) { following(leader); },
+                                                 [this](const std::string& reason) { deposed(reason); },
+                                                 [](const std::string& text) { log::warning(text); }});
+  log::info("cluster " + c.name + ": node " + c.node_id + " joining through etcd at " + etcd_.current_endpoint() +
+            ", store at batch " + std::to_string(position));
+  leadership_->start();
+  return true;
+}
+
+// Until elected, the store only takes the leader's batches.
+bool cluster_member::follow_from_store(std::uint64_t& position) {
+  const cluster_options& c = opts_.cluster;
   auto post = [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); };
   std::string error;
   follower_store_ = storage::open_sqlite_store({opts_.broker.data_dir, "roost.db", opts_.sync, false}, post, error);
@@ -86,19 +98,36 @@ bool cluster_member::start() {
     return false;
   }
   storage::recovered_state recovered = follower_store_->recover();
-  follower_ = std::make_unique<replication::follower_link>(
-      io_, replication::follower_link_options{c.node_id, c.secret, [](const std::string& text) { log::info(text); }},
-      *follower_store_, recovered.position, replication::batch_log(retained_batches_budget));
-
-  leadership_.emplace(etcd_, cluster::leadership_options{c.name, c.node_id, registration(opts_, replication_port), c.lease_ttl},
-                      cluster::leadership_events{[this](std::int64_t epoch) { elected(epoch); },
-                                                 [this](const std::string& leader) { following(leader); },
-                                                 [this](const std::string& reason) { deposed(reason); },
-                                                 [](const std::string& text) { log::warning(text); }});
-  log::info("cluster " + c.name + ": node " + c.node_id + " joining through etcd at " + etcd_.current_endpoint() +
-            ", store at batch " + std::to_string(recovered.position.seq));
-  leadership_->start();
+  position = recovered.position.seq;
+  replication::follower_link_options options{c.node_id, c.secret, [](const std::string& text) { log::info(text); },
+                                             snapshot_path(), [this](storage::batch_position) {
+                                               boost::asio::post(io_, [this] { install_snapshot(); });
+                                             }};
+  follower_ = std::make_unique<replication::follower_link>(io_, std::move(options), *follower_store_,
+                                                           recovered.position,
+                                                           replication::batch_log(c.replication_retain));
+  if (!leader_host_.empty()) follower_->follow(leader_host_, leader_port_);
   return true;
+}
+
+std::string cluster_member::snapshot_path() const { return opts_.broker.data_dir + "/roost.db.snapshot"; }
+
+// The follower's store is replaced by the leader's snapshot; it then
+// follows again from the snapshot's position.
+void cluster_member::install_snapshot() {
+  if (node_) return;  // elected meanwhile: this node's store is what it serves
+  follower_.reset();
+  follower_store_->close();
+  follower_store_.reset();
+  if (auto error = storage::install_snapshot(opts_.broker.data_dir, "roost.db", snapshot_path()))
+    log::error("replication: " + *error);
+  std::uint64_t position = 0;
+  if (!follow_from_store(position)) {
+    exit_code_ = 1;
+    io_.stop();
+    return;
+  }
+  log::info("replication: the store is the leader's snapshot, at batch " + std::to_string(position));
 }
 
 void cluster_member::resign() {
@@ -115,7 +144,9 @@ void cluster_member::following(const std::string& leader) {
     log::warning("the leader's registration has no replication address; not replicating");
     return;
   }
-  if (follower_) follower_->follow(host->get<std::string>(), port->get<std::uint16_t>());
+  leader_host_ = host->get<std::string>();
+  leader_port_ = port->get<std::uint16_t>();
+  if (follower_) follower_->follow(leader_host_, leader_port_);
 }
 
 void cluster_member::elected(std::int64_t epoch) {
@@ -151,7 +182,8 @@ void cluster_member::lead(std::int64_t epoch, storage::store& durable, const sto
   const cluster_options& c = opts_.cluster;
   leader_link_ = std::make_unique<replication::leader_link>(
       io_, std::move(replication_acceptor_),
-      replication::leader_link_options{c.node_id, c.secret, c.replica_lag_timeout},
+      replication::leader_link_options{c.node_id, c.secret, c.replica_lag_timeout,
+                                       opts_.broker.data_dir + "/roost.db", opts_.broker.data_dir},
       replication::leader_link_events{
           [this](const std::vector<std::string>& members, std::function<void(bool)> done) {
             write_isr(members, std::move(done));

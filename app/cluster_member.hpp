@@ -56,6 +56,9 @@ class cluster_member {
   int exit_code() const { return exit_code_; }
 
  private:
+  bool follow_from_store(std::uint64_t& position);
+  std::string snapshot_path() const;
+  void install_snapshot();
   void elected(std::int64_t epoch);
   void following(const std::string& leader);
   void deposed(const std::string& reason);
@@ -74,7 +77,9 @@ class cluster_member {
   std::unique_ptr<storage::store> follower_store_;
   std::unique_ptr<replication::follower_link> follower_;
   std::unique_ptr<replication::leader_link> leader_link_;
-  replication::batch_log retained_{0};  // from the follower to the leader, at election
+  replication::batch_log retained_{0};
+  std::string leader_host_;  // the leader's replication address, once known
+  std::uint16_t leader_port_ = 0;  // from the follower to the leader, at election
   admin::cluster_status status_;
   std::unique_ptr<serving_node> node_;
   boost::asio::steady_timer drain_timer_;

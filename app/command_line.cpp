@@ -59,6 +59,8 @@ constexpr const char* usage =
     "  --cluster-secret TEXT  shared by the cluster's nodes: followers prove they know it (required in a\n"
     "                         cluster; environment ROOST_CLUSTER_SECRET)\n"
     "  --replica-lag-timeout MS  a follower this far behind leaves the in-sync replicas (default 2000)\n"
+    "  --replication-retain BYTES  recent batches kept for followers a little behind; one further\n"
+    "                         behind gets a snapshot of the store (default 67108864, 64 MiB)\n"
     "  --help, --version\n";
 
 template <class T>
@@ -148,7 +150,7 @@ std::optional<std::string> check_cluster(options& opts, bool cluster_flag_seen) 
   if (!c.enabled()) {
     if (cluster_flag_seen)
       return std::string("--cluster-name, --node-id, --advertise, --lease-ttl, --replication-port, "
-                         "--cluster-secret and --replica-lag-timeout need --cluster-etcd");
+                         "--cluster-secret, --replica-lag-timeout and --replication-retain need --cluster-etcd");
     return std::nullopt;
   }
   if (c.node_id.empty()) c.node_id = host_name();
@@ -225,7 +227,8 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
     else if (flag == "--cluster-etcd") {
       if (auto error = cluster::parse_etcd_endpoints(value, opts.cluster.etcd)) return "--cluster-etcd: " + *error;
     } else if (flag == "--cluster-name" || flag == "--node-id" || flag == "--advertise" || flag == "--lease-ttl" ||
-               flag == "--replication-port" || flag == "--cluster-secret" || flag == "--replica-lag-timeout") {
+               flag == "--replication-port" || flag == "--cluster-secret" || flag == "--replica-lag-timeout" ||
+               flag == "--replication-retain") {
       cluster_flag_seen = true;
       cluster_options& c = opts.cluster;
       if (flag == "--cluster-name") ok = parse_cluster_name(value, c.name);
@@ -234,6 +237,7 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
       else if (flag == "--replication-port") ok = parse_number(value, c.replication_port);
       else if (flag == "--cluster-secret") ok = !(c.secret = value).empty();
       else if (flag == "--replica-lag-timeout") ok = parse_lag_timeout(value, c.replica_lag_timeout);
+      else if (flag == "--replication-retain") ok = parse_number(value, c.replication_retain);
       else ok = parse_lease_ttl(value, c.lease_ttl);
     } else return "unknown option " + std::string(flag) + "\n" + usage;
     if (!ok) return "invalid value '" + std::string(value) + "' for " + std::string(flag);

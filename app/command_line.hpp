@@ -30,6 +30,9 @@ struct cluster_options {
   // Followers prove they know it (HMAC); never logged. Required.
   std::string secret;
   std::chrono::milliseconds replica_lag_timeout{2000};
+  // The recent batches each node keeps for followers a little behind it;
+  // one further behind gets a snapshot of the whole store instead.
+  std::uint64_t replication_retain = 64u << 20;
   bool enabled() const { return !etcd.empty(); }
 };
 

@@ -5,6 +5,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <cstdio>
 #include <utility>
 
 #include "storage/batch_codec.hpp"
@@ -49,7 +50,7 @@ void follower_link::follow(std::string host, std::uint16_t port) {
 }
 
 void follower_link::connect() {
-  if (host_.empty()) return;
+  if (host_.empty() || installing_) return;
   // Batches of the last connection still in the store would be applied
   // twice: the new one starts from what is committed, so wait for them.
   if (unsettled_ > 0) {
@@ -117,6 +118,10 @@ void follower_link::handle(message_type type) {
       refused_ = why;
       throw bad_message("the leader refused this follower: " + why);
     }
+    case message_type::snapshot_chunk:
+      return receive_snapshot_chunk();
+    case message_type::snapshot_end:
+      return finish_snapshot();
     case message_type::batch:
       if (!proven_) throw bad_message("a batch before the handshake");
       refused_.clear();
@@ -151,6 +156,32 @@ void follower_link::apply(std::shared_ptr<const std::string> encoded) {
   });
 }
 
+void follower_link::receive_snapshot_chunk() {
+  if (!proven_ || options_.snapshot_file.empty()) throw bad_message("an unexpected snapshot");
+  if (!snapshot_out_.is_open()) {
+    snapshot_out_.open(options_.snapshot_file, std::ios::binary | std::ios::trunc);
+    snapshot_bytes_ = 0;
+    log("replication: receiving a snapshot of the leader's store");
+  }
+  if (!snapshot_out_.write(payload_.data(), static_cast<std::streamsize>(payload_.size())))
+    throw std::runtime_error("cannot write " + options_.snapshot_file);
+  snapshot_bytes_ += payload_.size();
+}
+
+void follower_link::finish_snapshot() {
+  snapshot_end end = parse_snapshot_end(payload_);
+  if (!snapshot_out_.is_open() || end.size != snapshot_bytes_)
+    throw bad_message("the snapshot ended after " + std::to_string(snapshot_bytes_) + " of " +
+                      std::to_string(end.size) + " bytes");
+  snapshot_out_.close();
+  if (!snapshot_out_) throw std::runtime_error("cannot write " + options_.snapshot_file);
+  log("replication: received a snapshot at batch " + std::to_string(end.position.seq) + " (" +
+      std::to_string(end.size) + " bytes); installing it");
+  installing_ = true;
+  drop("installing a snapshot");
+  options_.install_snapshot(end.position);
+}
+
 void follower_link::send(std::string frame) {
   outgoing_ += frame;
   flush();
@@ -174,8 +205,12 @@ void follower_link::log(const std::string& text) {
 }
 
 void follower_link::drop(const std::string& why) {
+  if (snapshot_out_.is_open()) {  // a partial snapshot is worth nothing
+    snapshot_out_.close();
+    std::remove(options_.snapshot_file.c_str());
+  }
   if (!socket_) return;
-  if (proven_ && refused_.empty()) log("replication: lost the leader at " + host_ + ":" + std::to_string(port_) + ": " + why);
+  if (proven_ && refused_.empty() && !installing_) log("replication: lost the leader at " + host_ + ":" + std::to_string(port_) + ": " + why);
   boost::system::error_code ignored;
   socket_->close(ignored);
   socket_.reset();
@@ -185,7 +220,7 @@ void follower_link::drop(const std::string& why) {
 void follower_link::retry_later() {
   retry_timer_.expires_after(retry_interval);
   retry_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-    if (!ec && *alive && !socket_) connect();
+    if (!ec && *alive && !socket_ && !installing_) connect();
   });
 }
 

@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,6 +30,13 @@ struct follower_link_options {
   std::string secret;
   // A line for the log (the leader lost, a refusal).
   std::function<void(const std::string& text)> log;
+  // Where a snapshot from the leader is written (beside the store, so that
+  // it can be renamed over it).
+  std::string snapshot_file;
+  // A whole snapshot is in snapshot_file: the owner replaces the store
+  // with it and follows again from `position` (not from within this call:
+  // it destroys this link).
+  std::function<void(storage::batch_position position)> install_snapshot;
 };
 
 class follower_link {
@@ -57,6 +65,8 @@ class follower_link {
   void flush();
   void drop(const std::string& why);
   void retry_later();
+  void receive_snapshot_chunk();
+  void finish_snapshot();
   void log(const std::string& text);
 
   boost::asio::io_context& io_;
@@ -74,6 +84,9 @@ class follower_link {
   std::string outgoing_;
   std::string sending_;
   bool proven_ = false;
+  std::ofstream snapshot_out_;
+  std::uint64_t snapshot_bytes_ = 0;
+  bool installing_ = false;  // a snapshot is complete: stay off the leader
   std::size_t unsettled_ = 0;  // batches submitted to the store, not yet committed
   bool connect_when_settled_ = false;
   std::string refused_;

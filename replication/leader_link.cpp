@@ -1,6 +1,9 @@
 #include "replication/leader_link.hpp"
 
 #include <array>
+#include <boost/asio/post.hpp>
+#include <filesystem>
+#include <fstream>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -22,6 +25,8 @@ constexpr auto handshake_timeout = 10s;
 constexpr std::size_t session_window = 4u << 20;
 // After the hello a follower sends only acks.
 constexpr std::uint32_t max_follower_frame = 64;
+// A snapshot goes out in chunks of this size.
+constexpr std::size_t snapshot_chunk_size = 1u << 20;
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
@@ -30,6 +35,19 @@ std::string joined(const std::vector<std::string>& names) {
 }
 
 }  // namespace
+
+// A snapshot on disk, removed once the last session sending it is done.
+struct leader_link::snapshot_file {
+  std::string path;
+  storage::snapshot_taken taken;
+  snapshot_file() = default;
+  snapshot_file(const snapshot_file&) = delete;
+  snapshot_file& operator=(const snapshot_file&) = delete;
+  ~snapshot_file() {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
+};
 
 struct leader_link::session : std::enable_shared_from_this<session> {
   session(tcp::socket s, asio::io_context& io) : socket(std::move(s)), handshake_timer(io) {}
@@ -48,6 +66,9 @@ struct leader_link::session : std::enable_shared_from_this<session> {
   std::array<char, frame_header_size> header{};
   std::string payload;
   std::uint64_t next_seq = 0;
+  std::shared_ptr<snapshot_file> snapshot;  // being sent instead of batches
+  std::ifstream snapshot_in;
+  std::uint64_t snapshot_sent = 0;
   std::deque<frame> queued;
   std::vector<frame> sending;
   std::size_t queued_bytes = 0;
@@ -110,6 +131,7 @@ leader_link::leader_link(asio::io_context& io, tcp::acceptor acceptor, leader_li
 
 leader_link::~leader_link() {
   *alive_ = false;
+  if (snapshot_worker_.joinable()) snapshot_worker_.join();
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   for (auto& [id, s] : sessions_) s->shut();
@@ -172,18 +194,17 @@ void leader_link::welcome(const std::shared_ptr<session>& s) {
             return log("replication: refused a follower from " +
                        s->socket.remote_endpoint(ignored).address().to_string() + ": wrong cluster secret");
           }
-          join_plan plan = plan_join(greeting.position, history_);
-          if (plan != join_plan::stream) {
-            std::string why = plan == join_plan::diverged
-                                  ? "its store holds batches this leader does not have; it needs a snapshot"
-                                  : "the batches it lacks are no longer retained; it needs a snapshot";
-            s->close_when_sent = true;
-            s->send({refuse_frame(why), nullptr});
-            return log("replication: follower " + greeting.node_id + " at batch " +
-                       std::to_string(greeting.position.seq) + " refused: " + why);
-          }
           s->node_id = greeting.node_id;
           s->handshake_timer.cancel();
+          join_plan plan = plan_join(greeting.position, history_);
+          if (plan != join_plan::stream) {
+            log("replication: follower " + s->node_id + " at batch " + std::to_string(greeting.position.seq) +
+                (plan == join_plan::diverged ? " holds batches this leader does not have"
+                                             : " lacks batches this leader no longer retains") +
+                "; sending it a snapshot");
+            send_snapshot(s);
+            return welcome(s);
+          }
           if (auto old = sessions_.find(s->node_id); old != sessions_.end()) old->second->shut();
           sessions_[s->node_id] = s;
           s->next_seq = greeting.position.seq + 1;
@@ -208,7 +229,65 @@ void leader_link::welcome(const std::shared_ptr<session>& s) {
   });
 }
 
+void leader_link::send_snapshot(const std::shared_ptr<session>& s) {
+  awaiting_snapshot_.push_back(s);
+  if (snapshot_worker_.joinable()) return;  // the one being taken serves this follower too
+  std::string file = options_.snapshot_dir + "/replication-snapshot-" + std::to_string(++snapshots_taken_) + ".db";
+  snapshot_worker_ = std::thread([this, alive = alive_, file, source = options_.store_file] {
+    storage::snapshot_taken taken = storage::take_snapshot(source, file);
+    asio::post(io_, [this, alive, taken, file] {
+      if (*alive) snapshot_ready(taken, file);
+    });
+  });
+}
+
+void leader_link::snapshot_ready(const storage::snapshot_taken& taken, const std::string& file) {
+  snapshot_worker_.join();
+  auto waiting = std::move(awaiting_snapshot_);
+  awaiting_snapshot_.clear();
+  if (taken.error) {
+    log("replication: " + *taken.error);
+    for (auto& s : waiting) closed(s, *taken.error);
+    return;
+  }
+  // Built in place: a copy's destructor would remove the file.
+  auto snapshot = std::make_shared<snapshot_file>();
+  snapshot->path = file;
+  snapshot->taken = taken;
+  log("replication: snapshot at batch " + std::to_string(taken.position.seq) + ", " + std::to_string(taken.size) +
+      " bytes");
+  for (auto& s : waiting) {
+    if (!s->open) continue;
+    s->snapshot = snapshot;
+    s->snapshot_in.open(file, std::ios::binary);
+    if (!s->snapshot_in) {
+      closed(s, "cannot open the snapshot file");
+      continue;
+    }
+    s->on_sent = [this, weak = std::weak_ptr<session>(s)] {
+      if (auto live = weak.lock()) pump(live);
+    };
+    pump(s);
+  }
+}
+
 void leader_link::pump(const std::shared_ptr<session>& s) {
+  if (s->snapshot) {
+    std::uint64_t size = s->snapshot->taken.size;
+    while (s->open && s->queued_bytes < session_window && s->snapshot_sent < size) {
+      auto chunk = std::make_shared<std::string>(std::min<std::uint64_t>(snapshot_chunk_size, size - s->snapshot_sent), '\0');
+      if (!s->snapshot_in.read(chunk->data(), static_cast<std::streamsize>(chunk->size())))
+        return closed(s, "cannot read the snapshot file");
+      s->snapshot_sent += chunk->size();
+      s->send({snapshot_chunk_header(chunk->size()), std::move(chunk)});
+    }
+    if (s->open && s->snapshot_sent == size && !s->close_when_sent) {
+      // The follower installs it and comes back for the batches after it.
+      s->close_when_sent = true;
+      s->send({snapshot_end_frame({s->snapshot->taken.position, size}), nullptr});
+    }
+    return;
+  }
   while (s->open && s->queued_bytes < session_window && s->next_seq <= history_.last_seq) {
     std::shared_ptr<const std::string> encoded = retained_.find(s->next_seq);
     if (!encoded) return closed(s, "it fell behind the batches this leader retains");

@@ -7,8 +7,9 @@
 //
 // A follower proves it knows the cluster secret (link_messages.hpp), says
 // where its store is, and gets the batches after that from the retained
-// ones; one the leader can no longer serve so (history.hpp) is refused
-// with the reason. Each session keeps at most a few MiB in flight: a slow
+// ones; one the leader cannot serve so (history.hpp: too far behind, or
+// diverged) gets a snapshot of the whole store instead, taken on a worker
+// thread (storage/snapshot.hpp), and then comes back for the tail. Each session keeps at most a few MiB in flight: a slow
 // follower slows only itself, and one that falls behind what is retained
 // is dropped (it lags, leaves the list, and must rejoin).
 //
@@ -25,11 +26,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "replication/batch_log.hpp"
 #include "replication/history.hpp"
 #include "replication/in_sync_replicas.hpp"
+#include "storage/snapshot.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace roost::replication {
@@ -38,6 +41,8 @@ struct leader_link_options {
   std::string node_id;
   std::string secret;
   std::chrono::milliseconds lag_timeout{2000};
+  std::string store_file;    // the leader's roost.db, copied for snapshots
+  std::string snapshot_dir;  // where the copies are written (and removed once sent)
 };
 
 struct leader_link_events {
@@ -68,6 +73,7 @@ class leader_link {
 
  private:
   struct session;
+  struct snapshot_file;
   struct held {
     std::uint64_t seq;
     std::vector<storage::completion> done;
@@ -78,6 +84,8 @@ class leader_link {
   void pump(const std::shared_ptr<session>& s);
   void acked(const std::shared_ptr<session>& s, std::uint64_t seq);
   void closed(const std::shared_ptr<session>& s, const std::string& why);
+  void send_snapshot(const std::shared_ptr<session>& s);
+  void snapshot_ready(const storage::snapshot_taken& taken, const std::string& file);
   void release();
   void review();
   void review_periodically();
@@ -95,6 +103,9 @@ class leader_link {
   std::deque<held> held_;
   std::map<std::string, std::shared_ptr<session>> sessions_;  // proven followers, by node id
   bool writing_list_ = false;
+  std::vector<std::shared_ptr<session>> awaiting_snapshot_;
+  std::thread snapshot_worker_;
+  std::uint64_t snapshots_taken_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -25,17 +25,19 @@ void put_string(std::string& out, std::string_view s) {
   out.append(s);
 }
 
+std::string header_for(message_type type, std::size_t payload_size) {
+  std::string out;
+  put_u32(out, static_cast<std::uint32_t>(payload_size));
+  out.push_back(static_cast<char>(type));
+  return out;
+}
+
 // A frame around a payload that `write` appends.
 template <class Writer>
 std::string frame(message_type type, Writer write) {
-  std::string out(frame_header_size, '\0');
-  out[4] = static_cast<char>(type);
-  write(out);
-  std::uint32_t size = static_cast<std::uint32_t>(out.size() - frame_header_size);
-  std::string header;
-  put_u32(header, size);
-  out.replace(0, 4, header);
-  return out;
+  std::string payload;
+  write(payload);
+  return header_for(type, payload.size()) + payload;
 }
 
 class reader {
@@ -85,18 +87,25 @@ std::string ack_frame(std::uint64_t seq) {
   return frame(message_type::ack, [&](std::string& out) { put_u64(out, seq); });
 }
 
-std::string batch_frame_header(std::size_t encoded_size) {
-  std::string out;
-  put_u32(out, static_cast<std::uint32_t>(encoded_size));
-  out.push_back(static_cast<char>(message_type::batch));
-  return out;
+std::string batch_frame_header(std::size_t encoded_size) { return header_for(message_type::batch, encoded_size); }
+
+std::string snapshot_chunk_header(std::size_t chunk_size) {
+  return header_for(message_type::snapshot_chunk, chunk_size);
+}
+
+std::string snapshot_end_frame(const snapshot_end& end) {
+  return frame(message_type::snapshot_end, [&](std::string& out) {
+    put_u64(out, end.position.epoch);
+    put_u64(out, end.position.seq);
+    put_u64(out, end.size);
+  });
 }
 
 frame_header parse_frame_header(std::string_view bytes, std::uint32_t limit) {
   reader in(bytes.substr(0, frame_header_size));
   auto size = static_cast<std::uint32_t>(in.uint(4));
   auto type = static_cast<std::uint8_t>(in.uint(1));
-  if (type < static_cast<std::uint8_t>(message_type::challenge) || type > static_cast<std::uint8_t>(message_type::ack))
+  if (type < static_cast<std::uint8_t>(message_type::challenge) || type > static_cast<std::uint8_t>(message_type::snapshot_end))
     throw bad_message("unknown replication message type " + std::to_string(type));
   if (size > limit)
     throw bad_message("replication message of " + std::to_string(size) + " bytes is over the limit of " +
@@ -134,6 +143,16 @@ std::uint64_t parse_ack(std::string_view payload) {
   std::uint64_t seq = in.uint(8);
   in.end();
   return seq;
+}
+
+snapshot_end parse_snapshot_end(std::string_view payload) {
+  reader in(payload);
+  snapshot_end end;
+  end.position.epoch = in.uint(8);
+  end.position.seq = in.uint(8);
+  end.size = in.uint(8);
+  in.end();
+  return end;
 }
 
 std::string hello_proof(std::string_view secret, std::string_view nonce, std::string_view node_id) {

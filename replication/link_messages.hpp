@@ -3,7 +3,9 @@
 //
 //   leader   ─► challenge{nonce}
 //   follower ─► hello{node id, position, proof}      proof = HMAC-SHA256(secret, nonce | node id)
-//   leader   ─► refuse{reason} and close, or batches from position.seq + 1 on
+//   leader   ─► refuse{reason} and close, or batches from position.seq + 1 on,
+//               or (a follower it cannot serve from batches) the store's file
+//               in snapshot chunks, then snapshot_end{position, size}, and close
 //   follower ─► ack{seq} after each batch commits in its own store
 //
 // Frame: u32 length of what follows | u8 type | payload (big-endian
@@ -23,7 +25,15 @@
 
 namespace roost::replication {
 
-enum class message_type : std::uint8_t { challenge = 1, hello = 2, refuse = 3, batch = 4, ack = 5 };
+enum class message_type : std::uint8_t {
+  challenge = 1,
+  hello = 2,
+  refuse = 3,
+  batch = 4,
+  ack = 5,
+  snapshot_chunk = 6,
+  snapshot_end = 7,
+};
 
 constexpr std::size_t frame_header_size = 5;
 // Before the peer has proven it knows the cluster secret.
@@ -50,6 +60,14 @@ std::string refuse_frame(std::string_view reason);
 std::string ack_frame(std::uint64_t seq);
 // The batch frame's header; the encoded batch follows it on the wire.
 std::string batch_frame_header(std::size_t encoded_size);
+// A snapshot chunk's header; that many bytes of the file follow.
+std::string snapshot_chunk_header(std::size_t chunk_size);
+
+struct snapshot_end {
+  storage::batch_position position;  // the last batch the snapshot holds
+  std::uint64_t size = 0;            // the file's bytes, every chunk together
+};
+std::string snapshot_end_frame(const snapshot_end& end);
 
 struct frame_header {
   message_type type;
@@ -64,6 +82,7 @@ std::string parse_challenge(std::string_view payload);
 hello parse_hello(std::string_view payload);
 std::string parse_refuse(std::string_view payload);
 std::uint64_t parse_ack(std::string_view payload);
+snapshot_end parse_snapshot_end(std::string_view payload);
 
 // The proof a follower sends, and its check in constant time.
 std::string hello_proof(std::string_view secret, std::string_view nonce, std::string_view node_id);

@@ -7,6 +7,7 @@ etcd (Debian's etcd-server) and three nodes on free local ports; lease TTL 1 s.
 """
 import base64
 import json
+import shutil
 import socket
 import threading
 import time
@@ -124,6 +125,68 @@ def test_a_follower_killed_under_load_leaves_the_isr_and_catches_up_by_the_tail(
         print("# follower killed under load: %d confirmed publishes, slowest confirm %.2f s (lag timeout 0.5 s)"
               % (len(published), slowest[0]))
         conn.close()
+
+
+@rf.timeout(120)
+def test_a_wiped_follower_catches_up_by_snapshot_then_the_tail():
+    # Keeping only the newest batch: a follower behind it must take a snapshot.
+    with cf.Cluster(nodes=3, lease_ttl=TTL, extra_flags=["--replication-retain", "1"]) as c:
+        leader = c.wait_leader()
+        c.wait_isr()
+        conn, ch = confirming_channel(leader)
+        ch.exchange_declare("jobs.ex", "direct", durable=True)
+        ch.queue_declare("jobs", durable=True)
+        ch.queue_bind("jobs", "jobs.ex", "jobs")
+        publish_confirmed(ch, "jobs", [b"before %d" % i for i in range(50)])
+        follower = next(n for n in c.nodes if n is not leader)
+        follower.kill9()
+        shutil.rmtree(follower.data_dir)
+        # The first of these waits for the dead follower until it leaves the list (2 s).
+        publish_confirmed(ch, "jobs", [b"while it was gone %d" % i for i in range(50)])
+        rf.eq(c.isr(), sorted(n.id for n in c.nodes if n is not follower))
+        follower.start()
+        c.wait_isr(timeout=15)
+        publish_confirmed(ch, "jobs", [b"after %d" % i for i in range(50)])
+        rows = c.wait_stores_equal()
+        rf.eq(len(rows["messages"]), 150)
+        assert "sending it a snapshot" in leader.stderr_text()
+        assert "the store is the leader's snapshot" in follower.stderr_text()
+        conn.close()
+
+
+@rf.timeout(120)
+def test_a_deposed_leader_with_an_unconfirmed_batch_resynchronises_to_the_new_history():
+    with cf.Cluster(nodes=3, lease_ttl=TTL) as c:
+        old = c.wait_leader()
+        c.wait_isr()
+        followers = [n for n in c.nodes if n is not old]
+        conn, ch = confirming_channel(old)
+        ch.exchange_declare("jobs.ex", "direct", durable=True)
+        ch.queue_declare("jobs", durable=True)
+        ch.queue_bind("jobs", "jobs.ex", "jobs")
+        publish_confirmed(ch, "jobs", [b"confirmed %d" % i for i in range(10)])
+        c.wait_stores_equal()
+        # The followers die (still listed: the lag timeout is 2 s) and the old leader commits
+        # a batch only it will ever hold, then dies too; the followers come back and one leads.
+        before = old.store_position()
+        for f in followers:
+            f.kill9()
+        plain = rf.connect(port=old.amqp_port).channel()
+        plain.basic_publish("jobs.ex", "jobs", b"never confirmed", PERSISTENT)
+        cf.wait_for(lambda: old.store_position() != before, 5, "the old leader to commit the publish")
+        old.kill9()
+        for f in followers:
+            f.start()
+        new = c.wait_leader(exclude=[old], timeout=10)
+        nconn = rf.connect(port=new.amqp_port)
+        nconn.channel().queue_declare("written by the new leader", durable=True)  # its own batch at that seq
+        old.start()
+        c.wait_isr(timeout=15)
+        rows = c.wait_stores_equal()
+        rf.eq(len(rows["messages"]), 10, "the unconfirmed message is gone everywhere")
+        assert any(r[2] == "written by the new leader" for r in rows["queues"]), rows["queues"]
+        assert "holds batches this leader does not have" in new.stderr_text()
+        nconn.close()
 
 
 @rf.timeout(60)

@@ -86,7 +86,7 @@ TEST_CASE("without --cluster-etcd: a single node") {
 TEST_CASE("cluster flags: etcd endpoints, name, node id, address, lease, replication") {
   parsed p = parse({"--cluster-etcd", "http://10.0.0.1:2379,10.0.0.2:2379", "--cluster-name", "prod-1", "--node-id",
                     "n2", "--advertise", "10.0.0.7", "--lease-ttl", "3", "--cluster-secret", "s3cret",
-                    "--replication-port", "0", "--replica-lag-timeout", "500"});
+                    "--replication-port", "0", "--replica-lag-timeout", "500", "--replication-retain", "4096"});
   REQUIRE_FALSE(p.error);
   REQUIRE(p.opts.cluster.enabled());
   CHECK(p.opts.cluster.etcd.size() == 2);
@@ -97,6 +97,7 @@ TEST_CASE("cluster flags: etcd endpoints, name, node id, address, lease, replica
   CHECK(p.opts.cluster.secret == "s3cret");
   CHECK(p.opts.cluster.replication_port == 0);
   CHECK(p.opts.cluster.replica_lag_timeout == std::chrono::milliseconds(500));
+  CHECK(p.opts.cluster.replication_retain == 4096);
   parsed defaults = parse({"--cluster-etcd", "http://127.0.0.1:2379", "--cluster-secret", "s"});
   REQUIRE_FALSE(defaults.error);
   CHECK(defaults.opts.cluster.name == "roost");
@@ -105,6 +106,7 @@ TEST_CASE("cluster flags: etcd endpoints, name, node id, address, lease, replica
   CHECK(defaults.opts.cluster.advertise == defaults.opts.cluster.node_id);
   CHECK(defaults.opts.cluster.replication_port == 25672);
   CHECK(defaults.opts.cluster.replica_lag_timeout == std::chrono::milliseconds(2000));
+  CHECK(defaults.opts.cluster.replication_retain == 64u << 20);
 }
 
 TEST_CASE("cluster flags that cannot work are refused with the reason") {

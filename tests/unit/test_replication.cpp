@@ -49,6 +49,10 @@ TEST_CASE("link messages round-trip, and a hello proves the secret") {
   CHECK(parse_ack(payload_of(ack_frame(1234567890123ull), message_type::ack)) == 1234567890123ull);
   CHECK(parse_refuse(payload_of(refuse_frame("why"), message_type::refuse)) == "why");
   CHECK(batch_frame_header(300).size() == frame_header_size);
+  snapshot_end end = parse_snapshot_end(payload_of(snapshot_end_frame({{9, 77}, 123456}), message_type::snapshot_end));
+  CHECK(end.position == batch_position{9, 77});
+  CHECK(end.size == 123456);
+  CHECK(parse_frame_header(snapshot_chunk_header(1 << 20), max_frame).type == message_type::snapshot_chunk);
 }
 
 TEST_CASE("malformed link messages are refused, sizes before bytes") {

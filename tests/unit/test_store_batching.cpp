@@ -5,11 +5,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 #include <utility>
 
 #include "storage/batch_codec.hpp"
+#include "storage/snapshot.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/unit/store_test_support.hpp"
 
@@ -342,4 +345,36 @@ TEST_CASE("a follower applies a leader's batch through submit, position included
   CHECK(follower.load(1).at(0).body == "replicated");
   REQUIRE(follower.state.users.size() == 1);
   CHECK(follower.state.users[0].name == "u");
+}
+
+TEST_CASE("a snapshot of a live store is installed in place of a follower's, position included") {
+  store_fixture leader, follower;
+  auto* s = dynamic_cast<sqlite_store*>(leader.s.get());
+  s->ship_batches(4, 0, [&](shipped_batch b) {
+    for (const completion& done : b.done) done(true);  // no followers to wait for
+  });
+  leader.run({make_queue(1, "q"), make_message(5, "in the snapshot"), make_entry(1, 1, 5)});
+  follower.run({make_queue(9, "only on the follower")});  // diverged: the snapshot replaces it all
+
+  std::string copy = (follower.dir.path() / "roost.db.snapshot").string();
+  snapshot_taken taken = take_snapshot(leader.file().string(), copy);  // the leader's store still open
+  REQUIRE_FALSE(taken.error);
+  CHECK(taken.position == batch_position{4, 1});
+  CHECK(taken.size == std::filesystem::file_size(copy));
+
+  follower.close();
+  REQUIRE_FALSE(install_snapshot(follower.dir.str(), "roost.db", copy));
+  CHECK_FALSE(std::filesystem::exists(copy));
+  follower.open();
+  CHECK(follower.state.position == batch_position{4, 1});
+  REQUIRE(follower.state.queues.size() == 1);
+  CHECK(follower.state.queues[0].queue.name == "q");
+  CHECK(follower.load(1).at(0).body == "in the snapshot");
+
+  // Not a store: refused, the follower's file untouched.
+  { std::ofstream(copy) << "not a database"; }
+  follower.close();
+  CHECK(install_snapshot(follower.dir.str(), "roost.db", copy).has_value());
+  follower.open();
+  CHECK(follower.state.position == batch_position{4, 1});
 }
