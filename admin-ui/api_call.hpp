@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -31,11 +32,26 @@ struct listener {
 
 // Broker-wide facts the API reports besides the broker object itself.
 // This node's place in a cluster (app/ keeps it current while serving).
+// One follower as the leader sees it.
+struct replica_status {
+  std::string node_id;
+  std::uint64_t acked = 0;  // the last batch its store committed
+  bool connected = false;
+};
+
+// The leader's replication, read on request.
+struct replication_status {
+  std::uint64_t position = 0;        // the leader's last batch
+  std::vector<std::string> in_sync;  // the in-sync replica list in etcd, this node among them
+  std::vector<replica_status> followers;
+};
+
 struct cluster_status {
   std::string cluster;
   std::string node_id;
   std::string role;         // "leader": only the leader serves clients
   std::int64_t epoch = 0;   // the leader key's create revision in etcd
+  std::function<replication_status()> replication;  // set once the leader replicates
 };
 
 struct admin_context {

@@ -2,6 +2,7 @@
 // RabbitMQ reports them (mem_used / mem_limit / mem_alarm, disk_free /
 // disk_free_limit / disk_free_alarm), for monitoring users, as in RabbitMQ;
 // in a cluster also its role and the leader's epoch.
+#include <algorithm>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -42,6 +43,19 @@ json node_json(const api_call& c) {
     node["node_id"] = cluster->node_id;
     node["role"] = cluster->role;
     node["epoch"] = cluster->epoch;
+    if (cluster->replication) {
+      replication_status r = cluster->replication();
+      json followers = json::array();
+      for (const replica_status& f : r.followers) {
+        bool listed = std::find(r.in_sync.begin(), r.in_sync.end(), f.node_id) != r.in_sync.end();
+        followers.push_back({{"node_id", f.node_id},
+                             {"position", f.acked},
+                             {"lag", r.position - std::min(r.position, f.acked)},
+                             {"connected", f.connected},
+                             {"in_sync", listed}});
+      }
+      node["replication"] = {{"position", r.position}, {"in_sync_replicas", r.in_sync}, {"followers", followers}};
+    }
   }
   return node;
 }

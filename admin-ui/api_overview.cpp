@@ -81,6 +81,18 @@ http_response alarms(const api_call& c) {
 // Every vhost exists as long as the broker runs: nothing can be down.
 http_response virtual_hosts(const api_call&) { return health(true, ""); }
 
+// RabbitMQ: 503 if stopping this node would leave a quorum queue without a
+// majority. Here: if this leader is the only in-sync replica, no other node
+// may take over when it stops.
+http_response quorum_critical(const api_call& c) {
+  const cluster_status* cluster = c.ctx.cluster;
+  if (cluster == nullptr || !cluster->replication) return health(true, "");
+  replication_status r = cluster->replication();
+  if (r.in_sync.size() <= 1)
+    return health(false, "this node is the cluster's only in-sync replica: if it stops, no other node may lead");
+  return health(true, "");
+}
+
 http_response port_listener(const api_call& c) {
   for (const listener& l : c.ctx.listeners)
     if (std::to_string(l.port) == c.param("port")) return health(true, "");
@@ -94,6 +106,7 @@ void add_overview_routes(api_router& r) {
   r.add("GET", "/api/health/checks/alarms", alarms);
   r.add("GET", "/api/health/checks/virtual-hosts", virtual_hosts);
   r.add("GET", "/api/health/checks/port-listener/:port", port_listener);
+  r.add("GET", "/api/health/checks/node-is-quorum-critical", quorum_critical);
 }
 
 }  // namespace roost::admin

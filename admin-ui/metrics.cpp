@@ -1,5 +1,7 @@
 #include "admin-ui/metrics.hpp"
 
+#include <algorithm>
+
 #include <cstdio>
 
 #include "admin-ui/broker_view.hpp"
@@ -109,6 +111,20 @@ http_response metrics_response(admin_context& ctx) {
   sample(out, "rabbitmq_process_resident_memory_bytes", static_cast<double>(b.memory_used()));
   header(out, "rabbitmq_resident_memory_limit_bytes", "gauge", "Memory high watermark in bytes");
   sample(out, "rabbitmq_resident_memory_limit_bytes", static_cast<double>(b.memory_limit()));
+  if (ctx.cluster != nullptr && ctx.cluster->replication) {
+    replication_status r = ctx.cluster->replication();
+    header(out, "roost_replication_position", "gauge", "The last store batch the leader committed");
+    sample(out, "roost_replication_position", static_cast<double>(r.position));
+    header(out, "roost_replication_in_sync_replicas", "gauge", "Nodes in the in-sync replica list, the leader included");
+    sample(out, "roost_replication_in_sync_replicas", static_cast<double>(r.in_sync.size()));
+    header(out, "roost_replication_follower_lag_batches", "gauge", "Batches a follower has yet to commit");
+    for (const replica_status& f : r.followers) {
+      std::string name = "roost_replication_follower_lag_batches{node=\"";
+      append_label(name, f.node_id);
+      name += "\"}";
+      sample(out, name, static_cast<double>(r.position - std::min(r.position, f.acked)));
+    }
+  }
   for (const auto& g : global_counters) {
     header(out, g.name, "counter", g.help);
     sample(out, g.name, static_cast<double>(b.stats().total(g.event)));

@@ -48,7 +48,7 @@ cluster_member::cluster_member(const options& opts, boost::asio::io_context& io,
       tls_(tls),
       etcd_(io, opts.cluster.etcd, etcd_timeout(opts.cluster.lease_ttl)),
       replication_acceptor_(io),
-      status_{opts.cluster.name, opts.cluster.node_id, "follower", 0},
+      status_{opts.cluster.name, opts.cluster.node_id, "follower", 0, {}},
       drain_timer_(io) {}
 
 cluster_member::~cluster_member() {
@@ -199,6 +199,12 @@ void cluster_member::lead(std::int64_t epoch, storage::store& durable, const sto
   });
   // Before the broker is restored: what restoring writes waits for the list too.
   leader_link_->start();
+  status_.replication = [this] {
+    const replication::in_sync_replicas& isr = leader_link_->replicas();
+    admin::replication_status r{isr.last_shipped(), isr.members(), {}};
+    for (const auto& [id, f] : isr.followers()) r.followers.push_back({id, f.acked, f.connected});
+    return r;
+  };
 }
 
 void cluster_member::write_isr(const std::vector<std::string>& members, std::function<void(bool)> done) {

@@ -11,6 +11,7 @@ import shutil
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pika
@@ -68,6 +69,16 @@ def test_stores_match_and_confirmed_work_survives_a_killed_leader():
         rows = c.wait_stores_equal()
         rf.eq(len(rows["messages"]), 200, "messages in every store")
         assert any(r[0] == "alice" for r in rows["users"]), rows["users"]
+        # What the leader reports: every follower caught up and in sync.
+        repl = cf.wait_for(lambda: (lambda r: r if all(f["lag"] == 0 for f in r["followers"]) else None)(
+            api(leader, "GET", "/api/nodes")[0]["replication"]), 5, "no lag in /api/nodes")
+        rf.eq(sorted(repl["in_sync_replicas"]), sorted(n.id for n in c.nodes))
+        rf.eq(sorted((f["node_id"], f["connected"], f["in_sync"]) for f in repl["followers"]),
+              sorted((n.id, True, True) for n in c.nodes if n is not leader))
+        rf.eq(repl["position"], leader.store_position()[2], "the leader's position is its store's")
+        rf.eq(api(leader, "GET", "/api/health/checks/node-is-quorum-critical"), {"status": "ok"})
+        metrics = urllib.request.urlopen("http://%s:%d/metrics" % (rf.HOST, leader.http_port), timeout=5).read()
+        assert b"roost_replication_in_sync_replicas 3" in metrics, metrics[:2000]
 
         leader.kill9()
         new = c.wait_leader(exclude=[leader], timeout=10)
@@ -229,6 +240,17 @@ def test_the_replication_port_refuses_a_wrong_secret_and_garbage():
         publish_confirmed(ch, "jobs", [b"after the intruders"])
         c.wait_stores_equal()
         assert "wrong cluster secret" in leader.stderr_text()
+        # Its only follower gone and dropped from the list: the leader is quorum-critical.
+        follower = next(n for n in c.nodes if n is not leader)
+        follower.kill9()
+        publish_confirmed(ch, "jobs", [b"waits for the lag timeout"])
+        rf.eq(c.isr(), [leader.id])
+        try:
+            api(leader, "GET", "/api/health/checks/node-is-quorum-critical")
+            raise AssertionError("expected 503")
+        except urllib.error.HTTPError as e:
+            rf.eq(e.code, 503)
+            rf.eq(json.loads(e.read())["status"], "failed")
 
 
 if __name__ == "__main__":
