@@ -7,6 +7,7 @@
 #include "amqp/wire.hpp"
 #include "broker/common/log.hpp"
 #include "broker/common/process_memory.hpp"
+#include "broker/protocol/errors.hpp"
 
 namespace roost {
 
@@ -43,9 +44,9 @@ void broker::restore(const storage::recovered_state& state) {
       log::warning("ignoring stored policy '" + p.name + "' in vhost '" + p.vhost + "': " + e.what());
     }
   }
-  // Arguments are stored as AMQP field tables; one that does not decode
-  // means the file was damaged, and the broker refuses to start on it
-  // rather than drop what it cannot read.
+  // Arguments are stored as AMQP field tables; one that does not decode,
+  // or that a declare would refuse, means the file was damaged, and the
+  // broker refuses to start on it rather than drop what it cannot read.
   std::string record;  // the one being restored, for that error
   try {
     for (const auto& x : state.exchanges) {
@@ -62,6 +63,9 @@ void broker::restore(const storage::recovered_state& state) {
     }
   } catch (const amqp::decode_error& e) {
     throw damaged_store("the stored " + record + " cannot be decoded (" + e.what() + ")");
+  } catch (const channel_error& e) {
+    // Decodes, but says what no declare could have (x-match "an\xed").
+    throw damaged_store("the stored " + record + " is not valid (" + e.what() + ")");
   }
   restore_delayed(state.delayed);
 }
