@@ -10,6 +10,7 @@ const x = (vhost, name) => `exchanges/${seg(vhost)}/${seg(pathName(name))}`;
 
 export const whoami = (auth) => get('whoami', { auth });
 export const overview = () => get('overview');
+export const nodes = () => get('nodes');
 export const vhosts = () => get('vhosts');
 
 // List calls take an optional vhost: '' (or nothing) lists every vhost the user may see,

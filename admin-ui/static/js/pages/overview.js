@@ -1,6 +1,7 @@
 // Overview: totals, live charts of message rates and queued messages (sampled from
 // /api/overview every 2 s; the history lives as long as the tab, so it survives page
-// changes), and the deepest queues.
+// changes), the deepest queues, and in a cluster each node's replication (from the
+// leader's /api/nodes).
 
 import { h, fill, append } from '../dom.js';
 import { lineChart } from '../chart.js';
@@ -8,7 +9,8 @@ import { table } from '../table.js';
 import { count, rate, statRate } from '../format.js';
 import { queueLink } from '../links.js';
 import { header } from '../page.js';
-import { overview, queues } from '../resources.js';
+import { tagList } from '../tags.js';
+import { overview, queues, nodes } from '../resources.js';
 
 const SAMPLE_MS = 2000;
 const WINDOW_MS = 5 * 60000;
@@ -57,6 +59,26 @@ function deepest(list) {
   ], rows, { empty: 'No queues yet. Declare one on the Queues page or from a client.', label: 'Deepest queues' });
 }
 
+// The leader and each follower: how far its store has got, how far behind it is, and
+// whether confirms wait for it (in sync). Nothing outside a cluster.
+function cluster(node) {
+  const r = node?.replication;
+  if (!r) return null;
+  const state = (f) => (!f.connected ? 'disconnected' : f.in_sync ? 'in sync' : 'catching up');
+  const rows = [{ node_id: node.node_id, role: 'leader', position: r.position, lag: 0, state: 'in sync' },
+    ...r.followers.map((f) => ({ ...f, role: 'follower', state: state(f) }))];
+  return h('div', { class: 'card', 'data-section': 'cluster' },
+    h('h2', null, 'Cluster'),
+    h('p', { class: 'muted' }, `${node.cluster_name} · epoch ${node.epoch} · in sync: ${r.in_sync_replicas.join(', ')}`),
+    table([
+      { title: 'Node', cell: (n) => n.node_id },
+      { title: 'Role', cell: (n) => n.role },
+      { title: 'Position', num: true, cell: (n) => count(n.position) },
+      { title: 'Lag (batches)', num: true, cell: (n) => count(n.lag) },
+      { title: 'State', cell: (n) => n.state },
+    ], rows, { label: 'Cluster nodes' }));
+}
+
 function about(o) {
   const version = o.product_version || o.rabbitmq_version;
   const product = o.product_name || (o.rabbitmq_version ? 'RabbitMQ' : 'Roost');
@@ -66,22 +88,27 @@ function about(o) {
 }
 
 export function render(ctx) {
+  // /api/nodes is for monitoring users (as RabbitMQ's): others see the overview without the cluster.
+  const monitors = tagList(ctx.me?.tags).some((t) => t === 'administrator' || t === 'monitoring');
   const summary = h('div', null, h('p', { class: 'empty' }, 'Loading…'));
   const rates = lineChart({ title: 'Message rates', series: RATE_SERIES, samples: rateSamples, format: rate, windowMs: WINDOW_MS });
   const depth = lineChart({ title: 'Queued messages', series: DEPTH_SERIES, samples: depthSamples, format: count, windowMs: WINDOW_MS });
   const queueTable = h('div', { class: 'card' }, h('h2', null, 'Deepest queues'), h('div'));
+  const clusterCard = h('div');
   const footer = h('div');
-  append(ctx.main, header('Overview'), summary, h('div', { class: 'charts' }, rates.el, depth.el), queueTable, footer);
+  append(ctx.main, header('Overview'), summary, clusterCard, h('div', { class: 'charts' }, rates.el, depth.el), queueTable,
+    footer);
 
   async function sample() {
     try {
-      const [o, list] = await Promise.all([overview(), queues()]);
+      const [o, list, nodeList] = await Promise.all([overview(), queues(), monitors ? nodes() : []]);
       if (ctx.closed) return;
       record(rateSamples, Object.fromEntries(RATE_SERIES.map((s) => [s.key, statRate(o, s.key) || 0])));
       record(depthSamples, { ready: o.queue_totals?.messages_ready || 0, unacked: o.queue_totals?.messages_unacknowledged || 0 });
       fill(summary, tiles(o));
       fill(queueTable.lastChild, deepest(list));
       fill(footer, about(o));
+      fill(clusterCard, cluster(nodeList[0]));
       rates.draw();
       depth.draw();
     } catch (e) {
