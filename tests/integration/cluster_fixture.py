@@ -15,6 +15,7 @@ same PID, as a follower). Everything started is killed by PID on exit, temp dirs
 import base64
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -32,15 +33,23 @@ ETCD = "/usr/bin/etcd"
 
 
 def free_ports(n):
-    """n distinct ports that were free a moment ago (bound to port 0, then released)."""
-    socks, ports = [], []
-    for _ in range(n):
+    """n distinct ports that were free a moment ago, below the kernel's ephemeral range: a node
+    keeps its ports across restarts, and a port from that range may meanwhile be taken as the
+    source port of some outgoing connection (a client's, a follower's), failing the restart."""
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    ports = []
+    while len(ports) < n:
+        candidate = random.randrange(10000, low)
+        if candidate in ports:
+            continue
         s = socket.socket()
-        s.bind((rf.HOST, 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
+        try:
+            s.bind((rf.HOST, candidate))
+            ports.append(candidate)
+        except OSError:
+            pass
+        finally:
+            s.close()
     return ports
 
 
