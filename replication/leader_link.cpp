@@ -138,7 +138,6 @@ leader_link::~leader_link() {
 }
 
 void leader_link::start() {
-  write_list({options_.node_id}, "elected");
   review_periodically();
   accept();
 }
@@ -336,6 +335,9 @@ void leader_link::release() {
 
 void leader_link::review() {
   if (writing_list_) return;
+  // The first list did not reach etcd (it was down): nothing is confirmed
+  // until it does, so keep trying.
+  if (!isr_.known()) return write_list({options_.node_id}, "elected");
   if (auto change = isr_.next_change(std::chrono::steady_clock::now()))
     write_list(std::move(change->members), std::move(change->reason));
 }
