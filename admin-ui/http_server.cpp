@@ -255,7 +255,10 @@ http_server::~http_server() { net::remove_local_socket(control_path_); }
 
 std::uint16_t http_server::listen(const std::string& address, std::uint16_t port) {
   std::uint16_t bound = net::open_listener(acceptor_, address, port);
-  auto on_accept = [this](tcp::socket socket) { admit_http(std::move(socket), nullptr); };
+  auto on_accept = [this](tcp::socket socket) {
+    net::peer_identity peer = net::peer_of(socket);
+    adopt(std::move(socket), peer, nullptr);
+  };
   auto on_error = [this](const boost::system::error_code& ec) {
     sessions_->refusals.refused("http accept failed: " + ec.message());
   };
@@ -267,7 +270,10 @@ std::uint16_t http_server::listen(const std::string& address, std::uint16_t port
 std::uint16_t http_server::listen_tls(const std::string& address, std::uint16_t port,
                                       net::tls_server_credentials& credentials) {
   std::uint16_t bound = net::open_listener(tls_acceptor_, address, port);
-  auto on_accept = [this, &credentials](tcp::socket socket) { admit_http(std::move(socket), &credentials); };
+  auto on_accept = [this, &credentials](tcp::socket socket) {
+    net::peer_identity peer = net::peer_of(socket);
+    adopt(std::move(socket), peer, &credentials);
+  };
   auto on_error = [this](const boost::system::error_code& ec) {
     sessions_->refusals.refused("https accept failed: " + ec.message());
   };
@@ -290,10 +296,11 @@ void http_server::start_session(Stream stream, http_admission::session_id id, re
   asio::co_spawn(io_, run_session(std::move(stream), id, origin, loopback, ctx_, sessions_), asio::detached);
 }
 
-void http_server::admit_http(tcp::socket socket, net::tls_server_credentials* tls) {
+// Served, perhaps closing an older connection that has not logged in for
+// it, or refused (http_admission.hpp). HTTP and HTTPS share the caps.
+void http_server::adopt(tcp::socket socket, const net::peer_identity& from, net::tls_server_credentials* tls) {
   boost::system::error_code ec;
-  auto remote = socket.remote_endpoint(ec);
-  std::string peer = ec ? std::string("unknown") : remote.address().to_string();
+  std::string peer = from.address.empty() ? std::string("unknown") : from.address;
   http_admission::session_id id = sessions_->next_id++;
   auto verdict = sessions_->admission.arrive(id, peer);
   if (verdict.evict) {
@@ -310,7 +317,7 @@ void http_server::admit_http(tcp::socket socket, net::tls_server_credentials* tl
                                 std::to_string(sessions_->admission.open()) + " logged-in connections open");
     return;
   }
-  bool loopback = net::is_loopback(socket);
+  bool loopback = from.loopback;
   if (tls != nullptr)
     start_session(beast::ssl_stream<beast::tcp_stream>(std::move(socket), tls->current()), id, request_origin::http,
                   loopback);

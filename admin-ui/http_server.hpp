@@ -39,6 +39,7 @@
 
 namespace roost::net {
 class tls_server_credentials;
+struct peer_identity;
 }  // namespace roost::net
 
 namespace roost::admin {
@@ -65,14 +66,14 @@ class http_server {
   // Closes the listeners and every open connection, and removes the
   // control socket's file.
   void stop();
+  // A connection a cluster follower forwarded (app/cluster_member), served
+  // as if accepted here from the client at `peer`; HTTPS when tls is given
+  // (the TLS handshake runs here, the follower only passes bytes).
+  void adopt(boost::asio::ip::tcp::socket socket, const net::peer_identity& peer, net::tls_server_credentials* tls);
 
   struct sessions;  // the open connections, shared with their coroutines
 
  private:
-  // An accepted TCP connection (HTTPS when tls is given): served, perhaps
-  // closing an older one that has not logged in for it, or refused
-  // (http_admission.hpp). HTTP and HTTPS share the caps.
-  void admit_http(boost::asio::ip::tcp::socket socket, net::tls_server_credentials* tls);
   // An accepted control socket connection: served, or closed when too many are open.
   void admit_control(boost::asio::local::stream_protocol::socket socket);
   template <class Stream>

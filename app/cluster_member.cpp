@@ -3,6 +3,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 #include "broker/common/log.hpp"
@@ -48,6 +49,7 @@ cluster_member::cluster_member(const options& opts, boost::asio::io_context& io,
       tls_(tls),
       etcd_(io, opts.cluster.etcd, etcd_timeout(opts.cluster.lease_ttl)),
       replication_acceptor_(io),
+      secret_(opts.cluster.secret),
       status_{opts.cluster.name, opts.cluster.node_id, "follower", 0, {}},
       drain_timer_(io) {}
 
@@ -58,25 +60,74 @@ cluster_member::~cluster_member() {
 
 bool cluster_member::start() {
   const cluster_options& c = opts_.cluster;
-  std::uint16_t replication_port = 0;
   try {
     boost::asio::ip::tcp::endpoint at(boost::asio::ip::make_address(opts_.bind), c.replication_port);
     replication_acceptor_.open(at.protocol());
     replication_acceptor_.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true));
     replication_acceptor_.bind(at);
     replication_acceptor_.listen();
-    replication_port = replication_acceptor_.local_endpoint().port();
+    replication_port_ = replication_acceptor_.local_endpoint().port();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "roost: cannot listen for replication on %s:%u: %s\n", opts_.bind.c_str(),
                  c.replication_port, e.what());
     return false;
   }
-  std::printf("listening replication %s %u\n", opts_.bind.c_str(), replication_port);
+  std::printf("listening replication %s %u\n", opts_.bind.c_str(), replication_port_);
   std::fflush(stdout);
+  if (!secret_.empty()) return join();
+  boost::asio::co_spawn(io_, secret_from_etcd(), [this](std::exception_ptr failed, std::string secret) {
+    if (failed) return;  // the io_context is going away
+    secret_ = std::move(secret);
+    if (!join()) {
+      exit_code_ = 1;
+      io_.stop();
+    }
+  });
+  return true;
+}
 
+// Without --cluster-secret the cluster's secret lives in etcd, beside the
+// leader key: the first node to start puts a random one there, the others
+// read it. etcd's own access control (client certificates, users) then
+// guards it.
+boost::asio::awaitable<std::string> cluster_member::secret_from_etcd() {
+  std::string key = "/roost/" + opts_.cluster.name + "/secret";
+  std::string proposed = replication::random_text_secret();
+  bool warned = false;
+  for (;;) {
+    std::string request = cluster::etcd::create_if_absent_body(key, proposed, 0);
+    cluster::etcd_answer answer = co_await etcd_.call(cluster::etcd::txn_path, std::move(request));
+    std::string why = answer.failure ? *answer.failure : std::string();
+    if (!answer.failure) {
+      try {
+        cluster::etcd::txn_result result = cluster::etcd::parse_txn(answer.body);
+        if (result.succeeded) {
+          log::info("cluster " + opts_.cluster.name + ": no --cluster-secret; made one and keeps it in etcd at " + key);
+          co_return proposed;
+        }
+        if (!result.range.empty() && !result.range.front().value.empty()) {
+          log::info("cluster " + opts_.cluster.name + ": no --cluster-secret; using the one etcd keeps at " + key);
+          co_return result.range.front().value;
+        }
+        why = "etcd holds an empty secret at " + key;
+      } catch (const cluster::etcd::bad_answer& e) {
+        why = e.what();
+      }
+    }
+    if (!warned) log::warning("cluster " + opts_.cluster.name + ": cannot read the cluster secret from etcd (" + why +
+                              "); retrying");
+    warned = true;
+    boost::asio::steady_timer pause(io_, std::chrono::milliseconds(500));
+    co_await pause.async_wait(boost::asio::use_awaitable);
+  }
+}
+
+// With the secret known: the store, the client ports, the campaign.
+bool cluster_member::join() {
+  const cluster_options& c = opts_.cluster;
   std::uint64_t position = 0;
-  if (!follow_from_store(position)) return false;
-  leadership_.emplace(etcd_, cluster::leadership_options{c.name, c.node_id, registration(opts_, replication_port), c.lease_ttl},
+  if (!follow_from_store(position) || !forward_clients()) return false;
+  leadership_.emplace(etcd_, cluster::leadership_options{c.name, c.node_id, registration(opts_, replication_port_), c.lease_ttl},
                       cluster::leadership_events{[this](std::int64_t epoch) { elected(epoch); },
                                                  [this](const std::string& leader) { following(leader); },
                                                  [this](const std::string& reason) { deposed(reason); },
@@ -99,7 +150,7 @@ bool cluster_member::follow_from_store(std::uint64_t& position) {
   }
   storage::recovered_state recovered = follower_store_->recover();
   position = recovered.position.seq;
-  replication::follower_link_options options{c.node_id, c.secret, [](const std::string& text) { log::info(text); },
+  replication::follower_link_options options{c.node_id, secret_, [](const std::string& text) { log::info(text); },
                                              snapshot_path(), [this](storage::batch_position) {
                                                boost::asio::post(io_, [this] { install_snapshot(); });
                                              }};
@@ -107,6 +158,32 @@ bool cluster_member::follow_from_store(std::uint64_t& position) {
                                                            recovered.position,
                                                            replication::batch_log(c.replication_retain));
   if (!leader_host_.empty()) follower_->follow(leader_host_, leader_port_);
+  return true;
+}
+
+// The client ports, bound while following; "forwarding ..." lines say
+// where ("listening ..." says that a node serves).
+bool cluster_member::forward_clients() {
+  const cluster_options& c = opts_.cluster;
+  proxy_ = std::make_unique<replication::client_proxy>(
+      io_, replication::client_proxy_options{c.node_id, secret_, [](const std::string& text) { log::warning(text); }});
+  std::vector<std::pair<std::string, std::uint16_t>> ports;
+  if (opts_.amqp_port) ports.emplace_back("amqp", *opts_.amqp_port);
+  if (tls_ != nullptr) ports.emplace_back("amqps", *opts_.amqps_port);
+  ports.emplace_back("http", opts_.http_port);
+  if (tls_ != nullptr && opts_.https_port) ports.emplace_back("https", *opts_.https_port);
+  for (const auto& [listener, port] : ports) {
+    try {
+      std::uint16_t bound = proxy_->listen(listener, opts_.bind, port);
+      std::printf("forwarding %s %s %u\n", listener.c_str(), opts_.bind.c_str(), bound);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "roost: cannot listen for %s on %s:%u: %s\n", listener.c_str(), opts_.bind.c_str(), port,
+                   e.what());
+      return false;
+    }
+  }
+  std::fflush(stdout);
+  if (!leader_host_.empty()) proxy_->set_leader(leader_host_, leader_port_);
   return true;
 }
 
@@ -131,6 +208,10 @@ void cluster_member::install_snapshot() {
 }
 
 void cluster_member::resign() {
+  if (!leadership_) {  // still waiting for etcd: nothing to hand over
+    resigned_ = true;
+    return;
+  }
   log::info("cluster " + opts_.cluster.name + ": node " + opts_.cluster.node_id + " leaves the cluster");
   leadership_->resign([this] { resigned_ = true; });
 }
@@ -147,6 +228,7 @@ void cluster_member::following(const std::string& leader) {
   leader_host_ = host->get<std::string>();
   leader_port_ = port->get<std::uint16_t>();
   if (follower_) follower_->follow(leader_host_, leader_port_);
+  if (proxy_) proxy_->set_leader(leader_host_, leader_port_);
 }
 
 void cluster_member::elected(std::int64_t epoch) {
@@ -158,6 +240,7 @@ void cluster_member::elected(std::int64_t epoch) {
   // serving_node opens the same files again.
   retained_ = follower_->take_retained();
   follower_.reset();
+  proxy_.reset();  // its ports are the serving node's now
   follower_store_->close();
   follower_store_.reset();
   node_ = serving_node::start(opts_, io_, tls_, &status_,
@@ -182,13 +265,17 @@ void cluster_member::lead(std::int64_t epoch, storage::store& durable, const sto
   const cluster_options& c = opts_.cluster;
   leader_link_ = std::make_unique<replication::leader_link>(
       io_, std::move(replication_acceptor_),
-      replication::leader_link_options{c.node_id, c.secret, c.replica_lag_timeout,
+      replication::leader_link_options{c.node_id, secret_, c.replica_lag_timeout,
                                        opts_.broker.data_dir + "/roost.db", opts_.broker.data_dir},
       replication::leader_link_events{
           [this](const std::vector<std::string>& members, std::function<void(bool)> done) {
             write_isr(members, std::move(done));
           },
-          [](const std::string& text) { log::info(text); }},
+          [](const std::string& text) { log::info(text); },
+          [this](boost::asio::ip::tcp::socket client, const replication::forward& from) {
+            // Before the node is up (it is being restored), the client retries.
+            if (node_) node_->adopt(std::move(client), from.listener, net::peer_at(from.client_address, from.client_port));
+          }},
       std::move(history), std::move(retained_));
   // The durable store is always a sqlite_store; only it can ship batches.
   auto& store = dynamic_cast<storage::sqlite_store&>(durable);

@@ -1,6 +1,8 @@
 // A node of a cluster (--cluster-etcd): registers with etcd and campaigns
 // for leadership (cluster/leadership.hpp). While it follows, it applies the
-// leader's batches to its own store (replication/follower_link.hpp). Once
+// leader's batches to its own store (replication/follower_link.hpp) and
+// passes the clients that connect to its ports on to the leader
+// (replication/client_proxy.hpp), which serves them as its own. Once
 // elected it serves clients through a serving_node recovered from that
 // store, ships every batch it commits to the followers and confirms only
 // what the in-sync replicas hold (replication/leader_link.hpp); when its
@@ -32,6 +34,7 @@
 #include "cluster/etcd_client.hpp"
 #include "cluster/leadership.hpp"
 #include "net/tls_server_context.hpp"
+#include "replication/client_proxy.hpp"
 #include "replication/follower_link.hpp"
 #include "replication/leader_link.hpp"
 
@@ -43,8 +46,9 @@ class cluster_member {
   cluster_member(const options& opts, boost::asio::io_context& io, net::tls_server_credentials* tls);
   ~cluster_member();
 
-  // Binds the replication port, opens the store as a follower and joins;
-  // false (with the reason printed) if it cannot.
+  // Binds the replication port, opens the store as a follower and joins
+  // (once the secret is read from etcd, without --cluster-secret); false
+  // (with the reason printed) if it cannot.
   bool start();
   // SIGTERM: hand the leadership over at once (see leadership::resign).
   void resign();
@@ -56,12 +60,15 @@ class cluster_member {
   int exit_code() const { return exit_code_; }
 
  private:
+  boost::asio::awaitable<std::string> secret_from_etcd();
+  bool join();
   bool follow_from_store(std::uint64_t& position);
   std::string snapshot_path() const;
   void install_snapshot();
   void elected(std::int64_t epoch);
   void following(const std::string& leader);
   void deposed(const std::string& reason);
+  bool forward_clients();
   // serving_node's hook, between reading the store and restoring the broker.
   void lead(std::int64_t epoch, storage::store& durable, const storage::recovered_state& recovered);
   void write_isr(const std::vector<std::string>& members, std::function<void(bool)> done);
@@ -73,10 +80,13 @@ class cluster_member {
   net::tls_server_credentials* tls_;
   cluster::etcd_client etcd_;
   boost::asio::ip::tcp::acceptor replication_acceptor_;
+  std::uint16_t replication_port_ = 0;  // bound
+  std::string secret_;                  // --cluster-secret, or etcd's
   std::optional<cluster::leadership> leadership_;  // from start(), once the registration is known
   std::unique_ptr<storage::store> follower_store_;
   std::unique_ptr<replication::follower_link> follower_;
   std::unique_ptr<replication::leader_link> leader_link_;
+  std::unique_ptr<replication::client_proxy> proxy_;  // while following
   replication::batch_log retained_{0};
   std::string leader_host_;  // the leader's replication address, once known
   std::uint16_t leader_port_ = 0;  // from the follower to the leader, at election

@@ -56,8 +56,8 @@ constexpr const char* usage =
     "  --lease-ttl SECONDS    the leader lease: a leader that cannot renew it for this long steps down\n"
     "                         (default 5; etcd may raise it to its minimum)\n"
     "  --replication-port PORT  where the leader ships its store's batches to followers (default 25672)\n"
-    "  --cluster-secret TEXT  shared by the cluster's nodes: followers prove they know it (required in a\n"
-    "                         cluster; environment ROOST_CLUSTER_SECRET)\n"
+    "  --cluster-secret TEXT  shared by the cluster's nodes: followers prove they know it (environment\n"
+    "                         ROOST_CLUSTER_SECRET; default: one kept in etcd, made by the first node)\n"
     "  --replica-lag-timeout MS  a follower this far behind leaves the in-sync replicas (default 2000)\n"
     "  --replication-retain BYTES  recent batches kept for followers a little behind; one further\n"
     "                         behind gets a snapshot of the store (default 67108864, 64 MiB)\n"
@@ -155,7 +155,6 @@ std::optional<std::string> check_cluster(options& opts, bool cluster_flag_seen) 
   }
   if (c.node_id.empty()) c.node_id = host_name();
   if (c.advertise.empty()) c.advertise = host_name();
-  if (c.secret.empty()) return std::string("a cluster needs --cluster-secret (or ROOST_CLUSTER_SECRET)");
   return std::nullopt;
 }
 

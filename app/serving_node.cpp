@@ -125,6 +125,8 @@ bool serving_node::recover(const options& opts, boost::asio::io_context& io, con
 // on failure prints why and returns false. tls is null without a certificate.
 bool serving_node::listen(const options& opts, net::tls_server_credentials* tls) {
   const std::string& address = opts.bind;
+  tls_ = tls;
+  https_ = tls != nullptr && opts.https_port;
   bool ok = true;
   if (opts.amqp_port)
     ok = start_listener(admin_, "amqp", address, *opts.amqp_port, [&] { return amqp_.listen(address, *opts.amqp_port); });
@@ -183,7 +185,18 @@ void serving_node::watch_memory() {
   });
 }
 
+void serving_node::adopt(boost::asio::ip::tcp::socket client, const std::string& listener,
+                         const net::peer_identity& peer) {
+  if (stopped_) return;
+  if (listener == "amqp") amqp_.adopt(std::move(client), peer, nullptr);
+  else if (listener == "amqps" && tls_ != nullptr) amqp_.adopt(std::move(client), peer, tls_);
+  else if (listener == "http") http_.adopt(std::move(client), peer, nullptr);
+  else if (listener == "https" && https_) http_.adopt(std::move(client), peer, tls_);
+  // else: the socket closes as it goes out of scope.
+}
+
 void serving_node::stop(const std::string& reason) {
+  stopped_ = true;
   amqp_.stop(reason);
   http_.stop();
   housekeeping_timer_.cancel();

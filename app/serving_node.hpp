@@ -18,6 +18,7 @@
 #include "broker/expiry/deadline_scheduler.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/transport/server.hpp"
+#include "net/tcp_listener.hpp"
 #include "net/tls_server_context.hpp"
 #include "storage/store.hpp"
 
@@ -46,6 +47,11 @@ class serving_node {
   // until drained() or a grace period ends.
   void stop(const std::string& reason);
   bool drained() const { return broker_.connections().empty(); }
+  // A client connection a follower forwarded (replication/client_proxy),
+  // served by the listener it came to on the follower ("amqp", "amqps",
+  // "http", "https") as the client at `peer`; closed when this node has
+  // no such listener or is stopping.
+  void adopt(boost::asio::ip::tcp::socket client, const std::string& listener, const net::peer_identity& peer);
   // After the io_context has stopped: drops what is left and closes the stores.
   void finish(boost::asio::io_context& io);
 
@@ -71,6 +77,9 @@ class serving_node {
   heap_releaser heap_;
   boost::asio::steady_timer housekeeping_timer_;
   boost::asio::steady_timer memory_timer_;
+  net::tls_server_credentials* tls_ = nullptr;  // from listen(); null without a certificate
+  bool https_ = false;                          // an HTTPS listener too
+  bool stopped_ = false;
   bool finished_ = false;
 };
 

@@ -8,6 +8,16 @@ namespace roost::net {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+namespace {
+
+bool loopback_address(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  return address.is_loopback();
+}
+
+}  // namespace
+
 std::uint16_t open_listener(tcp::acceptor& acceptor, const std::string& address, std::uint16_t port) {
   tcp::endpoint endpoint(asio::ip::make_address(address), port);
   acceptor.open(endpoint.protocol());
@@ -19,21 +29,24 @@ std::uint16_t open_listener(tcp::acceptor& acceptor, const std::string& address,
   return acceptor.local_endpoint().port();
 }
 
-bool is_loopback(const tcp::socket& s) {
-  boost::system::error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return false;
-  auto address = ep.address();
-  if (address.is_v6() && address.to_v6().is_v4_mapped())
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
-  return address.is_loopback();
+std::string peer_identity::describe() const {
+  if (address.empty()) return "unknown peer";
+  return address + ":" + std::to_string(port);
 }
 
-std::string describe_peer(const tcp::socket& s) {
+peer_identity peer_of(const tcp::socket& s) {
   boost::system::error_code ec;
   auto ep = s.remote_endpoint(ec);
-  if (ec) return "unknown peer";
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
+  if (ec) return {};
+  return {ep.address().to_string(), ep.port(), loopback_address(ep.address())};
 }
+
+peer_identity peer_at(const std::string& address, std::uint16_t port) {
+  boost::system::error_code ec;
+  auto parsed = asio::ip::make_address(address, ec);
+  return {address, port, !ec && loopback_address(parsed)};
+}
+
+std::string describe_peer(const tcp::socket& s) { return peer_of(s).describe(); }
 
 }  // namespace roost::net

@@ -215,6 +215,8 @@ void leader_link::welcome(const std::shared_ptr<session>& s) {
               " (leader at " + std::to_string(history_.last_seq) + ")");
           pump(s);
           review();
+        } else if (s->node_id.empty() && h.type == message_type::forward) {
+          return hand_over(s, parse_forward(s->payload));
         } else if (!s->node_id.empty() && h.type == message_type::ack) {
           acked(s, parse_ack(s->payload));
         } else {
@@ -226,6 +228,19 @@ void leader_link::welcome(const std::shared_ptr<session>& s) {
       welcome(s);
     });
   });
+}
+
+// No refusal frame on a wrong proof: the bytes would reach the client.
+void leader_link::hand_over(const std::shared_ptr<session>& s, const forward& f) {
+  boost::system::error_code ignored;
+  std::string from = s->socket.remote_endpoint(ignored).address().to_string();
+  if (!proof_matches(options_.secret, s->nonce, f)) {
+    log("replication: refused a forwarded connection from " + from + ": wrong cluster secret");
+    return s->shut();
+  }
+  s->handshake_timer.cancel();
+  s->open = false;  // the socket is the client's from here; the session lets go of it
+  if (events_.forwarded) events_.forwarded(std::move(s->socket), f);
 }
 
 void leader_link::send_snapshot(const std::shared_ptr<session>& s) {

@@ -5,6 +5,9 @@
 //   store's writer ─► add(batch) ─► retained ─► each follower's session
 //   follower's ack ─► in_sync_replicas ─► the batch's completions run
 //
+// Followers also pass their clients' connections on here (a forward, then
+// the client's bytes; see client_proxy.hpp), which app/ serves.
+//
 // A follower proves it knows the cluster secret (link_messages.hpp), says
 // where its store is, and gets the batches after that from the retained
 // ones; one the leader cannot serve so (history.hpp: too far behind, or
@@ -32,6 +35,7 @@
 #include "replication/batch_log.hpp"
 #include "replication/history.hpp"
 #include "replication/in_sync_replicas.hpp"
+#include "replication/link_messages.hpp"
 #include "storage/snapshot.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -51,6 +55,10 @@ struct leader_link_events {
   std::function<void(const std::vector<std::string>& members, std::function<void(bool written)> done)> write_isr;
   // A line for the log (list changes, followers joining and leaving).
   std::function<void(const std::string& text)> log;
+  // A client connection a follower passed on (client_proxy.hpp), proven:
+  // its next bytes are the client's, and app/ serves it as if it had
+  // accepted it itself.
+  std::function<void(boost::asio::ip::tcp::socket client, const forward& from)> forwarded;
 };
 
 class leader_link {
@@ -81,6 +89,7 @@ class leader_link {
 
   void accept();
   void welcome(const std::shared_ptr<session>& s);
+  void hand_over(const std::shared_ptr<session>& s, const forward& f);
   void pump(const std::shared_ptr<session>& s);
   void acked(const std::shared_ptr<session>& s, std::uint64_t seq);
   void closed(const std::shared_ptr<session>& s, const std::string& why);

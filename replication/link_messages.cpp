@@ -10,7 +10,8 @@ namespace roost::replication {
 namespace {
 
 constexpr std::size_t proof_size = 32;  // SHA-256
-constexpr std::string_view proof_context = "roost replication hello";
+constexpr std::string_view hello_context = "roost replication hello";
+constexpr std::string_view forward_context = "roost replication forward";
 
 void put_u32(std::string& out, std::uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
@@ -64,6 +65,31 @@ class reader {
   std::string_view rest_;
 };
 
+void put_forward_fields(std::string& out, const forward& f) {
+  put_string(out, f.node_id);
+  put_string(out, f.listener);
+  put_string(out, f.client_address);
+  out.push_back(static_cast<char>(f.client_port >> 8));
+  out.push_back(static_cast<char>(f.client_port & 0xff));
+}
+
+// HMAC-SHA256 of `context` and the length-prefixed fields `write` appends,
+// so that no two sets of fields read the same.
+template <class Writer>
+std::string signature(std::string_view secret, std::string_view context, Writer write) {
+  std::string signed_text(context);
+  write(signed_text);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), digest, &length);
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+bool same_proof(std::string_view expected, std::string_view given) {
+  return given.size() == proof_size && CRYPTO_memcmp(expected.data(), given.data(), proof_size) == 0;
+}
+
 }  // namespace
 
 std::string challenge_frame(std::string_view nonce) {
@@ -76,6 +102,13 @@ std::string hello_frame(const hello& h) {
     put_u64(out, h.position.epoch);
     put_u64(out, h.position.seq);
     put_string(out, h.proof);
+  });
+}
+
+std::string forward_frame(const forward& f) {
+  return frame(message_type::forward, [&](std::string& out) {
+    put_forward_fields(out, f);
+    put_string(out, f.proof);
   });
 }
 
@@ -105,7 +138,7 @@ frame_header parse_frame_header(std::string_view bytes, std::uint32_t limit) {
   reader in(bytes.substr(0, frame_header_size));
   auto size = static_cast<std::uint32_t>(in.uint(4));
   auto type = static_cast<std::uint8_t>(in.uint(1));
-  if (type < static_cast<std::uint8_t>(message_type::challenge) || type > static_cast<std::uint8_t>(message_type::snapshot_end))
+  if (type < static_cast<std::uint8_t>(message_type::challenge) || type > static_cast<std::uint8_t>(message_type::forward))
     throw bad_message("unknown replication message type " + std::to_string(type));
   if (size > limit)
     throw bad_message("replication message of " + std::to_string(size) + " bytes is over the limit of " +
@@ -129,6 +162,18 @@ hello parse_hello(std::string_view payload) {
   h.proof = in.string();
   in.end();
   return h;
+}
+
+forward parse_forward(std::string_view payload) {
+  reader in(payload);
+  forward f;
+  f.node_id = in.string();
+  f.listener = in.string();
+  f.client_address = in.string();
+  f.client_port = static_cast<std::uint16_t>(in.uint(2));
+  f.proof = in.string();
+  in.end();
+  return f;
 }
 
 std::string parse_refuse(std::string_view payload) {
@@ -156,21 +201,25 @@ snapshot_end parse_snapshot_end(std::string_view payload) {
 }
 
 std::string hello_proof(std::string_view secret, std::string_view nonce, std::string_view node_id) {
-  // Length-prefixed, so that no two (nonce, node id) pairs read the same.
-  std::string signed_text(proof_context);
-  put_string(signed_text, nonce);
-  put_string(signed_text, node_id);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), digest, &length);
-  return std::string(reinterpret_cast<const char*>(digest), length);
+  return signature(secret, hello_context, [&](std::string& out) {
+    put_string(out, nonce);
+    put_string(out, node_id);
+  });
 }
 
 bool proof_matches(std::string_view secret, std::string_view nonce, const hello& h) {
-  if (h.proof.size() != proof_size) return false;
-  std::string expected = hello_proof(secret, nonce, h.node_id);
-  return CRYPTO_memcmp(expected.data(), h.proof.data(), proof_size) == 0;
+  return same_proof(hello_proof(secret, nonce, h.node_id), h.proof);
+}
+
+std::string forward_proof(std::string_view secret, std::string_view nonce, const forward& f) {
+  return signature(secret, forward_context, [&](std::string& out) {
+    put_string(out, nonce);
+    put_forward_fields(out, f);
+  });
+}
+
+bool proof_matches(std::string_view secret, std::string_view nonce, const forward& f) {
+  return same_proof(forward_proof(secret, nonce, f), f.proof);
 }
 
 std::string random_nonce() {
@@ -178,6 +227,16 @@ std::string random_nonce() {
   if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), static_cast<int>(nonce.size())) != 1)
     throw std::runtime_error("OpenSSL's random generator failed");
   return nonce;
+}
+
+std::string random_text_secret() {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string text;
+  for (unsigned char byte : random_nonce()) {
+    text.push_back(digits[byte >> 4]);
+    text.push_back(digits[byte & 0x0f]);
+  }
+  return text;
 }
 
 }  // namespace roost::replication

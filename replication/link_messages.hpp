@@ -8,6 +8,14 @@
 //               in snapshot chunks, then snapshot_end{position, size}, and close
 //   follower ─► ack{seq} after each batch commits in its own store
 //
+// or, from a follower passing a client's connection on to the leader
+// (client_proxy.hpp):
+//
+//   leader   ─► challenge{nonce}
+//   follower ─► forward{node id, listener, client address and port, proof}
+//               proof = HMAC-SHA256(secret, nonce | the other fields)
+//   then the client's bytes, both ways, untouched; a wrong proof: closed.
+//
 // Frame: u32 length of what follows | u8 type | payload (big-endian
 // integers, strings as u32 length + bytes). A batch's payload is
 // storage/batch_codec.hpp's encoding, as the leader's writer made it.
@@ -33,6 +41,7 @@ enum class message_type : std::uint8_t {
   ack = 5,
   snapshot_chunk = 6,
   snapshot_end = 7,
+  forward = 8,
 };
 
 constexpr std::size_t frame_header_size = 5;
@@ -48,6 +57,15 @@ struct hello {
   std::string proof;                 // 32 bytes
 };
 
+// A client connection a follower passes on to the leader.
+struct forward {
+  std::string node_id;         // the follower's
+  std::string listener;        // where the client came: "amqp", "amqps", "http" or "https"
+  std::string client_address;  // the client's end, as the follower saw it
+  std::uint16_t client_port = 0;
+  std::string proof;  // 32 bytes
+};
+
 class bad_message : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -56,6 +74,7 @@ class bad_message : public std::runtime_error {
 // Whole frames, header included.
 std::string challenge_frame(std::string_view nonce);
 std::string hello_frame(const hello& h);
+std::string forward_frame(const forward& f);
 std::string refuse_frame(std::string_view reason);
 std::string ack_frame(std::uint64_t seq);
 // The batch frame's header; the encoded batch follows it on the wire.
@@ -80,6 +99,7 @@ frame_header parse_frame_header(std::string_view bytes, std::uint32_t limit);
 // Payload parsers (the bytes after the header); throw bad_message.
 std::string parse_challenge(std::string_view payload);
 hello parse_hello(std::string_view payload);
+forward parse_forward(std::string_view payload);
 std::string parse_refuse(std::string_view payload);
 std::uint64_t parse_ack(std::string_view payload);
 snapshot_end parse_snapshot_end(std::string_view payload);
@@ -87,7 +107,12 @@ snapshot_end parse_snapshot_end(std::string_view payload);
 // The proof a follower sends, and its check in constant time.
 std::string hello_proof(std::string_view secret, std::string_view nonce, std::string_view node_id);
 bool proof_matches(std::string_view secret, std::string_view nonce, const hello& h);
+// The same for a forward, its proof covering every other field.
+std::string forward_proof(std::string_view secret, std::string_view nonce, const forward& f);
+bool proof_matches(std::string_view secret, std::string_view nonce, const forward& f);
 // 32 random bytes from OpenSSL's generator.
 std::string random_nonce();
+// A new cluster secret: 32 random bytes as 64 hex digits (text, for etcd).
+std::string random_text_secret();
 
 }  // namespace roost::replication

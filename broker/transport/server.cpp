@@ -22,34 +22,39 @@ using asio::ip::tcp;
 server::server(asio::io_context& io, broker& b) : io_(io), broker_(b), acceptor_(io), tls_acceptor_(io) {}
 
 std::uint16_t server::listen(const std::string& address, std::uint16_t port) {
-  return accept_sessions(acceptor_, address, port, "amqp", [this](tcp::socket socket) {
-    std::make_shared<stream_session<tcp::socket>>(broker_, std::move(socket))->start();
-  });
+  return accept_sessions(acceptor_, address, port, nullptr);
 }
 
 std::uint16_t server::listen_tls(const std::string& address, std::uint16_t port,
                                  net::tls_server_credentials& credentials) {
-  return accept_sessions(tls_acceptor_, address, port, "amqps", [this, &credentials](tcp::socket socket) {
-    tls_stream stream(std::move(socket), credentials.current());
-    std::make_shared<stream_session<tls_stream>>(broker_, std::move(stream))->start();
-  });
+  return accept_sessions(tls_acceptor_, address, port, &credentials);
 }
 
 std::uint16_t server::accept_sessions(tcp::acceptor& acceptor, const std::string& address, std::uint16_t port,
-                                      std::string scheme, std::function<void(tcp::socket)> start) {
+                                      net::tls_server_credentials* tls) {
   std::uint16_t bound = net::open_listener(acceptor, address, port);
-  auto on_accept = [this, scheme, start = std::move(start)](tcp::socket socket) {
-    if (at_connection_limit()) {
-      refuse(std::move(socket), scheme);
-      return;
-    }
-    start(std::move(socket));
+  auto on_accept = [this, tls](tcp::socket socket) {
+    net::peer_identity peer = net::peer_of(socket);
+    adopt(std::move(socket), peer, tls);
   };
-  auto on_error = [this, scheme](const boost::system::error_code& ec) {
+  auto on_error = [this, scheme = std::string(tls ? "amqps" : "amqp")](const boost::system::error_code& ec) {
     refusals_.refused(scheme + " accept failed: " + ec.message());
   };
   asio::co_spawn(io_, net::accept_each(acceptor, std::move(on_accept), on_error), asio::detached);
   return bound;
+}
+
+void server::adopt(tcp::socket socket, const net::peer_identity& peer, net::tls_server_credentials* tls) {
+  if (at_connection_limit()) {
+    refuse(std::move(socket), peer, tls ? "amqps" : "amqp");
+    return;
+  }
+  if (tls) {
+    tls_stream stream(std::move(socket), tls->current());
+    std::make_shared<stream_session<tls_stream>>(broker_, std::move(stream), peer)->start();
+  } else {
+    std::make_shared<stream_session<tcp::socket>>(broker_, std::move(socket), peer)->start();
+  }
 }
 
 bool server::at_connection_limit() const {
@@ -59,11 +64,10 @@ bool server::at_connection_limit() const {
 
 // Closed before a byte is read or a session allocated: a flood of attempts
 // costs an accept and a close each.
-void server::refuse(tcp::socket socket, const std::string& scheme) {
-  std::string peer = net::describe_peer(socket);
+void server::refuse(tcp::socket socket, const net::peer_identity& peer, const std::string& scheme) {
   boost::system::error_code ec;
   socket.close(ec);
-  refusals_.refused(scheme + ": refusing connection from " + peer + ": " +
+  refusals_.refused(scheme + ": refusing connection from " + peer.describe() + ": " +
                     std::to_string(broker_.cfg().max_connections) + " connections open (--max-connections)");
 }
 

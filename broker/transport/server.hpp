@@ -14,7 +14,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include "broker/common/refusal_log.hpp"
@@ -23,6 +22,7 @@ namespace roost {
 
 namespace net {
 class tls_server_credentials;
+struct peer_identity;
 }  // namespace net
 
 class broker;
@@ -38,18 +38,22 @@ class server {
   // context of that moment (a reload changes new connections only).
   // The credentials must outlive the server.
   std::uint16_t listen_tls(const std::string& address, std::uint16_t port, net::tls_server_credentials& credentials);
+  // A client connection a cluster follower forwarded (app/cluster_member):
+  // served as if accepted here, as the client at `peer`, under the same
+  // connection limit. tls: the AMQPS credentials when the client came to
+  // the follower's AMQPS port (the TLS handshake runs here, the follower
+  // only passes bytes), else null.
+  void adopt(boost::asio::ip::tcp::socket socket, const net::peer_identity& peer, net::tls_server_credentials* tls);
   // Closes the listeners and every client with 320 CONNECTION_FORCED
   // "broker forced connection closure with reason '<reason>'", as RabbitMQ says it.
   void stop(const std::string& reason = "shutdown");
 
  private:
-  // Binds `acceptor` and hands each accepted socket to start, or refuses it
-  // at the connection limit; `scheme` names the listener in logs.
+  // Binds `acceptor` and adopts each accepted socket as its own peer.
   std::uint16_t accept_sessions(boost::asio::ip::tcp::acceptor& acceptor, const std::string& address,
-                                std::uint16_t port, std::string scheme,
-                                std::function<void(boost::asio::ip::tcp::socket)> start);
+                                std::uint16_t port, net::tls_server_credentials* tls);
   bool at_connection_limit() const;
-  void refuse(boost::asio::ip::tcp::socket socket, const std::string& scheme);
+  void refuse(boost::asio::ip::tcp::socket socket, const net::peer_identity& peer, const std::string& scheme);
 
   boost::asio::io_context& io_;
   broker& broker_;

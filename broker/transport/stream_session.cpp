@@ -48,7 +48,7 @@ bool closed_by_client(const boost::system::error_code& ec) {
 }  // namespace
 
 template <class Stream>
-stream_session<Stream>::stream_session(broker& b, Stream stream)
+stream_session<Stream>::stream_session(broker& b, Stream stream, const net::peer_identity& peer)
     : stream_(std::move(stream)),
       writer_wake_(stream_.get_executor()),
       reader_wake_(stream_.get_executor()),
@@ -57,11 +57,11 @@ stream_session<Stream>::stream_session(broker& b, Stream stream)
       last_write_(last_read_) {
   boost::system::error_code ec;
   socket().set_option(tcp::no_delay(true), ec);
-  bool loopback = net::is_loopback(socket());
-  // A loopback listener chose it already; a wildcard one can only switch now.
-  if (loopback) net::use_unpaced_congestion_control(socket().native_handle());
+  // A loopback listener chose it already; a wildcard one can only switch
+  // now. The socket's own end decides: a forwarded client's may differ.
+  if (net::peer_of(socket()).loopback) net::use_unpaced_congestion_control(socket().native_handle());
   connection_events& events = *this;
-  connection_ = std::make_unique<connection>(b, events, net::describe_peer(socket()), loopback);
+  connection_ = std::make_unique<connection>(b, events, peer.describe(), peer.loopback);
   log::debug("connection " + connection_->peer() + " accepted" + (is_tls ? " (TLS)" : ""));
 }
 

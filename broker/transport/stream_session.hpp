@@ -31,6 +31,10 @@ template <class Stream>
 class stream;
 }  // namespace boost::asio::ssl
 
+namespace roost::net {
+struct peer_identity;
+}  // namespace roost::net
+
 namespace roost {
 
 class broker;
@@ -40,7 +44,9 @@ using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
 template <class Stream>
 class stream_session final : public std::enable_shared_from_this<stream_session<Stream>>, private connection_events {
  public:
-  stream_session(broker& b, Stream stream);
+  // peer: who the client is (net::peer_of the socket, unless a cluster
+  // follower forwarded the connection).
+  stream_session(broker& b, Stream stream, const net::peer_identity& peer);
   ~stream_session() override;
 
   void start();

@@ -145,7 +145,10 @@ class Node:
         with self.changed:
             self.lines = []  # a new process: what the last one said no longer holds
         self.stderr = open(os.path.join(self.dir, "stderr.log"), "ab")
-        env = dict(os.environ, ROOST_CLUSTER_SECRET=self.cluster.secret)
+        env = dict(os.environ)
+        env.pop("ROOST_CLUSTER_SECRET", None)
+        if self.cluster.secret is not None:  # else the nodes share one kept in etcd
+            env["ROOST_CLUSTER_SECRET"] = self.cluster.secret
         self.proc = subprocess.Popen(self.args(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.stderr, preexec_fn=rf._die_with_parent, env=env)
         threading.Thread(target=self._read, daemon=True).start()
@@ -240,9 +243,9 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, nodes=3, lease_ttl=1, extra_flags=()):
+    def __init__(self, nodes=3, lease_ttl=1, extra_flags=(), secret=True):
         self.name = "c" + uuid.uuid4().hex[:12]
-        self.secret = uuid.uuid4().hex
+        self.secret = uuid.uuid4().hex if secret else None
         self.lease_ttl = lease_ttl
         self.extra_flags = list(extra_flags)
         self.etcd = Etcd()

@@ -21,9 +21,10 @@ QUEUE = "work"
 
 
 def connect_any(c, stop):
-    """A connection to whichever node serves (followers refuse), retried until one does."""
+    """A connection through any node, tried in random order (a follower passes it on to the
+    leader; one that still names a dead leader, or a node that is down, fails at once)."""
     while not stop.is_set():
-        for n in c.nodes:
+        for n in random.sample(c.nodes, len(c.nodes)):
             try:
                 return pika.BlockingConnection(rf.params(port=n.amqp_port, socket_timeout=2, heartbeat=0))
             except Exception:

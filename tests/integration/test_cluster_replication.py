@@ -1,7 +1,8 @@
 """Replication in a Roost cluster: every store batch the leader commits reaches the followers'
 stores; a publisher confirm waits for the in-sync replicas; confirmed messages, acks,
 definitions and users survive a kill -9 of the leader; a follower killed under load comes
-back by the tail; a follower that presents the wrong secret is refused.
+back by the tail; a follower that presents the wrong secret is refused; without a secret
+flag the nodes share one the first of them put in etcd.
 
 etcd (Debian's etcd-server) and three nodes on free local ports; lease TTL 1 s.
 """
@@ -251,6 +252,20 @@ def test_the_replication_port_refuses_a_wrong_secret_and_garbage():
         except urllib.error.HTTPError as e:
             rf.eq(e.code, 503)
             rf.eq(json.loads(e.read())["status"], "failed")
+
+
+@rf.timeout(60)
+def test_without_a_secret_flag_the_nodes_share_one_kept_in_etcd():
+    with cf.Cluster(nodes=3, lease_ttl=TTL, secret=False) as c:
+        leader = c.wait_leader()
+        c.wait_isr()  # the followers proved the secret the first node put in etcd
+        secret = c.etcd.get("/roost/%s/secret" % c.name)
+        assert secret and len(secret) == 64 and all(ch in "0123456789abcdef" for ch in secret), secret
+        conn, ch = confirming_channel(leader)
+        ch.queue_declare("shared", durable=True)
+        ch.basic_publish("", "shared", b"one", PERSISTENT)
+        c.wait_stores_equal()
+        assert secret not in "".join(n.stderr_text() for n in c.nodes), "the secret was logged"
 
 
 if __name__ == "__main__":

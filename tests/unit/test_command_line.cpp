@@ -111,7 +111,8 @@ TEST_CASE("cluster flags: etcd endpoints, name, node id, address, lease, replica
 
 TEST_CASE("cluster flags that cannot work are refused with the reason") {
   CHECK(parse({"--node-id", "n1"}).error->ends_with("need --cluster-etcd"));
-  CHECK(parse({"--cluster-etcd", "h:1"}).error == "a cluster needs --cluster-secret (or ROOST_CLUSTER_SECRET)");
+  CHECK_FALSE(parse({"--cluster-etcd", "h:1"}).error);  // the secret then comes from etcd
+  CHECK(parse({"--cluster-etcd", "h:1"}).opts.cluster.secret.empty());
   CHECK(parse({"--cluster-etcd", "https://h:2379"}).error->starts_with("--cluster-etcd: etcd endpoint 'https://h:2379'"));
   for (const char* bad : {"a/b", "", "x y", "n\xc3\xa9"})
     CHECK(parse({"--cluster-etcd", "h:1", "--cluster-secret", "s", "--node-id", bad}).error == "invalid value '" + std::string(bad) + "' for --node-id");

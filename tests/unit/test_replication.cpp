@@ -55,6 +55,30 @@ TEST_CASE("link messages round-trip, and a hello proves the secret") {
   CHECK(parse_frame_header(snapshot_chunk_header(1 << 20), max_frame).type == message_type::snapshot_chunk);
 }
 
+TEST_CASE("a forward names the listener and the client, and proves the secret over all of it") {
+  std::string nonce = random_nonce();
+  forward f{"n2", "amqps", "192.0.2.7", 40312, {}};
+  f.proof = forward_proof("s3cret", nonce, f);
+  forward back = parse_forward(payload_of(forward_frame(f), message_type::forward));
+  CHECK(back.node_id == "n2");
+  CHECK(back.listener == "amqps");
+  CHECK(back.client_address == "192.0.2.7");
+  CHECK(back.client_port == 40312);
+  CHECK(proof_matches("s3cret", nonce, back));
+  CHECK_FALSE(proof_matches("wrong", nonce, back));
+  CHECK_FALSE(proof_matches("s3cret", random_nonce(), back));  // replayed on another connection
+  forward spoofed = back;
+  spoofed.client_address = "127.0.0.1";  // a client claiming loopback for guest
+  CHECK_FALSE(proof_matches("s3cret", nonce, spoofed));
+  spoofed = back;
+  spoofed.listener = "http";
+  CHECK_FALSE(proof_matches("s3cret", nonce, spoofed));
+  // A hello's proof does not pass for a forward's, nor the other way round.
+  hello h{"n2", {1, 1}, forward_proof("s3cret", nonce, f)};
+  CHECK_FALSE(proof_matches("s3cret", nonce, h));
+  CHECK_THROWS_AS(parse_forward(std::string("\0\0\0\2n2\0\0\0\4amqp", 14)), bad_message);  // ends early
+}
+
 TEST_CASE("malformed link messages are refused, sizes before bytes") {
   CHECK_THROWS_AS(parse_frame_header(std::string("\0\0\0\1\x09", 5), max_frame), bad_message);  // unknown type
   CHECK_THROWS_AS(parse_frame_header(std::string("\0\0\x10\1\x02", 5), max_handshake_frame), bad_message);
