@@ -127,7 +127,7 @@ class Node:
         self.id = node_id
         self.dir = tempfile.mkdtemp(prefix="roost-node-")
         self.data_dir = os.path.join(self.dir, "data")
-        self.amqp_port, self.http_port, self.replication_port = free_ports(3)
+        self.amqp_port, self.http_port, self.replication_port, self.amqps_port, self.https_port = free_ports(5)
         self.lines = []
         self.changed = threading.Condition()
         self.proc = None
@@ -138,7 +138,14 @@ class Node:
                 "--http-port", str(self.http_port), "--data-dir", self.data_dir, "--log-level", "info",
                 "--cluster-etcd", c.etcd.url, "--cluster-name", c.name, "--node-id", self.id,
                 "--advertise", rf.HOST, "--lease-ttl", str(c.lease_ttl),
-                "--replication-port", str(self.replication_port)] + c.extra_flags
+                "--replication-port", str(self.replication_port)] + self.tls_flags() + c.extra_flags
+
+    def tls_flags(self):
+        certs = self.cluster.certs
+        if certs is None:
+            return []
+        return ["--tls-cert", certs.server_cert, "--tls-key", certs.server_key, "--tls-ca", certs.ca,
+                "--amqps-port", str(self.amqps_port), "--https-port", str(self.https_port)]
 
     def start(self):
         os.makedirs(self.data_dir, exist_ok=True)
@@ -243,8 +250,10 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, nodes=3, lease_ttl=1, extra_flags=(), secret=True):
+    def __init__(self, nodes=3, lease_ttl=1, extra_flags=(), secret=True, certs=None):
+        """certs: a tls_certs.Certs for AMQPS and HTTPS on every node (the same certificate)."""
         self.name = "c" + uuid.uuid4().hex[:12]
+        self.certs = certs
         self.secret = uuid.uuid4().hex if secret else None
         self.lease_ttl = lease_ttl
         self.extra_flags = list(extra_flags)

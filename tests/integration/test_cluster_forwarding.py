@@ -1,7 +1,8 @@
 """Clients may connect to any node of a Roost cluster: a follower passes AMQP and HTTP
 connections on to the leader over the replication port (a forward proven with the cluster
 secret), and the leader serves them as the client itself (guest over loopback, the client's
-own address and port in /api/connections). After a failover, every surviving node serves.
+own address and port in /api/connections). AMQPS and HTTPS pass through as TLS bytes, which
+the leader ends with its certificate. After a failover, every surviving node serves.
 
 etcd (Debian's etcd-server) and two or three nodes on free local ports; lease TTL 1 s.
 """
@@ -9,6 +10,9 @@ import base64
 import hashlib
 import hmac
 import json
+import shutil
+import ssl
+import tempfile
 import urllib.request
 
 import pika
@@ -16,6 +20,7 @@ import pika
 import cluster_fixture as cf
 import raw_amqp as raw
 import roost_fixture as rf
+import tls_certs
 
 TTL = 1
 PERSISTENT = pika.BasicProperties(delivery_mode=2)
@@ -23,10 +28,15 @@ LOGIN_REFUSED = ("ACCESS_REFUSED - Login was refused using authentication mechan
                  "For details see the broker logfile.")
 
 
-def api(node, path):
-    req = urllib.request.Request("http://%s:%d%s" % (rf.HOST, node.http_port, path))
+def api(node, path, tls_context=None):
+    """GET path on node's HTTP port, or its HTTPS port (as localhost) with tls_context."""
+    if tls_context is None:
+        url = "http://%s:%d%s" % (rf.HOST, node.http_port, path)
+    else:
+        url = "https://localhost:%d%s" % (node.https_port, path)
+    req = urllib.request.Request(url)
     req.add_header("Authorization", "Basic " + base64.b64encode(b"guest:guest").decode())
-    with urllib.request.urlopen(req, timeout=5) as r:
+    with urllib.request.urlopen(req, timeout=5, context=tls_context) as r:
         return json.load(r)
 
 
@@ -151,6 +161,33 @@ def test_a_forward_must_prove_the_secret_and_the_reported_address_decides_loopba
                             10, "the forwarded client in /api/connections")
         rf.eq(names[0]["peer_host"], rf.HOST, "peer_host as the forward reported it")
         assert "refused a forwarded connection" in leader.stderr_text()
+
+
+@rf.timeout(90)
+def test_amqps_and_https_through_a_follower_end_at_the_leader():
+    cert_dir = tempfile.mkdtemp(prefix="roost-tls-")
+    try:
+        certs = tls_certs.make(cert_dir)
+        context = ssl.create_default_context(cafile=certs.ca)
+        with cf.Cluster(nodes=2, lease_ttl=TTL, certs=certs) as c:
+            leader, (follower,) = settled(c)
+            follower.wait_line("forwarding amqps")
+            follower.wait_line("forwarding https")
+            conn = rf.connect(port=follower.amqps_port, ssl_options=pika.SSLOptions(context, "localhost"))
+            ch = conn.channel()
+            ch.confirm_delivery()
+            ch.queue_declare("sealed", durable=True)
+            ch.basic_publish("", "sealed", b"over TLS", PERSISTENT)
+            rf.eq(rf.get_eventually(ch, "sealed", auto_ack=True)[2], b"over TLS")
+            # The leader ran the handshake: it counts the connection as TLS.
+            tls = cf.wait_for(lambda: [x for x in api(leader, "/api/connections") if x.get("ssl")], 10,
+                              "the AMQPS client in the leader's /api/connections")
+            rf.eq(len(tls), 1, "TLS connections on the leader")
+            queue = api(follower, "/api/queues/%2F/sealed", tls_context=context)
+            rf.eq(queue["name"], "sealed", "the queue through the follower's HTTPS port")
+            conn.close()
+    finally:
+        shutil.rmtree(cert_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
