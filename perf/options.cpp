@@ -75,6 +75,8 @@ constexpr flag flags[] = {
    [](options& o, std::string_view v) { return parse_count(v, o.queues) && o.queues >= 1; }},
   {"--durable", "", "declare durable queues (and exchange)",
    [](options& o, std::string_view) { o.durable = true; return true; }},
+  {"--queue-type", "TYPE", "declare the queues with x-queue-type TYPE, e.g. quorum (needs --durable)",
+   [](options& o, std::string_view v) { o.queue_type = v; return !v.empty() && v.size() <= 255; }},
   {"--rate", "MSGS_PER_SEC", "publish rate per producer, paced (default 0 = unlimited)",
    [](options& o, std::string_view v) { return parse_seconds(v, o.rate); }},
   {"--duration", "SECONDS", "producers stop after this long (default 10 unless --pmessages)",

@@ -41,6 +41,7 @@ struct options {
   std::optional<std::string> queue; // unset = a fresh name per run
   int queues = 1;
   bool durable = false;
+  std::string queue_type;           // x-queue-type of the declared queues; "" = none (classic)
   double rate = 0;                  // msg/s per producer; 0 = unlimited
   double duration = 0;              // seconds producers publish; 0 = until --pmessages
   double drain = 10;                // seconds consumers keep receiving after producers stop

@@ -44,6 +44,8 @@ void declare_topology(client_connection& setup, const options& opts, const topol
     amqp::queue_declare q;
     q.queue = name;
     q.durable = opts.durable;
+    // quorum for scripts/bench's cluster rows: RabbitMQ's replicated queue type.
+    if (!opts.queue_type.empty()) q.arguments.set("x-queue-type", opts.queue_type);
     setup.call<amqp::queue_declare_ok>(q);
     if (t.exchange.empty()) continue;
     amqp::queue_bind b;

@@ -2,13 +2,15 @@
 
 It does just what the benchmark needs from outside the load generator: open a
 connection (and learn the server's product/version), ask a queue's depth with
-a passive queue.declare, delete queues and exchanges. Deliberately not pika:
+a passive queue.declare, declare (a quorum queue) and delete queues and
+exchanges, and publish one message at a time with confirms (the failover
+probe). Deliberately not pika:
 `scripts/install-deps bench` does not install the Python test clients.
 """
 import socket
 import struct
 
-FRAME_METHOD, FRAME_HEARTBEAT, FRAME_END = 1, 8, 0xCE
+FRAME_METHOD, FRAME_HEADER, FRAME_BODY, FRAME_HEARTBEAT, FRAME_END = 1, 2, 3, 8, 0xCE
 
 
 class AmqpError(Exception):
@@ -27,6 +29,12 @@ def _shortstr(s):
 def _longstr(s):
     b = s.encode() if isinstance(s, str) else s
     return struct.pack(">I", len(b)) + b
+
+
+def _table(text_values):
+    """A field table of longstr values (all the benchmark declares)."""
+    body = b"".join(_shortstr(k) + b"S" + _longstr(v) for k, v in text_values.items())
+    return struct.pack(">I", len(body)) + body
 
 
 def _read_shortstr(buf, off):
@@ -100,20 +108,27 @@ class Admin:
             if ftype != FRAME_HEARTBEAT:
                 return ftype, channel, payload
 
+    def _send_frame(self, ftype, channel, payload):
+        self.sock.sendall(struct.pack(">BHI", ftype, channel, len(payload)) + payload + bytes([FRAME_END]))
+
     def _send_method(self, channel, cls, mid, args=b""):
-        payload = struct.pack(">HH", cls, mid) + args
-        self.sock.sendall(struct.pack(">BHI", FRAME_METHOD, channel, len(payload)) + payload + bytes([FRAME_END]))
+        self._send_frame(FRAME_METHOD, channel, struct.pack(">HH", cls, mid) + args)
 
     def _expect(self, channel, cls, mid):
         """Reads until method (cls, mid) arrives on channel; raises on connection/channel close."""
+        return self._expect_one_of(channel, [(cls, mid)])[1]
+
+    def _expect_one_of(self, channel, methods):
+        """((cls, mid), arguments) of the first of methods to arrive on channel; raises on
+        connection/channel close."""
         while True:
             ftype, ch, payload = self._read_frame()
             if ftype != FRAME_METHOD:
                 continue
             c, m = struct.unpack_from(">HH", payload, 0)
             args = payload[4:]
-            if (c, m) == (cls, mid) and ch == channel:
-                return args
+            if (c, m) in methods and ch == channel:
+                return (c, m), args
             if (c, m) in ((10, 50), (20, 40)):  # connection.close / channel.close
                 (code,) = struct.unpack_from(">H", args, 0)
                 text, _ = _read_shortstr(args, 2)
@@ -157,6 +172,39 @@ class Admin:
             raise
         _, off = _read_shortstr(args, 0)
         return struct.unpack_from(">II", args, off)
+
+    def queue_declare(self, name, durable=True, arguments=None):
+        ch = self._ensure_channel()
+        self._send_method(ch, 50, 10, struct.pack(">H", 0) + _shortstr(name) + bytes([2 if durable else 0])
+                          + _table(arguments or {}))
+        self._expect(ch, 50, 11)
+
+    def confirm_select(self):
+        ch = self._ensure_channel()
+        self._send_method(ch, 85, 10, b"\x00")
+        self._expect(ch, 85, 11)
+
+    def publish_confirmed(self, queue, body):
+        """Publishes a persistent message to queue through the default exchange (after
+        confirm_select) and waits for its confirm, so the channel's only unconfirmed message is
+        this one. Mandatory: a message that reached no queue (the queue missing on a new leader,
+        say) raises rather than counting as confirmed."""
+        ch = self.channel
+        self._send_method(ch, 60, 40, struct.pack(">H", 0) + _shortstr("") + _shortstr(queue) + bytes([1]))
+        header = struct.pack(">HHQH", 60, 0, len(body), 0x1000) + bytes([2])  # delivery_mode 2
+        self._send_frame(FRAME_HEADER, ch, header)
+        self._send_frame(FRAME_BODY, ch, body)
+        returned = False
+        while True:
+            method, _ = self._expect_one_of(ch, [(60, 80), (60, 120), (60, 50)])  # ack, nack, return
+            if method == (60, 50):
+                returned = True
+                continue
+            if method == (60, 120):
+                raise AmqpError("the broker nacked the message")
+            if returned:
+                raise AmqpError("the message was returned unroutable")
+            return
 
     def queue_delete(self, name):
         ch = self._ensure_channel()

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Roost vs RabbitMQ, side by side on this machine (driven by scripts/bench).
 
-Starts Roost and a private RabbitMQ node, runs every scenario with roost-perf
-against both brokers in alternation (Roost, RabbitMQ, Roost, RabbitMQ, ...),
-and writes results.md (medians, Roost/RabbitMQ ratio, targets), results.json
-(every run) and ratio.png under bench-results/<date-time>/.
+Starts Roost and a private RabbitMQ node (and for j a three-node cluster of
+each), runs every scenario with roost-perf against both in alternation (Roost,
+RabbitMQ, Roost, RabbitMQ, ...), and writes results.md (medians, Roost/RabbitMQ
+ratio, targets), results.json (every run) and ratio.png under
+bench-results/<date-time>/.
 
 Scenarios (16-byte bodies unless said; every run uses fresh queue names):
   a  1 producer -> 1 consumer, transient, autoack
@@ -16,6 +17,13 @@ Scenarios (16-byte bodies unless said; every run uses fresh queue names):
   g  a with 1 KiB and with 64 KiB bodies (msg/s and MB/s)
   h  broker RSS with 1,000,000 transient 16-byte messages queued and no consumer
   i  broker RSS with 1,000 idle connections (one channel each): before, during, per connection
+  j  three-node clusters on this machine, Roost (etcd, lease TTL 2 s) and RabbitMQ (a quorum
+     queue, a member on each node): c on a quorum queue (x-queue-type quorum, durable) through
+     the leader, and the failover time: a publisher sending persistent messages with confirms
+     to the leader (RabbitMQ: the node holding the queue's leader), kill -9 of that node, and
+     the time until a publish is confirmed again, the publisher reconnecting to the surviving
+     nodes in turn every 50 ms (a Roost follower forwards clients to the leader). Targets:
+     Roost >= 5x RabbitMQ's msg/s, failover under twice the lease (4 s)
   t  a and c over TLS (AMQPS): both brokers present the same certificate (made with openssl
      for the run), roost-perf connects with amqps://
 Units: MB = 10^6 bytes, KB = 10^3 bytes, GB/s = 10^9 bytes/s.
@@ -35,28 +43,19 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from amqp_admin import Admin, AmqpError  # noqa: E402
-
-
-
-from brokers import (  # noqa: E402
-    Interrupted,
-    TimeCap,
-    BrokerDown,
-    log,
-    rss_kib,
-    PidBook,
-    Roost,
-    RabbitMQ,
-    stop_default_rabbitmq,
-    RABBITMQ_SERVER,
-    START,
-)
+from brokers import Roost, RabbitMQ, stop_default_rabbitmq  # noqa: E402
+from failover_probe import measure_failover  # noqa: E402
+from processes import Interrupted, TimeCap, BrokerDown, log, rss_kib, PidBook, START  # noqa: E402
+from rabbitmq_cluster import RabbitMQCluster  # noqa: E402
+from rabbitmq_node import RABBITMQ_SERVER  # noqa: E402
+from roost_cluster import ETCD, LEASE_TTL, RoostCluster  # noqa: E402
 
 
 class Variant:
-    def __init__(self, vid, letter, title, kind, flags=(), size=16, tls=False):
+    def __init__(self, vid, letter, title, kind, flags=(), size=16, tls=False, cluster=False):
         self.id, self.letter, self.title, self.kind, self.flags, self.size = vid, letter, title, kind, list(flags), size
         self.tls = tls  # through the brokers' AMQPS listeners
+        self.cluster = cluster  # against the three-node clusters rather than the single brokers
 
 
 AUTOACK = ["--autoack"]
@@ -79,6 +78,9 @@ VARIANTS = [
     Variant("g-64k", "g", "as a, 64 KiB bodies", "tput", ["--size", "65536", "--autoack"], size=65536),
     Variant("h", "h", "1,000,000 × 16 B transient queued, no consumer", "rss_queue"),
     Variant("i", "i", "1,000 idle connections, one channel each", "rss_conns"),
+    Variant("j-c", "j", "as c on a quorum queue, 3-node clusters", "tput",
+            PERSISTENT_CONFIRMED + ["--queue-type", "quorum"], cluster=True),
+    Variant("j-f", "j", "failover of a 3-node cluster: leader kill -9 → first confirm", "failover", cluster=True),
     Variant("a-tls", "t", "as a, over TLS", "tput", AUTOACK, tls=True),
     Variant("c-tls", "t", "as c, over TLS", "tput", PERSISTENT_CONFIRMED, tls=True),
 ]
@@ -105,6 +107,10 @@ ROWS = [
     ("g-64k", "mb_s", "g · 64 KiB bodies", "MB/s", "higher", "≥ 2 GB/s", lambda r, q: r >= 2000, "g 64K"),
     ("h", "rss_mb", "h · RSS, 1M × 16 B queued, no consumer", "MB", "lower", "≤ 100 MB and ≤ 1/30 of RabbitMQ",
      lambda r, q: r <= 100 and r * 30 <= q, "h RSS"),
+    ("j-c", "msg_s", "j · 3-node cluster: c on a quorum queue", "msg/s", "higher", "≥ 5×", lambda r, q: r >= 5 * q,
+     "j cluster"),
+    ("j-f", "failover_s", "j · 3-node cluster: failover, leader kill -9 → first confirm", "s", "lower",
+     "< %d s (twice the lease)" % (2 * LEASE_TTL), lambda r, q: r < 2 * LEASE_TTL, "j failover"),
     ("a-tls", "msg_s", "t · a over TLS: 1→1 transient, autoack", "msg/s", "higher", "≥ 5×", lambda r, q: r >= 5 * q,
      "a TLS"),
     ("c-tls", "msg_s", "t · c over TLS: persistent, confirms", "msg/s", "higher", "≥ 5×", lambda r, q: r >= 5 * q,
@@ -116,10 +122,14 @@ ROWS = [
 ]
 
 PROFILES = {
-    # seconds per throughput run, per latency run, drain allowance, hold for idle connections
-    "full": {"tput": 4.0, "latency": 8.0, "drain": 4.0, "hold": 5.0, "cap": 900, "rounds": 3, "mem_rounds": 3},
-    "quick": {"tput": 1.0, "latency": 2.0, "drain": 2.0, "hold": 3.0, "cap": 240, "rounds": 2, "mem_rounds": 1},
+    # seconds per throughput run, per latency run, drain allowance, hold for idle connections;
+    # cluster_cap: added to the time cap when j runs (booting and restoring the clusters)
+    "full": {"tput": 4.0, "latency": 8.0, "drain": 4.0, "hold": 5.0, "cap": 900, "cluster_cap": 240, "rounds": 3,
+             "mem_rounds": 3},
+    "quick": {"tput": 1.0, "latency": 2.0, "drain": 2.0, "hold": 3.0, "cap": 240, "cluster_cap": 150, "rounds": 2,
+              "mem_rounds": 1},
 }
+LETTERS = "abcdefghijt"
 
 
 def parse_result(text):
@@ -142,13 +152,17 @@ class Bench:
         self.profile = dict(PROFILES["quick" if a.quick else "full"])
         self.rounds = a.rounds or self.profile["rounds"]
         self.mem_rounds = a.rounds or self.profile["mem_rounds"]
-        default_cap = self.profile["cap"] * max(1.0, self.rounds / self.profile["rounds"])
-        self.cap = a.time_cap or default_cap
-        wanted = set((a.only or "abcdefghit").replace(",", "").replace(" ", ""))
-        bad = wanted - set("abcdefghit")
+        wanted = set((a.only or LETTERS).replace(",", "").replace(" ", ""))
+        bad = wanted - set(LETTERS)
         if bad:
-            sys.exit("bench: unknown scenario(s) %s (a..i, t)" % ",".join(sorted(bad)))
+            sys.exit("bench: unknown scenario(s) %s (a..j, t)" % ",".join(sorted(bad)))
         self.variants = [v for v in VARIANTS if v.letter in wanted]
+        clusters = any(v.cluster for v in self.variants)
+        if clusters and not os.access(ETCD, os.X_OK):
+            sys.exit("bench: %s is missing (scripts/install-deps bench installs etcd-server)" % ETCD)
+        default_cap = (self.profile["cap"] + (self.profile["cluster_cap"] if clusters else 0)) \
+            * max(1.0, self.rounds / self.profile["rounds"])
+        self.cap = a.time_cap or default_cap
         self.out = a.out or os.path.join(a.root, "bench-results", datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S"))
         os.makedirs(os.path.join(self.out, "logs"), exist_ok=True)
         self.pids = PidBook(a.work)
@@ -156,6 +170,9 @@ class Bench:
         tls = make_certificates(a) if any(v.tls for v in self.variants) else None
         self.roost = Roost(os.path.abspath(a.roost), a.work, self.pids, tls)
         self.rabbit = RabbitMQ(a.work, self.pids, tls)
+        # Booted by their first round (make_whole): only when j runs, and not during the memory scenarios.
+        self.roost_cluster = RoostCluster(os.path.abspath(a.roost), a.work, self.pids)
+        self.rabbit_cluster = RabbitMQCluster(a.work, self.pids)
         self.perf_bin = os.path.abspath(a.perf)
         self.runs, self.events = [], []
         self.skipped = 0
@@ -362,8 +379,24 @@ class Bench:
                 rc, note = "RSS shrank while the connections were open", "broker was still returning memory"
         self.record(v, broker, rnd, rc, parse_result("".join(lines)), metrics, time.monotonic() - t0, cmd, note)
 
+    def run_failover(self, v, cluster, rnd):
+        queue = "bench-j-%s-%d-%d" % (cluster.name, os.getpid(), rnd)
+        t0 = time.monotonic()
+        details = measure_failover(cluster, queue)
+        self.record(v, cluster, rnd, 0, details, {"failover_s": details["failover_s"]}, time.monotonic() - t0, [])
+
+    def pair(self, v):
+        return (self.roost_cluster, self.rabbit_cluster) if v.cluster else (self.roost, self.rabbit)
+
     def estimate(self, v, broker):
         p = self.profile
+        if v.cluster:
+            roost = broker is self.roost_cluster
+            # Booting the cluster, or restarting the node the last failover round killed.
+            prepare = (5 if roost else 25) if broker.started else (10 if roost else 60)
+            if v.kind == "failover":
+                return prepare + 10
+            return prepare + p["tput"] + (1 if roost else p["drain"] + 6)
         if v.kind == "rss_queue":
             return 15 if broker is self.roost else 50
         if v.kind == "rss_conns":
@@ -377,8 +410,9 @@ class Bench:
         note = stop_default_rabbitmq()
         if note:
             self.event(note)
-        self.rabbit.start()
-        self.roost.start()
+        if not all(v.cluster for v in self.variants):
+            self.rabbit.start()
+            self.roost.start()
         self.load_at_start = open("/proc/loadavg").read().split()[:3]
         # The memory scenarios go first, on freshly started brokers: allocator state left
         # over from throughput runs (64 KiB bodies, say) would muddy the RSS numbers of both.
@@ -395,7 +429,7 @@ class Bench:
         roost_used = False
         for v, rnd in schedule:
             # A round runs for both brokers or for neither, so the medians stay comparable.
-            if self.remaining() - 30 < self.estimate(v, self.roost) + self.estimate(v, self.rabbit):
+            if self.remaining() - 30 < sum(self.estimate(v, b) for b in self.pair(v)):
                 self.event("time cap: skipping %s round %d" % (v.id, rnd))
                 self.skipped += 1
                 continue
@@ -407,11 +441,14 @@ class Bench:
                 self.roost.stop()
                 self.roost.start()
             roost_used = True
-            for broker in (self.roost, self.rabbit):
-                self.ensure_up(broker)
+            for broker in self.pair(v):
+                if not v.cluster:
+                    self.ensure_up(broker)
                 try:
-                    {"rss_queue": self.run_rss_queue, "rss_conns": self.run_rss_conns}.get(
-                        v.kind, self.run_load)(v, broker, rnd)
+                    if v.cluster:
+                        broker.make_whole()  # a run that cannot have its three nodes fails alone
+                    {"rss_queue": self.run_rss_queue, "rss_conns": self.run_rss_conns,
+                     "failover": self.run_failover}.get(v.kind, self.run_load)(v, broker, rnd)
                 except (OSError, AmqpError, BrokerDown, subprocess.SubprocessError) as e:
                     self.record(v, broker, rnd, "error: %s" % e, None, None, 0.0, [])
         self.status = "complete" if not self.skipped else "%d round(s) skipped to stay within the time cap" % self.skipped
@@ -420,22 +457,30 @@ class Bench:
         if self.current is not None and self.current.poll() is None:
             self.current.kill()
             self.current.wait()
-        for b in (self.roost, self.rabbit):
+        for b in (self.roost, self.rabbit, self.roost_cluster, self.rabbit_cluster):
             try:
                 b.stop()
             except Exception as e:  # keep stopping the others
                 log("stopping %s: %s" % (b.label, e))
         # Broker logs are worth keeping next to the results (they are small).
+        for src, name in self.broker_logs():
+            dst = os.path.join(self.out, "logs", name)
+            try:
+                if os.path.isdir(src):
+                    shutil.copytree(src, dst, dirs_exist_ok=True)
+                else:
+                    shutil.copy(src, dst)
+            except OSError:
+                pass
+
+    def broker_logs(self):
+        """(path, name under logs/) of each log the brokers and clusters wrote."""
         for b in (self.roost, self.rabbit):
             for i, src in enumerate(b.logs):
-                dst = os.path.join(self.out, "logs", "broker-%s-%d%s" % (b.name, i + 1, "" if os.path.isdir(src) else ".log"))
-                try:
-                    if os.path.isdir(src):
-                        shutil.copytree(src, dst, dirs_exist_ok=True)
-                    else:
-                        shutil.copy(src, dst)
-                except OSError:
-                    pass
+                yield src, "broker-%s-%d%s" % (b.name, i + 1, "" if os.path.isdir(src) else ".log")
+        for c in (self.roost_cluster, self.rabbit_cluster):
+            for src in c.logs:
+                yield src, "cluster-%s-%s" % (c.name, os.path.relpath(src, c.base).replace(os.sep, "-"))
 
     # ------------------------------------------------------------ report
     def summarize(self):
@@ -477,9 +522,12 @@ class Bench:
             git += "+dirty" if dirty else ""
         except (OSError, subprocess.SubprocessError):
             git = "?"
+        # From the single brokers, or from the clusters when only j ran (same binaries).
+        rabbit = self.rabbit if self.rabbit.version else self.rabbit_cluster
+        roost_version = self.roost.version or self.roost_cluster.version
         return {"date": self.started_at.strftime("%Y-%m-%d %H:%M:%S"), "nproc": os.cpu_count(), "cpu": cpu,
-                "ram_gb": round(mem_kib * 1024 / 1e9, 1), "rabbitmq_version": self.rabbit.version,
-                "erlang": self.rabbit.platform, "roost_version": self.roost.version, "roost_git": git,
+                "ram_gb": round(mem_kib * 1024 / 1e9, 1), "rabbitmq_version": rabbit.version,
+                "erlang": rabbit.platform, "roost_version": roost_version, "roost_git": git,
                 "loadavg_at_start": getattr(self, "load_at_start", None)}
 
     def report(self):
@@ -519,6 +567,16 @@ class Bench:
                   "MB = 10^6 B, KB = 10^3 B. Durations: %.0f s per throughput run, %.0f s per latency run. "
                   "Raw runs: results.json; roost-perf output: logs/." % (self.profile["drain"], self.profile["tput"],
                                                                         self.profile["latency"]))
+        if any(v.cluster for v in self.variants):
+            md.append("")
+            md.append("j: three nodes of each on this machine. Roost: etcd and three roost processes, lease TTL %d s, "
+                      "confirms once every in-sync replica has the batch; roost-perf on the leader. RabbitMQ: three "
+                      "clustered nodes, a quorum queue (a member on each, its leader on the node roost-perf uses). "
+                      "Failover: a probe publishes persistent messages with confirms, one at a time, to a quorum "
+                      "queue through the node holding its leader (Roost: the leader), which gets kill -9; the time "
+                      "runs until a publish is confirmed again, the probe reconnecting to the surviving nodes in "
+                      "turn every 50 ms (a Roost follower forwards it to the new leader). The killed node is "
+                      "restarted before the next round." % LEASE_TTL)
         if self.events:
             md.append("")
             md.append("Events: " + "; ".join("%s (at %.0f s)" % (e["msg"], e["t"]) for e in self.events))
@@ -605,12 +663,13 @@ def main():
     ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="1 s runs (2 s for latency), 2 rounds, memory scenarios "
-                    "once: about 3 minutes (RabbitMQ alone needs ~40 s to take 1M messages)")
-    ap.add_argument("--only", metavar="LIST", help="scenarios to run, e.g. a,c (default: all of a..i and t)")
+                    "once: about 4 minutes, 1 of them for j (RabbitMQ alone needs ~40 s to take 1M messages)")
+    ap.add_argument("--only", metavar="LIST", help="scenarios to run, e.g. a,c or j (default: all of a..j and t)")
     ap.add_argument("--rounds", type=int, metavar="N", help="rounds per scenario and broker, memory scenarios "
                     "included (default 3; with --quick 2, and 1 for the memory scenarios)")
     ap.add_argument("--time-cap", type=float, metavar="SECONDS", help="hard cap on the benchmark phase "
-                    "(default 900, or 240 with --quick; scaled up with more --rounds than the default)")
+                    "(default 900, or 240 with --quick, plus 240 / 150 when j runs; scaled up with more --rounds "
+                    "than the default)")
     ap.add_argument("--out", metavar="DIR", help="results directory (default bench-results/<date-time>)")
     ap.add_argument("--root", help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
