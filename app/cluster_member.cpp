@@ -72,6 +72,17 @@ bool cluster_member::start() {
                  c.replication_port, e.what());
     return false;
   }
+  if (c.replication_tls) {
+    try {
+      net::tls_options presented = opts_.tls;
+      presented.verify = net::peer_verification::none;  // followers prove the secret instead
+      link_server_tls_ = net::make_server_context(presented);
+      link_client_tls_ = net::make_client_context(opts_.tls.ca_file);
+    } catch (const net::tls_setup_error& e) {
+      std::fprintf(stderr, "roost: --replication-tls: %s\n", e.what());
+      return false;
+    }
+  }
   std::printf("listening replication %s %u\n", opts_.bind.c_str(), replication_port_);
   std::fflush(stdout);
   if (!secret_.empty()) return join();
@@ -151,9 +162,11 @@ bool cluster_member::follow_from_store(std::uint64_t& position) {
   storage::recovered_state recovered = follower_store_->recover();
   position = recovered.position.seq;
   replication::follower_link_options options{c.node_id, secret_, [](const std::string& text) { log::info(text); },
-                                             snapshot_path(), [this](storage::batch_position) {
+                                             snapshot_path(),
+                                             [this](storage::batch_position) {
                                                boost::asio::post(io_, [this] { install_snapshot(); });
-                                             }};
+                                             },
+                                             link_client_tls_.get()};
   follower_ = std::make_unique<replication::follower_link>(io_, std::move(options), *follower_store_,
                                                            recovered.position,
                                                            replication::batch_log(c.replication_retain));
@@ -266,7 +279,8 @@ void cluster_member::lead(std::int64_t epoch, storage::store& durable, const sto
   leader_link_ = std::make_unique<replication::leader_link>(
       io_, std::move(replication_acceptor_),
       replication::leader_link_options{c.node_id, secret_, c.replica_lag_timeout,
-                                       opts_.broker.data_dir + "/roost.db", opts_.broker.data_dir},
+                                       opts_.broker.data_dir + "/roost.db", opts_.broker.data_dir,
+                                       link_server_tls_.get()},
       replication::leader_link_events{
           [this](const std::vector<std::string>& members, std::function<void(bool)> done) {
             write_isr(members, std::move(done));

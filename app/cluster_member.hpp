@@ -21,6 +21,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
@@ -82,6 +83,9 @@ class cluster_member {
   boost::asio::ip::tcp::acceptor replication_acceptor_;
   std::uint16_t replication_port_ = 0;  // bound
   std::string secret_;                  // --cluster-secret, or etcd's
+  // --replication-tls: what the leader presents, what a follower verifies it with.
+  std::unique_ptr<boost::asio::ssl::context> link_server_tls_;
+  std::unique_ptr<boost::asio::ssl::context> link_client_tls_;
   std::optional<cluster::leadership> leadership_;  // from start(), once the registration is known
   std::unique_ptr<storage::store> follower_store_;
   std::unique_ptr<replication::follower_link> follower_;

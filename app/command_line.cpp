@@ -58,6 +58,8 @@ constexpr const char* usage =
     "  --replication-port PORT  where the leader ships its store's batches to followers (default 25672)\n"
     "  --cluster-secret TEXT  shared by the cluster's nodes: followers prove they know it (environment\n"
     "                         ROOST_CLUSTER_SECRET; default: one kept in etcd, made by the first node)\n"
+    "  --replication-tls on|off  the replication link through TLS: the leader presents --tls-cert,\n"
+    "                         followers verify it against --tls-ca (default off)\n"
     "  --replica-lag-timeout MS  a follower this far behind leaves the in-sync replicas (default 2000)\n"
     "  --replication-retain BYTES  recent batches kept for followers a little behind; one further\n"
     "                         behind gets a snapshot of the store (default 67108864, 64 MiB)\n"
@@ -144,15 +146,25 @@ bool parse_lag_timeout(std::string_view text, std::chrono::milliseconds& out) {
   return true;
 }
 
+bool parse_on_off(std::string_view text, bool& out) {
+  if (text != "on" && text != "off") return false;
+  out = text == "on";
+  return true;
+}
+
 // Cluster flags need --cluster-etcd; the defaults come from the host name.
 std::optional<std::string> check_cluster(options& opts, bool cluster_flag_seen) {
   cluster_options& c = opts.cluster;
   if (!c.enabled()) {
     if (cluster_flag_seen)
       return std::string("--cluster-name, --node-id, --advertise, --lease-ttl, --replication-port, "
-                         "--cluster-secret, --replica-lag-timeout and --replication-retain need --cluster-etcd");
+                         "--cluster-secret, --replication-tls, --replica-lag-timeout and --replication-retain need "
+                         "--cluster-etcd");
     return std::nullopt;
   }
+  if (c.replication_tls && (!opts.tls.enabled() || opts.tls.ca_file.empty()))
+    return std::string("--replication-tls needs --tls-cert and --tls-ca (the CA the leader's certificate is "
+                       "verified against)");
   if (c.node_id.empty()) c.node_id = host_name();
   if (c.advertise.empty()) c.advertise = host_name();
   return std::nullopt;
@@ -227,7 +239,7 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
       if (auto error = cluster::parse_etcd_endpoints(value, opts.cluster.etcd)) return "--cluster-etcd: " + *error;
     } else if (flag == "--cluster-name" || flag == "--node-id" || flag == "--advertise" || flag == "--lease-ttl" ||
                flag == "--replication-port" || flag == "--cluster-secret" || flag == "--replica-lag-timeout" ||
-               flag == "--replication-retain") {
+               flag == "--replication-retain" || flag == "--replication-tls") {
       cluster_flag_seen = true;
       cluster_options& c = opts.cluster;
       if (flag == "--cluster-name") ok = parse_cluster_name(value, c.name);
@@ -237,6 +249,7 @@ std::optional<std::string> parse_command_line(int argc, char** argv, options& op
       else if (flag == "--cluster-secret") ok = !(c.secret = value).empty();
       else if (flag == "--replica-lag-timeout") ok = parse_lag_timeout(value, c.replica_lag_timeout);
       else if (flag == "--replication-retain") ok = parse_number(value, c.replication_retain);
+      else if (flag == "--replication-tls") ok = parse_on_off(value, c.replication_tls);
       else ok = parse_lease_ttl(value, c.lease_ttl);
     } else return "unknown option " + std::string(flag) + "\n" + usage;
     if (!ok) return "invalid value '" + std::string(value) + "' for " + std::string(flag);

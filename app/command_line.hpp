@@ -27,8 +27,12 @@ struct cluster_options {
   // The leader's replication listener (every node binds it at start: its
   // port goes into the node's registration). 0 picks a free port.
   std::uint16_t replication_port = 25672;
-  // Followers prove they know it (HMAC); never logged. Required.
+  // Followers prove they know it (HMAC); never logged. Empty: the one
+  // etcd keeps (made by the first node).
   std::string secret;
+  // The replication link through TLS: the leader presents --tls-cert, a
+  // follower verifies it against --tls-ca and the leader's advertised host.
+  bool replication_tls = false;
   std::chrono::milliseconds replica_lag_timeout{2000};
   // The recent batches each node keeps for followers a little behind it;
   // one further behind gets a snapshot of the whole store instead.

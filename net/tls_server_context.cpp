@@ -94,6 +94,17 @@ std::unique_ptr<ssl::context> make_server_context(const tls_options& options) {
   return ctx;
 }
 
+std::unique_ptr<ssl::context> make_client_context(const std::string& ca_file) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  restrict_protocols(*ctx);
+  require_readable(ca_file, "CA file");
+  boost::system::error_code ec;
+  ctx->load_verify_file(ca_file, ec);
+  check(ec, "CA file", ca_file);
+  ctx->set_verify_mode(ssl::verify_peer);
+  return ctx;
+}
+
 tls_server_credentials::tls_server_credentials(tls_options options)
     : options_(std::move(options)), current_(make_server_context(options_)) {}
 

@@ -1,4 +1,6 @@
-// The OpenSSL context a TLS listener hands each accepted connection: the
+// The OpenSSL context a TLS listener hands each accepted connection (and,
+// built the same way, the one a cluster follower connects to its leader
+// with): the
 // certificate chain and key, TLS 1.2 and 1.3 only with a modern cipher
 // list, and the client-certificate policy. Shared by the AMQPS listener and
 // the admin HTTPS listener, which present the same certificate.
@@ -29,6 +31,12 @@ class tls_setup_error : public std::runtime_error {
 
 // Builds a server context from the files; throws tls_setup_error.
 std::unique_ptr<boost::asio::ssl::context> make_server_context(const tls_options& options);
+
+// A client context for Roost's own outgoing TLS (a cluster follower to its
+// leader's replication port): the same protocols and ciphers, the server's
+// certificate verified against the CAs in ca_file (the caller checks the
+// name). Throws tls_setup_error.
+std::unique_ptr<boost::asio::ssl::context> make_client_context(const std::string& ca_file);
 
 class tls_server_credentials {
  public:

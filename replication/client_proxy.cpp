@@ -48,8 +48,10 @@ struct client_proxy::pipe : std::enable_shared_from_this<pipe> {
   bool closed = false;
   std::function<void()> ended;
 
-  // The leader's challenge, answered with the forward; then the copying.
+  // The forward preface; the leader's challenge, answered with the
+  // forward; then the copying.
   void greet(forward f, std::string secret) {
+    asio::async_write(leader, asio::buffer(&forward_preface, 1), [](boost::system::error_code, std::size_t) {});
     asio::async_read(leader, asio::buffer(header), [self = shared_from_this(), f = std::move(f), secret = std::move(secret)](
                                                         boost::system::error_code ec, std::size_t) mutable {
       if (ec) return self->close();

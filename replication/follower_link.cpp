@@ -3,11 +3,13 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 
 #include <cstdio>
 #include <utility>
 
+#include "replication/link_stream.hpp"
 #include "storage/batch_codec.hpp"
 
 namespace roost::replication {
@@ -35,14 +37,11 @@ follower_link::follower_link(asio::io_context& io, follower_link_options options
 
 follower_link::~follower_link() {
   *alive_ = false;
-  if (socket_) {
-    boost::system::error_code ignored;
-    socket_->close(ignored);
-  }
+  if (link_) link_->close();
 }
 
 void follower_link::follow(std::string host, std::uint16_t port) {
-  if (host == host_ && port == port_ && socket_) return;
+  if (host == host_ && port == port_ && link_) return;
   host_ = std::move(host);
   port_ = port;
   drop("following a new leader");
@@ -57,7 +56,7 @@ void follower_link::connect() {
     connect_when_settled_ = true;
     return;
   }
-  socket_ = std::make_unique<tcp::socket>(io_);
+  link_ = std::make_unique<link_stream>(tcp::socket(io_));
   proven_ = false;
   outgoing_.clear();
   received_seq_ = position_.seq;
@@ -70,19 +69,40 @@ void follower_link::connect() {
     if (ec || found.empty()) return retry_later();
     leader = *found.begin();
   }
-  socket_->async_connect(leader, [this, alive = alive_, socket = socket_.get()](const boost::system::error_code& cec) {
-    if (!*alive || socket != socket_.get()) return;
+  link_->socket().async_connect(leader, [this, alive = alive_, link = link_.get()](const boost::system::error_code& cec) {
+    if (!*alive || link != link_.get()) return;
     if (cec) return retry_later();
     boost::system::error_code ignored;
-    socket_->set_option(tcp::no_delay(true), ignored);
+    link->socket().set_option(tcp::no_delay(true), ignored);
+    if (options_.tls != nullptr) return start_tls();
+    // Says it comes to replicate (link_messages.hpp); the leader answers with its challenge.
+    asio::async_write(*link, asio::buffer(&replicate_preface, 1), [](boost::system::error_code, std::size_t) {});
+    read_frame();
+  });
+}
+
+// The leader's certificate must chain to --tls-ca and name the host it
+// advertised: a follower takes batches only from the real leader.
+void follower_link::start_tls() {
+  link_->start_tls(*options_.tls);
+  link_->tls()->set_verify_callback(asio::ssl::host_name_verification(host_));
+  link_->tls()->async_handshake(asio::ssl::stream_base::client, [this, alive = alive_, link = link_.get()](
+                                                                     const boost::system::error_code& ec) {
+    if (!*alive || link != link_.get()) return;
+    if (ec) {
+      if (ec.message() != refused_) log("replication: TLS handshake with the leader at " + host_ + ":" +
+                                        std::to_string(port_) + " failed: " + ec.message());
+      refused_ = ec.message();
+      return drop(ec.message()), retry_later();
+    }
     read_frame();
   });
 }
 
 void follower_link::read_frame() {
-  tcp::socket* socket = socket_.get();
-  asio::async_read(*socket, asio::buffer(header_), [this, alive = alive_, socket](boost::system::error_code ec, std::size_t) {
-    if (!*alive || socket != socket_.get()) return;
+  link_stream* link = link_.get();
+  asio::async_read(*link, asio::buffer(header_), [this, alive = alive_, link](boost::system::error_code ec, std::size_t) {
+    if (!*alive || link != link_.get()) return;
     if (ec) return drop(ec.message()), retry_later();
     frame_header h;
     try {
@@ -91,15 +111,15 @@ void follower_link::read_frame() {
       return drop(e.what()), retry_later();
     }
     payload_.resize(h.payload_size);
-    asio::async_read(*socket, asio::buffer(payload_), [this, alive, socket, h](boost::system::error_code read_ec, std::size_t) {
-      if (!*alive || socket != socket_.get()) return;
+    asio::async_read(*link, asio::buffer(payload_), [this, alive, link, h](boost::system::error_code read_ec, std::size_t) {
+      if (!*alive || link != link_.get()) return;
       if (read_ec) return drop(read_ec.message()), retry_later();
       try {
         handle(h.type);
       } catch (const std::exception& e) {
         return drop(e.what()), retry_later();
       }
-      if (socket_.get() == socket) read_frame();
+      if (link_.get() == link) read_frame();
     });
   });
 }
@@ -188,13 +208,13 @@ void follower_link::send(std::string frame) {
 }
 
 void follower_link::flush() {
-  if (!socket_ || !proven_ || !sending_.empty() || outgoing_.empty()) return;
+  if (!link_ || !proven_ || !sending_.empty() || outgoing_.empty()) return;
   sending_.swap(outgoing_);
-  tcp::socket* socket = socket_.get();
-  asio::async_write(*socket, asio::buffer(sending_), [this, alive = alive_, socket](boost::system::error_code ec, std::size_t) {
+  link_stream* link = link_.get();
+  asio::async_write(*link, asio::buffer(sending_), [this, alive = alive_, link](boost::system::error_code ec, std::size_t) {
     if (!*alive) return;
     sending_.clear();
-    if (socket != socket_.get()) return;
+    if (link != link_.get()) return;
     if (ec) return drop(ec.message()), retry_later();
     flush();
   });
@@ -209,18 +229,17 @@ void follower_link::drop(const std::string& why) {
     snapshot_out_.close();
     std::remove(options_.snapshot_file.c_str());
   }
-  if (!socket_) return;
+  if (!link_) return;
   if (proven_ && refused_.empty() && !installing_) log("replication: lost the leader at " + host_ + ":" + std::to_string(port_) + ": " + why);
-  boost::system::error_code ignored;
-  socket_->close(ignored);
-  socket_.reset();
+  link_->close();
+  link_.reset();
   outgoing_.clear();
 }
 
 void follower_link::retry_later() {
   retry_timer_.expires_after(retry_interval);
   retry_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-    if (!ec && *alive && !socket_ && !installing_) connect();
+    if (!ec && *alive && !link_ && !installing_) connect();
   });
 }
 

@@ -23,7 +23,13 @@
 #include "replication/link_messages.hpp"
 #include "storage/store.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace roost::replication {
+
+class link_stream;
 
 struct follower_link_options {
   std::string node_id;
@@ -37,6 +43,9 @@ struct follower_link_options {
   // with it and follows again from `position` (not from within this call:
   // it destroys this link).
   std::function<void(storage::batch_position position)> install_snapshot;
+  // --replication-tls: the client context the leader's certificate is
+  // verified with (net::make_client_context); null: plain TCP.
+  boost::asio::ssl::context* tls = nullptr;
 };
 
 class follower_link {
@@ -58,6 +67,7 @@ class follower_link {
 
  private:
   void connect();
+  void start_tls();
   void read_frame();
   void handle(message_type type);
   void apply(std::shared_ptr<const std::string> encoded);
@@ -77,7 +87,7 @@ class follower_link {
   std::uint64_t received_seq_ = 0;    // handed to the store
   std::string host_;
   std::uint16_t port_ = 0;
-  std::unique_ptr<boost::asio::ip::tcp::socket> socket_;
+  std::unique_ptr<link_stream> link_;
   boost::asio::steady_timer retry_timer_;
   std::array<char, frame_header_size> header_{};
   std::string payload_;

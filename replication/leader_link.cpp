@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "replication/link_messages.hpp"
+#include "replication/link_stream.hpp"
 
 namespace roost::replication {
 
@@ -50,17 +51,18 @@ struct leader_link::snapshot_file {
 };
 
 struct leader_link::session : std::enable_shared_from_this<session> {
-  session(tcp::socket s, asio::io_context& io) : socket(std::move(s)), handshake_timer(io) {}
+  session(tcp::socket s, asio::io_context& io) : stream(std::move(s)), handshake_timer(io) {}
 
   struct frame {
     std::string head;
     std::shared_ptr<const std::string> body;  // a batch's encoding; null for other messages
   };
 
-  tcp::socket socket;
+  link_stream stream;
   asio::steady_timer handshake_timer;
   std::string nonce;
   std::string node_id;  // set once proven
+  bool forwarding = false;  // came with the forward preface: a client connection, not a follower
   bool open = true;
   bool close_when_sent = false;
   std::array<char, frame_header_size> header{};
@@ -88,7 +90,7 @@ struct leader_link::session : std::enable_shared_from_this<session> {
       buffers.push_back(asio::buffer(f.head));
       if (f.body) buffers.push_back(asio::buffer(*f.body));
     }
-    asio::async_write(socket, buffers, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+    asio::async_write(stream, buffers, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
       self->queued_bytes -= std::min(self->queued_bytes, n);
       self->sending.clear();
       if (ec) {
@@ -107,12 +109,16 @@ struct leader_link::session : std::enable_shared_from_this<session> {
   void shut() {
     if (!open) return;
     open = false;
-    boost::system::error_code ignored;
-    socket.close(ignored);
+    stream.close();
     handshake_timer.cancel();
   }
 
   std::function<void()> on_sent;  // the link tops the queue up
+
+  std::string peer() {
+    boost::system::error_code ignored;
+    return stream.socket().remote_endpoint(ignored).address().to_string();
+  }
 };
 
 leader_link::leader_link(asio::io_context& io, tcp::acceptor acceptor, leader_link_options options,
@@ -161,15 +167,56 @@ void leader_link::accept() {
     s->handshake_timer.async_wait([s](const boost::system::error_code& timer_ec) {
       if (!timer_ec && s->node_id.empty()) s->shut();
     });
-    s->send({challenge_frame(s->nonce), nullptr});
-    welcome(s);
+    arrive(s);
     accept();
   });
 }
 
+// The first byte says who connects (link_messages.hpp). It is peeked, not
+// taken, so that a TLS handshake's first record stays whole.
+void leader_link::arrive(const std::shared_ptr<session>& s) {
+  s->stream.socket().async_wait(tcp::socket::wait_read, [this, s, alive = alive_](const boost::system::error_code& ec) {
+    if (!*alive || !s->open) return;
+    char first = 0;
+    boost::system::error_code read_ec = ec;
+    if (!read_ec) s->stream.socket().receive(asio::buffer(&first, 1), tcp::socket::message_peek, read_ec);
+    if (read_ec) return s->shut();
+    bool tls = options_.tls != nullptr;
+    if (first == tls_record_start && tls) return start_tls(s);
+    if (first == forward_preface || (first == replicate_preface && !tls)) {
+      s->stream.socket().receive(asio::buffer(&first, 1), 0, read_ec);
+      s->forwarding = first == forward_preface;
+      return challenge(s);
+    }
+    if (first == replicate_preface)
+      log("replication: refused a follower from " + s->peer() +
+          ": it does not use TLS, and this node runs with --replication-tls");
+    else if (first == tls_record_start)
+      log("replication: refused a TLS connection from " + s->peer() + ": this node runs without --replication-tls");
+    s->shut();  // anything else: not a Roost node
+  });
+}
+
+void leader_link::start_tls(const std::shared_ptr<session>& s) {
+  s->stream.start_tls(*options_.tls);
+  s->stream.tls()->async_handshake(asio::ssl::stream_base::server, [this, s, alive = alive_](const boost::system::error_code& ec) {
+    if (!*alive || !s->open) return;
+    if (ec) {
+      log("replication: TLS handshake with " + s->peer() + " failed: " + ec.message());
+      return s->shut();
+    }
+    challenge(s);
+  });
+}
+
+void leader_link::challenge(const std::shared_ptr<session>& s) {
+  s->send({challenge_frame(s->nonce), nullptr});
+  welcome(s);
+}
+
 // Reads one frame at a time: the hello, then acks.
 void leader_link::welcome(const std::shared_ptr<session>& s) {
-  asio::async_read(s->socket, asio::buffer(s->header), [this, s, alive = alive_](boost::system::error_code ec, std::size_t) {
+  asio::async_read(s->stream, asio::buffer(s->header), [this, s, alive = alive_](boost::system::error_code ec, std::size_t) {
     if (!*alive) return;
     if (ec) return closed(s, ec.message());
     frame_header h;
@@ -180,18 +227,18 @@ void leader_link::welcome(const std::shared_ptr<session>& s) {
       return closed(s, e.what());
     }
     s->payload.resize(h.payload_size);
-    asio::async_read(s->socket, asio::buffer(s->payload), [this, s, h, alive](boost::system::error_code read_ec, std::size_t) {
+    asio::async_read(s->stream, asio::buffer(s->payload), [this, s, h, alive](boost::system::error_code read_ec, std::size_t) {
       if (!*alive) return;
       if (read_ec) return closed(s, read_ec.message());
       try {
-        if (s->node_id.empty() && h.type == message_type::hello) {
+        if (s->node_id.empty() && !s->forwarding && h.type == message_type::hello) {
           hello greeting = parse_hello(s->payload);
           if (!proof_matches(options_.secret, s->nonce, greeting)) {
             s->close_when_sent = true;
             s->send({refuse_frame("authentication failed: wrong cluster secret"), nullptr});
             boost::system::error_code ignored;
             return log("replication: refused a follower from " +
-                       s->socket.remote_endpoint(ignored).address().to_string() + ": wrong cluster secret");
+                       s->peer() + ": wrong cluster secret");
           }
           s->node_id = greeting.node_id;
           s->handshake_timer.cancel();
@@ -215,7 +262,7 @@ void leader_link::welcome(const std::shared_ptr<session>& s) {
               " (leader at " + std::to_string(history_.last_seq) + ")");
           pump(s);
           review();
-        } else if (s->node_id.empty() && h.type == message_type::forward) {
+        } else if (s->forwarding && h.type == message_type::forward) {
           return hand_over(s, parse_forward(s->payload));
         } else if (!s->node_id.empty() && h.type == message_type::ack) {
           acked(s, parse_ack(s->payload));
@@ -232,15 +279,13 @@ void leader_link::welcome(const std::shared_ptr<session>& s) {
 
 // No refusal frame on a wrong proof: the bytes would reach the client.
 void leader_link::hand_over(const std::shared_ptr<session>& s, const forward& f) {
-  boost::system::error_code ignored;
-  std::string from = s->socket.remote_endpoint(ignored).address().to_string();
   if (!proof_matches(options_.secret, s->nonce, f)) {
-    log("replication: refused a forwarded connection from " + from + ": wrong cluster secret");
+    log("replication: refused a forwarded connection from " + s->peer() + ": wrong cluster secret");
     return s->shut();
   }
   s->handshake_timer.cancel();
   s->open = false;  // the socket is the client's from here; the session lets go of it
-  if (events_.forwarded) events_.forwarded(std::move(s->socket), f);
+  if (events_.forwarded) events_.forwarded(std::move(s->stream.socket()), f);
 }
 
 void leader_link::send_snapshot(const std::shared_ptr<session>& s) {

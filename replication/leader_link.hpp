@@ -39,6 +39,10 @@
 #include "storage/snapshot.hpp"
 #include "storage/sqlite_store.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace roost::replication {
 
 struct leader_link_options {
@@ -47,6 +51,12 @@ struct leader_link_options {
   std::chrono::milliseconds lag_timeout{2000};
   std::string store_file;    // the leader's roost.db, copied for snapshots
   std::string snapshot_dir;  // where the copies are written (and removed once sent)
+  // --replication-tls: followers connect through TLS with this server
+  // context (the node's certificate; the secret, not a client certificate,
+  // proves a follower). Null: plain TCP. Forwarded clients come in plain
+  // either way (their bytes are the client's own: TLS already, or plain
+  // on the client's network as well).
+  boost::asio::ssl::context* tls = nullptr;
 };
 
 struct leader_link_events {
@@ -88,6 +98,9 @@ class leader_link {
   };
 
   void accept();
+  void arrive(const std::shared_ptr<session>& s);
+  void start_tls(const std::shared_ptr<session>& s);
+  void challenge(const std::shared_ptr<session>& s);
   void welcome(const std::shared_ptr<session>& s);
   void hand_over(const std::shared_ptr<session>& s, const forward& f);
   void pump(const std::shared_ptr<session>& s);

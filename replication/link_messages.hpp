@@ -1,6 +1,8 @@
 // The replication link's messages, as bytes. A leader and a follower speak
 // them over one TCP connection (docs/architecture.md, "Replication"):
 //
+//   follower ─► 'R' (replicate_preface), or with --replication-tls the TLS
+//               handshake, the rest of the conversation inside TLS
 //   leader   ─► challenge{nonce}
 //   follower ─► hello{node id, position, proof}      proof = HMAC-SHA256(secret, nonce | node id)
 //   leader   ─► refuse{reason} and close, or batches from position.seq + 1 on,
@@ -9,8 +11,10 @@
 //   follower ─► ack{seq} after each batch commits in its own store
 //
 // or, from a follower passing a client's connection on to the leader
-// (client_proxy.hpp):
+// (client_proxy.hpp), always without TLS of its own (the client's bytes
+// are as the client sent them, TLS included):
 //
+//   follower ─► 'F' (forward_preface)
 //   leader   ─► challenge{nonce}
 //   follower ─► forward{node id, listener, client address and port, proof}
 //               proof = HMAC-SHA256(secret, nonce | the other fields)
@@ -43,6 +47,12 @@ enum class message_type : std::uint8_t {
   snapshot_end = 7,
   forward = 8,
 };
+
+// The first byte from whoever connects, which says what follows. A TLS
+// handshake starts with 0x16 (a handshake record), unlike either.
+constexpr char replicate_preface = 'R';
+constexpr char forward_preface = 'F';
+constexpr char tls_record_start = 0x16;
 
 constexpr std::size_t frame_header_size = 5;
 // Before the peer has proven it knows the cluster secret.

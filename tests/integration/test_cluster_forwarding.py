@@ -79,6 +79,7 @@ def forwarded_raw(leader, secret, address, port=40000):
     """A raw AMQP connection to the leader's replication port, forwarded as if a follower had
     accepted it from address:port."""
     c = rf.track(raw.RawConnection(leader.replication_port))
+    c.send(b"F")  # the forward preface
     header = c.read_exact(5)
     rf.eq(header[4], 1, "the leader's challenge first")
     challenge = c.read_exact(int.from_bytes(header[:4], "big"))

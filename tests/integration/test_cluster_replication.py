@@ -2,7 +2,8 @@
 stores; a publisher confirm waits for the in-sync replicas; confirmed messages, acks,
 definitions and users survive a kill -9 of the leader; a follower killed under load comes
 back by the tail; a follower that presents the wrong secret is refused; without a secret
-flag the nodes share one the first of them put in etcd.
+flag the nodes share one the first of them put in etcd; with --replication-tls the link is
+TLS, verified against the CA, and a plain follower is refused.
 
 etcd (Debian's etcd-server) and three nodes on free local ports; lease TTL 1 s.
 """
@@ -10,6 +11,8 @@ import base64
 import json
 import shutil
 import socket
+import ssl
+import tempfile
 import threading
 import time
 import urllib.error
@@ -19,6 +22,7 @@ import pika
 
 import cluster_fixture as cf
 import roost_fixture as rf
+import tls_certs
 
 TTL = 1
 PERSISTENT = pika.BasicProperties(delivery_mode=2)
@@ -208,6 +212,7 @@ def test_the_replication_port_refuses_a_wrong_secret_and_garbage():
         c.wait_isr()
         # A stranger: reads the challenge, answers with a hello whose proof is wrong.
         s = socket.create_connection((rf.HOST, leader.replication_port), timeout=5)
+        s.sendall(b"R")  # comes to replicate
         header = s.recv(5)
         rf.eq(header[4], 1, "a challenge first")
         s.recv(int.from_bytes(header[:4], "big"))
@@ -266,6 +271,43 @@ def test_without_a_secret_flag_the_nodes_share_one_kept_in_etcd():
         ch.basic_publish("", "shared", b"one", PERSISTENT)
         c.wait_stores_equal()
         assert secret not in "".join(n.stderr_text() for n in c.nodes), "the secret was logged"
+
+
+@rf.timeout(90)
+def test_over_tls_the_link_replicates_fails_over_and_refuses_plain_followers():
+    cert_dir = tempfile.mkdtemp(prefix="roost-tls-")
+    try:
+        certs = tls_certs.make(cert_dir)
+        with cf.Cluster(nodes=3, lease_ttl=TTL, certs=certs, extra_flags=["--replication-tls", "on"]) as c:
+            leader = c.wait_leader()
+            c.wait_isr()  # the followers joined through TLS
+            # The port speaks TLS with the node's certificate...
+            context = ssl.create_default_context(cafile=certs.ca)
+            with socket.create_connection((rf.HOST, leader.replication_port), timeout=5) as raw_socket:
+                with context.wrap_socket(raw_socket, server_hostname="localhost") as tls_socket:
+                    assert tls_socket.getpeercert()["subjectAltName"], "the leader's certificate"
+            # ... and refuses a follower that would replicate without it.
+            plain = socket.create_connection((rf.HOST, leader.replication_port), timeout=5)
+            plain.sendall(b"R")
+            try:
+                rf.eq(plain.recv(64), b"", "a plain follower is closed without a challenge")
+            except ConnectionResetError:
+                pass  # closed with its byte unread: as good as a FIN
+            plain.close()
+            conn, ch = confirming_channel(leader)
+            ch.queue_declare("sealed", durable=True)
+            for i in range(50):
+                ch.basic_publish("", "sealed", b"s%d" % i, PERSISTENT)
+            c.wait_stores_equal()
+            leader.kill9()
+            new = c.wait_leader(exclude=[leader])
+            survivor = next(n for n in c.nodes if n not in (leader, new))
+            c.wait_isr([new, survivor])  # the survivor follows the new leader, through TLS again
+            conn, ch = confirming_channel(survivor)  # forwarded to the new leader
+            rf.eq(ch.queue_declare("sealed", durable=True, passive=True).method.message_count, 50)
+            assert "it does not use TLS" in leader.stderr_text()
+    finally:
+        shutil.rmtree(cert_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -119,3 +119,16 @@ TEST_CASE("cluster flags that cannot work are refused with the reason") {
   for (const char* bad : {"0", "-1", "3601", "5s"})
     CHECK(parse({"--cluster-etcd", "h:1", "--cluster-secret", "s", "--lease-ttl", bad}).error == "invalid value '" + std::string(bad) + "' for --lease-ttl");
 }
+
+TEST_CASE("--replication-tls needs the certificate to present and the CA to verify it with") {
+  CHECK_FALSE(parse({"--cluster-etcd", "h:1"}).opts.cluster.replication_tls);
+  parsed on = parse({"--cluster-etcd", "h:1", "--replication-tls", "on", "--tls-cert", "c.pem", "--tls-ca", "ca.pem"});
+  REQUIRE_FALSE(on.error);
+  CHECK(on.opts.cluster.replication_tls);
+  const std::string needs = "--replication-tls needs --tls-cert and --tls-ca (the CA the leader's certificate is verified against)";
+  CHECK(parse({"--cluster-etcd", "h:1", "--replication-tls", "on"}).error == needs);
+  CHECK(parse({"--cluster-etcd", "h:1", "--replication-tls", "on", "--tls-cert", "c.pem"}).error == needs);
+  CHECK_FALSE(parse({"--cluster-etcd", "h:1", "--replication-tls", "off"}).error);
+  CHECK(parse({"--cluster-etcd", "h:1", "--replication-tls", "yes"}).error == "invalid value 'yes' for --replication-tls");
+  CHECK(parse({"--replication-tls", "on"}).error->ends_with("need --cluster-etcd"));
+}
