@@ -236,9 +236,7 @@ void leader_link::welcome(const std::shared_ptr<session>& s) {
           if (!proof_matches(options_.secret, s->nonce, greeting)) {
             s->close_when_sent = true;
             s->send({refuse_frame("authentication failed: wrong cluster secret"), nullptr});
-            boost::system::error_code ignored;
-            return log("replication: refused a follower from " +
-                       s->peer() + ": wrong cluster secret");
+            return log("replication: refused a follower from " + s->peer() + ": wrong cluster secret");
           }
           s->node_id = greeting.node_id;
           s->handshake_timer.cancel();
