@@ -49,4 +49,14 @@ peer_identity peer_at(const std::string& address, std::uint16_t port) {
 
 std::string describe_peer(const tcp::socket& s) { return peer_of(s).describe(); }
 
+std::optional<tcp::endpoint> endpoint_for(asio::io_context& io, const std::string& host, std::uint16_t port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (!ec) return tcp::endpoint(address, port);
+  tcp::resolver resolver(io);
+  auto found = resolver.resolve(host, std::to_string(port), ec);
+  if (ec || found.empty()) return std::nullopt;
+  return found.begin()->endpoint();
+}
+
 }  // namespace roost::net

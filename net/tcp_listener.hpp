@@ -3,8 +3,10 @@
 // (accept_loop.hpp) is shared with the control socket.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace roost::net {
@@ -33,5 +35,11 @@ peer_identity peer_at(const std::string& address, std::uint16_t port);
 
 // peer_of(s).describe(), for logs.
 std::string describe_peer(const boost::asio::ip::tcp::socket& s);
+
+// Where to connect to reach host:port: host as an address, or else as a
+// host name resolved now, synchronously (a cluster leader's advertised
+// name: rare, and local). None when the name does not resolve.
+std::optional<boost::asio::ip::tcp::endpoint> endpoint_for(boost::asio::io_context& io, const std::string& host,
+                                                          std::uint16_t port);
 
 }  // namespace roost::net

@@ -150,18 +150,14 @@ void client_proxy::pass_on(tcp::socket client, const std::string& listener) {
     client.close(ec);  // no leader known yet: the client retries
     return;
   }
-  tcp::endpoint leader(asio::ip::make_address(leader_host_, ec), leader_port_);
-  if (ec) {
-    // A host name, resolved at each client: rare, and the leader may move.
-    tcp::resolver resolver(io_);
-    auto found = resolver.resolve(leader_host_, std::to_string(leader_port_), ec);
-    if (ec || found.empty()) {
-      unreachable("cannot resolve the leader's host " + leader_host_);
-      client.close(ec);
-      return;
-    }
-    leader = *found.begin();
+  // Resolved at each client: the leader may move.
+  std::optional<tcp::endpoint> found = net::endpoint_for(io_, leader_host_, leader_port_);
+  if (!found) {
+    unreachable("cannot resolve the leader's host " + leader_host_);
+    client.close(ec);
+    return;
   }
+  tcp::endpoint leader = *found;
   client.set_option(tcp::no_delay(true), ec);
   auto p = std::make_shared<pipe>(std::move(client), io_);
   std::uint64_t id = next_pipe_++;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "net/tcp_listener.hpp"
 #include "replication/link_stream.hpp"
 #include "storage/batch_codec.hpp"
 
@@ -60,16 +61,9 @@ void follower_link::connect() {
   proven_ = false;
   outgoing_.clear();
   received_seq_ = position_.seq;
-  boost::system::error_code ec;
-  tcp::endpoint leader(asio::ip::make_address(host_, ec), port_);
-  if (ec) {
-    // A host name: resolved synchronously, as it is rare and local.
-    tcp::resolver resolver(io_);
-    auto found = resolver.resolve(host_, std::to_string(port_), ec);
-    if (ec || found.empty()) return retry_later();
-    leader = *found.begin();
-  }
-  link_->socket().async_connect(leader, [this, alive = alive_, link = link_.get()](const boost::system::error_code& cec) {
+  std::optional<tcp::endpoint> leader = net::endpoint_for(io_, host_, port_);
+  if (!leader) return retry_later();
+  link_->socket().async_connect(*leader, [this, alive = alive_, link = link_.get()](const boost::system::error_code& cec) {
     if (!*alive || link != link_.get()) return;
     if (cec) return retry_later();
     boost::system::error_code ignored;
