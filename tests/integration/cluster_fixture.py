@@ -298,15 +298,16 @@ class Cluster:
         want = sorted(n.id for n in (self.nodes if nodes is None else nodes))
         return wait_for(lambda: self.isr() == want, timeout, "in-sync replicas %s (now %s)" % (want, self.isr()))
 
-    def wait_stores_equal(self, nodes=None, timeout=15):
-        """Waits until the nodes' stores hold the same rows (every follower caught up); returns them."""
+    def wait_stores_equal(self, nodes=None, timeout=15, where=lambda rows: True):
+        """Waits until the nodes' stores hold the same rows (every follower caught up) and those rows
+        satisfy `where` (an ack's removal reaches the store a group commit after the ack); returns them."""
         nodes = self.nodes if nodes is None else nodes
         last = {}
 
         def equal():
             rows = [n.store_rows() for n in nodes]
             last["rows"] = rows
-            return rows[0] if all(r == rows[0] for r in rows[1:]) else None
+            return rows[0] if all(r == rows[0] for r in rows[1:]) and where(rows[0]) else None
         try:
             return wait_for(equal, timeout, "the stores of %s to match" % [n.id for n in nodes])
         except AssertionError:
