@@ -67,21 +67,8 @@ json consumers_json(const api_call& c, const std::string* vhost_name) {
   for (connection* conn : open_connections(c.ctx.b)) {
     if (!in_vhost(*conn, vhost_name) || !sees_user(c, conn->user())) continue;
     for (const auto& [number, ch] : conn->channels())
-      for (const auto& [tag, consumer] : ch->consumers()) {
-        const queue* q = consumer->source();
-        if (q == nullptr) continue;
-        items.push_back(json{
-            {"consumer_tag", tag},
-            {"queue", {{"name", q->name()}, {"vhost", conn->vh().name()}}},
-            {"channel_details", {{"name", channel_name(*ch, c.ctx)}, {"number", number},
-                                 {"connection_name", connection_name(*conn, c.ctx)}, {"user", conn->user()}}},
-            {"ack_required", !consumer->no_ack()},
-            {"exclusive", consumer->exclusive()},
-            {"prefetch_count", consumer->prefetch()},
-            {"active", true},
-            {"activity_status", "up"},
-            {"arguments", json::object()}});
-      }
+      for (const auto& [tag, consumer] : ch->consumers())
+        if (consumer->source() != nullptr) items.push_back(consumer_json(*consumer, c.ctx));
   }
   return items;
 }

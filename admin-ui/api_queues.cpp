@@ -54,7 +54,10 @@ http_response list_vhost(const api_call& c) {
 }
 
 http_response show(const api_call& c) {
-  return json_response(queue_json(c.vh(), existing_queue(c), count_unacked(c.ctx.b)));
+  queue& q = existing_queue(c);
+  json out = queue_json(c.vh(), q, count_unacked(c.ctx.b));
+  out["consumer_details"] = consumer_details(q, c.ctx);
+  return json_response(std::move(out));
 }
 
 http_response declare(const api_call& c) {
@@ -67,12 +70,7 @@ http_response declare(const api_call& c) {
   options.auto_delete = bool_field(body, "auto_delete", false);
   if (bool_field(body, "exclusive", false))
     bad_request("exclusive queues belong to an AMQP connection and cannot be declared over HTTP");
-  options.arguments = table_field(body, "arguments");
-  std::string type = string_field(body, "queue_type", "classic");
-  if (type != "classic") bad_request("queue type '" + type + "' is not supported (only classic)");
-  if (const auto* t = options.arguments.find("x-queue-type"))
-    if (const std::string* s = t->as_string(); s == nullptr || *s != "classic")
-      bad_request("x-queue-type must be 'classic'");
+  options.arguments = queue_arguments_field(body, "queue_type");
   if (c.param("name").size() > 255) bad_request("queue name longer than 255 bytes");
   require_declare(c, v, "queue", c.param("name"), options.arguments);
   bool created = v.declare_queue(c.param("name"), options, false, admin_owner).created;

@@ -11,6 +11,7 @@
 #include "broker/model/vhost.hpp"
 #include "broker/policy/effective.hpp"
 #include "broker/protocol/channel.hpp"
+#include "broker/stream/stream.hpp"
 #include "broker/protocol/connection.hpp"
 
 namespace roost::admin {
@@ -126,7 +127,9 @@ json message_stats_json(const message_stats& s, zero_events zeros) {
   return out;
 }
 
-json queue_json(const vhost& v, const queue& q, const unacked_counts& unacked) {
+namespace {
+
+json plain_queue_json(const vhost& v, const queue& q, const unacked_counts& unacked) {
   auto it = unacked.find(&q);
   std::size_t unacked_count = it == unacked.end() ? 0 : it->second;
   std::size_t ready = q.ready_count();
@@ -141,7 +144,7 @@ json queue_json(const vhost& v, const queue& q, const unacked_counts& unacked) {
               {"messages_unacknowledged", unacked_count},
               {"consumers", q.consumer_count()},
               {"state", "running"},
-              {"type", "classic"},
+              {"type", type_name(q.type())},
               {"node", node_name()},
               {"message_stats", message_stats_json(q.stats(), zero_events::omit)},
               // As RabbitMQ 3.10: null and {} when no policy applies.
@@ -150,6 +153,63 @@ json queue_json(const vhost& v, const queue& q, const unacked_counts& unacked) {
                q.applied_operator_policy() ? json(q.applied_operator_policy()->name()) : json(nullptr)},
               {"effective_policy_definition",
                to_json(effective_definition(q.applied_policy().get(), q.applied_operator_policy().get()))}};
+}
+
+// Roost's own fields for a stream: its offsets, segments and size, and the
+// offsets kept for consumers with server-side tracking.
+void add_stream_fields(json& out, const stream& s) {
+  const stream_log& log = s.log();
+  out["first_offset"] = log.first_offset();
+  out["last_offset"] = log.message_count() == 0 ? json(nullptr) : json(log.next_offset() - 1);
+  out["segments"] = log.segments().size();
+  out["stream_bytes"] = log.bytes();
+  json tracked = json::array();
+  for (const auto& [tag, offset] : s.tracked_offsets()) tracked.push_back(json{{"consumer_tag", tag}, {"offset", offset}});
+  out["tracked_offsets"] = std::move(tracked);
+}
+
+}  // namespace
+
+json consumer_json(const channel_consumer& consumer, const admin_context& ctx) {
+  const channel& ch = consumer.owner();
+  const connection& conn = ch.conn();
+  const queue& q = *consumer.source();
+  json out{{"consumer_tag", consumer.tag()},
+           {"queue", {{"name", q.name()}, {"vhost", conn.vh().name()}}},
+           {"channel_details", {{"name", channel_name(ch, ctx)}, {"number", ch.id()},
+                                {"connection_name", connection_name(conn, ctx)}, {"user", conn.user()}}},
+           {"ack_required", !consumer.no_ack()},
+           {"exclusive", consumer.exclusive()},
+           {"prefetch_count", consumer.prefetch()},
+           {"active", true},
+           {"activity_status", "up"},
+           {"arguments", to_json(consumer.arguments())}};
+  if (const stream* s = q.as_stream())
+    for (const auto& r : s->readers())
+      if (r->target == &consumer) {
+        out["offset"] = r->next;
+        out["lag"] = stream_lag(s->log(), *r);
+      }
+  return out;
+}
+
+json consumer_details(const queue& q, const admin_context& ctx) {
+  json out = json::array();
+  for (const auto& [id, conn] : ctx.b.connections())
+    for (const auto& [number, ch] : conn->channels())
+      for (const auto& [tag, consumer] : ch->consumers())
+        if (consumer->source() == &q) out.push_back(consumer_json(*consumer, ctx));
+  return out;
+}
+
+std::uint64_t stream_lag(const stream_log& log, const stream_reader& r) {
+  return log.next_offset() - std::min(log.next_offset(), r.next);
+}
+
+json queue_json(const vhost& v, const queue& q, const unacked_counts& unacked) {
+  json out = plain_queue_json(v, q, unacked);
+  if (const stream* s = q.as_stream()) add_stream_fields(out, *s);
+  return out;
 }
 
 json exchange_json(const vhost& v, const exchange& x) {

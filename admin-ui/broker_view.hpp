@@ -17,11 +17,14 @@
 namespace roost {
 class broker;
 class channel;
+class channel_consumer;
 class connection;
 class exchange;
 class queue;
+class stream_log;
 class vhost;
 struct binding;
+struct stream_reader;
 }  // namespace roost
 
 namespace roost::admin {
@@ -60,6 +63,13 @@ enum class zero_events { omit, include };
 nlohmann::json message_stats_json(const message_stats& s, zero_events zeros);
 
 nlohmann::json queue_json(const vhost& v, const queue& q, const unacked_counts& unacked);
+// A consumer as /api/consumers and a queue's consumer_details list it
+// (a stream's consumers also with their offset and lag).
+nlohmann::json consumer_json(const channel_consumer& consumer, const admin_context& ctx);
+// The consumers of q, on every connection.
+nlohmann::json consumer_details(const queue& q, const admin_context& ctx);
+// How many messages a stream reader has yet to reach.
+std::uint64_t stream_lag(const stream_log& log, const stream_reader& r);
 nlohmann::json exchange_json(const vhost& v, const exchange& x);
 nlohmann::json binding_json(vhost& v, const exchange& source, const binding& b);
 // Every binding of a vhost, default-exchange bindings included (as RabbitMQ lists them).

@@ -246,11 +246,10 @@ class importer {
     vhost& v = topology_vhost(item);
     std::string name = required_string(item, "name");
     if (name.empty() || name.size() > 255) bad_request("queue names must be 1 to 255 bytes long");
-    if (string_field(item, "type", "classic") != "classic") bad_request("only classic queues are supported");
     queue_options options;
     options.durable = bool_field(item, "durable", true) ? durability::durable : durability::transient;
     options.auto_delete = bool_field(item, "auto_delete", false);
-    options.arguments = table_field(item, "arguments");
+    options.arguments = queue_arguments_field(item, "type");
     std::string what = describe("queue", name, v.name());
     const queue_options* current = nullptr;
     if (queue* q = v.find_queue(name)) {
@@ -261,6 +260,7 @@ class importer {
     } else if (name.starts_with("amq.")) {
       throw_access_refused("queue name '" + name + "' contains reserved prefix 'amq.*'");
     } else {
+      vhost::check_new_queue(what, options, false);
       ++new_queues_[v.name()];
     }
     if (current != nullptr) {

@@ -147,4 +147,17 @@ amqp::field_table table_field(const json& body, std::string_view key) {
   return table_from_json(*v, key);
 }
 
+amqp::field_table queue_arguments_field(const json& body, std::string_view type_key) {
+  amqp::field_table arguments = table_field(body, "arguments");
+  if (!body.contains(type_key)) return arguments;
+  std::string type = string_field(body, type_key, "classic");
+  const amqp::field_value* declared = arguments.find("x-queue-type");
+  if (declared == nullptr) {
+    if (type != "classic") arguments.set("x-queue-type", type);
+  } else if (const std::string* s = declared->as_string(); s == nullptr || *s != type) {
+    bad_request(std::string(type_key) + " '" + type + "' does not match the x-queue-type argument");
+  }
+  return arguments;
+}
+
 }  // namespace roost::admin

@@ -37,5 +37,9 @@ std::string string_field(const nlohmann::json& body, std::string_view key, std::
 // Present and a string, else 400.
 std::string required_string(const nlohmann::json& body, std::string_view key);
 amqp::field_table table_field(const nlohmann::json& body, std::string_view key);
+// A queue's "arguments", with the queue type of `type_key` ("queue_type" in
+// a declare, "type" in definitions) as x-queue-type unless the arguments
+// name one; 400 when the two disagree. The declare checks the type itself.
+amqp::field_table queue_arguments_field(const nlohmann::json& body, std::string_view type_key);
 
 }  // namespace roost::admin

@@ -9,6 +9,7 @@
 #include "broker/model/vhost.hpp"
 #include "broker/protocol/channel.hpp"
 #include "broker/protocol/connection.hpp"
+#include "broker/stream/stream.hpp"
 
 namespace roost::admin {
 
@@ -82,6 +83,35 @@ constexpr global_counter global_counters[] = {
      message_event::drop_unroutable},
 };
 
+// Roost's stream gauges: size on disk and each consumer's lag.
+void stream_metrics(std::string& out, broker& b) {
+  std::string labelled;
+  auto queue_label = [&](const char* name, const std::string& vhost_name, const std::string& queue_name) {
+    labelled.assign(name).append("{vhost=\"");
+    append_label(labelled, vhost_name);
+    labelled.append("\",queue=\"");
+    append_label(labelled, queue_name);
+    labelled.append("\"");
+  };
+  header(out, "roost_stream_bytes", "gauge", "Body bytes a stream keeps");
+  for (const auto& [vhost_name, v] : b.vhosts())
+    for (const auto& [name, q] : v->queues())
+      if (const stream* s = q->as_stream()) {
+        queue_label("roost_stream_bytes", vhost_name, name);
+        sample(out, labelled.append("}"), static_cast<double>(s->log().bytes()));
+      }
+  header(out, "roost_stream_consumer_lag", "gauge", "Messages a stream consumer has yet to reach");
+  for (const auto& [vhost_name, v] : b.vhosts())
+    for (const auto& [name, q] : v->queues())
+      if (const stream* s = q->as_stream())
+        for (const auto& r : s->readers()) {
+          queue_label("roost_stream_consumer_lag", vhost_name, name);
+          labelled.append(",consumer_tag=\"");
+          append_label(labelled, r->tag);
+          sample(out, labelled.append("\"}"), static_cast<double>(stream_lag(s->log(), *r)));
+        }
+}
+
 }  // namespace
 
 http_response metrics_response(admin_context& ctx) {
@@ -143,6 +173,7 @@ http_response metrics_response(admin_context& ctx) {
         sample(out, labelled, m.value(*q, it == unacked.end() ? 0 : it->second));
       }
   }
+  stream_metrics(out, b);
   http_response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = std::move(out);

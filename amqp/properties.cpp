@@ -98,4 +98,14 @@ property_summary scan_properties(std::string_view raw) {
   return s;
 }
 
+std::string with_header(std::string_view raw, std::string_view key, field_value value) {
+  basic_properties props = decode_properties(raw);
+  if (!props.headers) props.headers.emplace();
+  props.headers->set(key, std::move(value));
+  std::string out;
+  wire_writer w(out);
+  encode_properties(w, props);
+  return out;
+}
+
 }  // namespace roost::amqp

@@ -47,6 +47,10 @@ struct basic_properties {
 basic_properties decode_properties(std::string_view raw);
 void encode_properties(wire_writer& out, const basic_properties& props);
 
+// The same properties with one header set (added, or replaced); throws
+// decode_error when raw does not decode.
+std::string with_header(std::string_view raw, std::string_view key, field_value value);
+
 // What the broker needs from a message's properties, as views into the raw bytes.
 struct property_summary {
   std::uint8_t delivery_mode = 0;

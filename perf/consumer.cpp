@@ -60,6 +60,13 @@ void consumer::subscribe() {
   consume.queue = s_.queue;
   consume.consumer_tag = s_.consumer_tag;
   consume.no_ack = opts_.autoack;
+  if (!opts_.stream_offset.empty()) {
+    const std::string& at = opts_.stream_offset;
+    if (at.find_first_not_of("0123456789") == std::string::npos)
+      consume.arguments.set("x-stream-offset", static_cast<std::int64_t>(std::stoull(at)));
+    else
+      consume.arguments.set("x-stream-offset", at);
+  }
   conn_.call<amqp::basic_consume_ok>(consume);
   if (!opts_.autoack) {
     // With a prefetch window smaller than K the broker would stop before the
@@ -150,6 +157,7 @@ void consumer::run() {
     std::uint64_t before = received_;
     conn_.dispatch(handle);  // the first time: deliveries that came with consume-ok
     if (received_ != before) s_.stats->publish(received_, now_);
+    if (opts_.cmessages > 0 && received_ >= opts_.cmessages) break;  // its replay is done
     if (!await_data()) break;
     now_ = now_ns();
   }

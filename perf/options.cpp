@@ -89,6 +89,10 @@ constexpr flag flags[] = {
    [](options& o, std::string_view) { o.no_consume = true; return true; }},
   {"--connections-only", "N", "open N idle connections (one channel each), hold them for --duration",
    [](options& o, std::string_view v) { return parse_count(v, o.connections_only) && o.connections_only > 0; }},
+  {"--stream-offset", "OFFSET", "consume a stream from OFFSET: first, last, next or a number (x-stream-offset)",
+   [](options& o, std::string_view v) { o.stream_offset = v; return !v.empty() && v.size() <= 64; }},
+  {"--cmessages", "N", "each consumer stops after N messages (with --producers 0: replay what a queue holds)",
+   [](options& o, std::string_view v) { return parse_count(v, o.cmessages) && o.cmessages > 0; }},
 };
 // clang-format on
 
@@ -111,7 +115,9 @@ std::optional<std::string> finish(options& o) {
     std::fprintf(stderr, "roost-perf: raising --consumers to %d so every queue has a consumer\n", o.queues);
     o.consumers = o.queues;
   }
-  if (o.producers < 1 && o.connections_only == 0) return "--producers must be at least 1";
+  if (o.producers < 1 && o.connections_only == 0 && o.cmessages == 0)
+    return "--producers must be at least 1 (0 only with --cmessages)";
+  if (o.producers == 0 && !o.queue) return "--producers 0 reads an existing queue: give its --queue";
   return std::nullopt;
 }
 

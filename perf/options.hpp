@@ -48,6 +48,8 @@ struct options {
   std::uint64_t pmessages = 0;      // messages per producer; 0 = until --duration
   bool no_consume = false;
   int connections_only = 0;         // > 0: just hold that many idle connections
+  std::string stream_offset;        // consumers' x-stream-offset: "first", "last", "next" or a number; "" = none
+  std::uint64_t cmessages = 0;      // > 0: each consumer is done after this many (a replay, with --producers 0)
 };
 
 // Fills `out` from argv. Returns an error text for bad flags; sets

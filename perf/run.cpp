@@ -143,8 +143,13 @@ void load_run::watch(Done done, std::int64_t deadline) {
   }
 }
 
-// Every queue has delivered what producers sent (or, with confirms, what was confirmed).
+// Every queue has delivered what producers sent (or, with confirms, what
+// was confirmed); with --cmessages, every consumer has had its count.
 bool load_run::queues_complete() const {
+  if (opts_.cmessages > 0)
+    return std::all_of(consumer_stats_.begin(), consumer_stats_.end(), [this](const worker_stats& s) {
+      return s.messages.load(std::memory_order_relaxed) >= opts_.cmessages;
+    });
   message_counts c = sample();
   std::uint64_t expected = opts_.confirm > 0 ? c.confirmed : c.sent;
   std::vector<std::uint64_t> got(topo_.queues.size());
@@ -200,6 +205,12 @@ bool load_run::report_failures() const {
 
 bool load_run::check_counts(const run_result& r) const {
   if (opts_.no_consume) return true;
+  if (opts_.cmessages > 0) {
+    if (queues_complete()) return true;
+    std::fprintf(stderr, "roost-perf: a consumer got fewer than %llu messages within the %.1f s drain\n",
+                 static_cast<unsigned long long>(opts_.cmessages), opts_.drain);
+    return false;
+  }
   std::uint64_t expected = opts_.confirm > 0 ? r.n.confirmed : r.n.sent;
   bool ok = true;
   for (std::size_t q = 0; q < topo_.queues.size(); ++q) {

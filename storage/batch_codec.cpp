@@ -16,7 +16,7 @@ namespace {
 constexpr std::uint8_t format_version = 1;
 // The tags are indexes into the variant: adding an operation anywhere but
 // at the end would change the meaning of batches in flight.
-static_assert(std::variant_size_v<operation> == 25, "new operations go at the end of storage::operation");
+static_assert(std::variant_size_v<operation> == 27, "new operations go at the end of storage::operation");
 
 template <class R, class T>
 concept record_of = std::same_as<std::remove_const_t<R>, T>;
@@ -34,7 +34,7 @@ void fields(auto& f, record_of<message_content> auto& r) {
   f(r.id, r.exchange, r.routing_key, r.properties, r.body, r.persistent);
 }
 void fields(auto& f, record_of<entry_record> auto& r) {
-  f(r.queue_id, r.seq, r.message_id, r.delivery_count, r.delivered, r.expires_at_ms, r.ready_at_ms);
+  f(r.queue_id, r.seq, r.message_id, r.delivery_count, r.delivered, r.expires_at_ms, r.appended_at_ms);
 }
 void fields(auto& f, record_of<delayed_record> auto& r) { f(r.message_id, r.due_at_ms, r.queue_ids); }
 void fields(auto& f, record_of<user_record> auto& r) {
@@ -76,6 +76,8 @@ void fields(auto& f, record_of<delete_topic_permission> auto& op) { f(op.user, o
 void fields(auto& f, record_of<put_policy> auto& op) { f(op.policy); }
 void fields(auto& f, record_of<delete_policy> auto& op) { f(op.vhost, op.name, op.operator_policy); }
 void fields(auto& f, record_of<record_position> auto& op) { f(op.position.epoch, op.position.seq); }
+void fields(auto& f, record_of<start_segment> auto& op) { f(op.queue_id, op.first_seq); }
+void fields(auto& f, record_of<put_stream_offset> auto& op) { f(op.queue_id, op.consumer_tag, op.offset); }
 
 template <class T>
 concept has_fields = std::is_class_v<T> && !std::same_as<T, std::string> && !std::same_as<T, std::string_view> &&

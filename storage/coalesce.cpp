@@ -56,7 +56,7 @@ class coalescer {
     target.delivery_count = op.entry.delivery_count;
     target.delivered = op.entry.delivered;
     target.expires_at_ms = op.entry.expires_at_ms;
-    target.ready_at_ms = op.entry.ready_at_ms;
+    target.appended_at_ms = op.entry.appended_at_ms;
     drop(i);
   }
 

@@ -92,7 +92,12 @@ operation_executor::operation_executor(sqlite::database& db)
       delete_policy_(db.prepare("DELETE FROM policies WHERE vhost = ?1 AND name = ?2 AND operator_policy = ?3")),
       record_epoch_(db.prepare("INSERT INTO replication_epochs VALUES (?1, ?2) ON CONFLICT (epoch) DO NOTHING")),
       record_position_(db.prepare("INSERT INTO replication_position VALUES (0, ?1, ?2) "
-                                  "ON CONFLICT (id) DO UPDATE SET epoch = ?1, seq = ?2")) {
+                                  "ON CONFLICT (id) DO UPDATE SET epoch = ?1, seq = ?2")),
+      start_segment_(db.prepare("INSERT OR REPLACE INTO stream_segments VALUES (?1, ?2)")),
+      delete_segments_(
+          db.prepare("DELETE FROM stream_segments WHERE queue_id = ?1 AND first_seq >= ?2 AND first_seq < ?3")),
+      put_stream_offset_(db.prepare("INSERT OR REPLACE INTO stream_offsets VALUES (?1, ?2, ?3)")),
+      delete_stream_offsets_(db.prepare("DELETE FROM stream_offsets WHERE queue_id = ?1")) {
   for (const char* sql : delete_vhost_sql) delete_vhost_rows_.push_back(db.prepare(sql));
 }
 
@@ -128,6 +133,7 @@ void operation_executor::run(const put_queue& op) {
 
 void operation_executor::run(const delete_queue& op) {
   remove_entries(op.queue_id, 0, no_seq_limit);
+  delete_stream_offsets_.bind(1, op.queue_id).run();
   delete_queue_delayed_targets_.bind(1, op.queue_id).run();
   delete_queue_bindings_.bind(1, op.queue_id).run();
   delete_queue_.bind(1, op.queue_id).run();
@@ -157,7 +163,7 @@ void operation_executor::run(const insert_message& op) {
 void operation_executor::run(const insert_entry& op) {
   const entry_record& e = op.entry;
   insert_entry_.bind(1, e.queue_id).bind(2, e.seq).bind(3, e.message_id).bind(4, std::int64_t{e.delivery_count});
-  insert_entry_.bind(5, std::int64_t{e.delivered}).bind(6, e.expires_at_ms).bind(7, e.ready_at_ms).run();
+  insert_entry_.bind(5, std::int64_t{e.delivered}).bind(6, e.expires_at_ms).bind(7, e.appended_at_ms).run();
 }
 
 void operation_executor::run(const remove_entry& op) {
@@ -170,7 +176,7 @@ void operation_executor::run(const remove_entry& op) {
 void operation_executor::run(const update_entry& op) {
   const entry_record& e = op.entry;
   update_entry_.bind(1, e.queue_id).bind(2, e.seq).bind(3, std::int64_t{e.delivery_count});
-  update_entry_.bind(4, std::int64_t{e.delivered}).bind(5, e.expires_at_ms).bind(6, e.ready_at_ms).run();
+  update_entry_.bind(4, std::int64_t{e.delivered}).bind(5, e.expires_at_ms).bind(6, e.appended_at_ms).run();
 }
 
 void operation_executor::run(const insert_delayed& op) {
@@ -190,6 +196,7 @@ void operation_executor::run(const purge_queue& op) { remove_entries(op.queue_id
 void operation_executor::remove_entries(std::uint64_t queue_id, std::uint64_t from_seq, std::uint64_t to_seq) {
   delete_queue_orphans_.bind(1, queue_id).bind(2, from_seq).bind(3, to_seq).run();
   delete_queue_entries_.bind(1, queue_id).bind(2, from_seq).bind(3, to_seq).run();
+  delete_segments_.bind(1, queue_id).bind(2, from_seq).bind(3, to_seq).run();
 }
 
 void operation_executor::run(const load_entries& op) {
@@ -198,7 +205,9 @@ void operation_executor::run(const load_entries& op) {
   // LIMIT takes a signed 64-bit count; anything larger means "no limit" (-1).
   auto limit = op.limit > static_cast<std::size_t>(INT64_MAX) ? std::int64_t{-1} : static_cast<std::int64_t>(op.limit);
   load_entries_.bind(1, op.queue_id).bind(2, op.after_seq).bind(3, limit).bind(4, op.before_seq);
+  std::uint64_t bytes = 0;
   load_entries_.each_row([&](sqlite::statement& s) {
+    if (op.max_bytes != 0 && bytes >= op.max_bytes) return;  // past the budget: the rest is skipped, not read
     loaded_entry& out = op.into->emplace_back();
     out.entry = entry_record{op.queue_id,
                              s.column_u64(0),
@@ -212,6 +221,7 @@ void operation_executor::run(const load_entries& op) {
     out.properties = s.column_bytes(8);
     out.body = s.column_bytes(9);
     out.persistent = s.column_int(10) != 0;
+    bytes += out.body.size();
   });
 }
 
@@ -282,6 +292,14 @@ void operation_executor::run(const delete_policy& op) {
 void operation_executor::run(const record_position& op) {
   record_epoch_.bind(1, op.position.epoch).bind(2, op.position.seq).run();
   record_position_.bind(1, op.position.epoch).bind(2, op.position.seq).run();
+}
+
+// ---- streams ----
+
+void operation_executor::run(const start_segment& op) { start_segment_.bind(1, op.queue_id).bind(2, op.first_seq).run(); }
+
+void operation_executor::run(const put_stream_offset& op) {
+  put_stream_offset_.bind(1, op.queue_id).bind_text(2, op.consumer_tag).bind(3, op.offset).run();
 }
 
 }  // namespace roost::storage

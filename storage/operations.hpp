@@ -45,9 +45,11 @@ class operation_executor {
   void run(const put_policy& op);
   void run(const delete_policy& op);
   void run(const record_position& op);
+  void run(const start_segment& op);
+  void run(const put_stream_offset& op);
 
   // Shared by delete_queue and purge_queue: the queue's entries, then the
-  // messages only they referred to.
+  // messages only they referred to, and a stream's segment starts.
   void remove_entries(std::uint64_t queue_id, std::uint64_t from_seq, std::uint64_t to_seq);
   void bind_binding(sqlite::statement& s, const binding_record& b);
 
@@ -91,6 +93,10 @@ class operation_executor {
   sqlite::statement delete_policy_;
   sqlite::statement record_epoch_;
   sqlite::statement record_position_;
+  sqlite::statement start_segment_;
+  sqlite::statement delete_segments_;
+  sqlite::statement put_stream_offset_;
+  sqlite::statement delete_stream_offsets_;
 };
 
 }  // namespace roost::storage

@@ -64,6 +64,19 @@ void read_bindings(sqlite::database& db, recovered_state& out) {
   });
 }
 
+// A stream's entry, in seq order, counted in the segment it falls in
+// (`segment` follows the walk). Entries before the first segment start
+// (none are written so) count in the first.
+void add_to_segment(std::vector<segment_summary>& segments, std::size_t& segment, std::uint64_t seq,
+                    std::uint64_t size, std::int64_t appended_at_ms) {
+  while (segment + 1 < segments.size() && segments[segment + 1].first_seq <= seq) ++segment;
+  segment_summary& s = segments[segment];
+  if (s.entry_count == 0) s.first_appended_at_ms = appended_at_ms;
+  ++s.entry_count;
+  s.body_bytes += size;
+  s.last_appended_at_ms = appended_at_ms;
+}
+
 void read_queues(sqlite::database& db, recovered_state& out) {
   std::unordered_map<std::uint64_t, std::size_t> index;  // queue id -> position in out.queues
   auto queues = db.prepare("SELECT id, vhost, name, auto_delete, arguments FROM queues ORDER BY id");
@@ -73,19 +86,32 @@ void read_queues(sqlite::database& db, recovered_state& out) {
                            row.column_bytes(4)};
     index.emplace(q.queue.id, out.queues.size() - 1);
   });
+  // A stream's segment starts and tracked offsets, before the walk that sums its segments.
+  auto segments = db.prepare("SELECT queue_id, first_seq FROM stream_segments ORDER BY queue_id, first_seq");
+  segments.each_row([&](sqlite::statement& row) {
+    if (auto at = index.find(row.column_u64(0)); at != index.end())
+      out.queues[at->second].segments.push_back(segment_summary{row.column_u64(1)});
+  });
+  auto offsets = db.prepare("SELECT queue_id, consumer_tag, offset FROM stream_offsets ORDER BY queue_id, consumer_tag");
+  offsets.each_row([&](sqlite::statement& row) {
+    if (auto at = index.find(row.column_u64(0)); at != index.end())
+      out.queues[at->second].tracked_offsets.push_back(tracked_offset{row.column_bytes(1), row.column_u64(2)});
+  });
   // One ordered walk over every entry (the primary key order) with its
   // body's length (length() does not read a blob's content).
   auto entries = db.prepare(
-      "SELECT e.queue_id, e.seq, e.expires_at_ms, length(m.body) FROM entries e "
+      "SELECT e.queue_id, e.seq, e.expires_at_ms, length(m.body), e.ready_at_ms FROM entries e "
       "JOIN messages m ON m.id = e.message_id ORDER BY e.queue_id, e.seq");
   std::optional<std::uint64_t> current;
   queue_summary* q = nullptr;  // null: entries of a queue that no longer exists (unreachable, ignored)
+  std::size_t segment = 0;     // q's segment the walk is in
   entries.each_row([&](sqlite::statement& row) {
     std::uint64_t queue_id = row.column_u64(0);
     if (queue_id != current) {
       current = queue_id;
       auto at = index.find(queue_id);
       q = at == index.end() ? nullptr : &out.queues[at->second];
+      segment = 0;
     }
     if (q == nullptr) return;
     std::uint64_t seq = row.column_u64(1);
@@ -99,6 +125,7 @@ void read_queues(sqlite::database& db, recovered_state& out) {
     q->max_seq = seq;
     q->body_bytes += size;
     if (expires_at_ms != 0) q->expiring.push_back(expiring_entry{seq, expires_at_ms, size});
+    if (!q->segments.empty()) add_to_segment(q->segments, segment, seq, size, row.column_int(4));
   });
 }
 

@@ -2,7 +2,8 @@
 // first durable release needs, including placeholder vhosts, users and
 // permissions tables that no release wrote; step 2 adds delayed messages;
 // step 3 gives the placeholders their real shape and adds topic
-// permissions and policies; step 4 adds a cluster's replication position.
+// permissions and policies; step 4 adds a cluster's replication position;
+// step 5 adds streams' segments and tracked offsets.
 #include "storage/schema.hpp"
 
 #include <sqlite3.h>
@@ -119,8 +120,18 @@ CREATE TABLE replication_position (
 CREATE TABLE replication_epochs (epoch INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL);
 )sql";
 
+// Streams: where each segment of a stream begins (its entries are the
+// stream's messages, their seq the offset + 1, ready_at_ms when each was
+// appended), and the offsets consumers with server-side tracking acked.
+constexpr const char* step_5 = R"sql(
+CREATE TABLE stream_segments (queue_id INTEGER NOT NULL, first_seq INTEGER NOT NULL,
+  PRIMARY KEY (queue_id, first_seq)) WITHOUT ROWID;
+CREATE TABLE stream_offsets (queue_id INTEGER NOT NULL, consumer_tag TEXT NOT NULL, offset INTEGER NOT NULL,
+  PRIMARY KEY (queue_id, consumer_tag)) WITHOUT ROWID;
+)sql";
+
 // Append new steps here; never edit one that has shipped.
-constexpr std::array migrations{step_1, step_2, step_3, step_4};
+constexpr std::array migrations{step_1, step_2, step_3, step_4, step_5};
 
 std::string hex(std::int64_t value) {
   char text[16];

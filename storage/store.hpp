@@ -90,7 +90,11 @@ struct entry_record {
   std::uint32_t delivery_count = 0;
   bool delivered = false;        // handed to a consumer at least once: comes back redelivered
   std::int64_t expires_at_ms = 0;  // 0 = never; the message TTL
-  std::int64_t ready_at_ms = 0;    // always 0: reserved in schema step 1, before delayed messages got tables of their own
+  // A stream's entry: when it was appended (wall-clock milliseconds, never
+  // less than the entry before it), for x-stream-offset timestamps and
+  // x-max-age. 0 for a queue's entries. (Schema step 1's column ready_at_ms,
+  // reserved and never written until streams.)
+  std::int64_t appended_at_ms = 0;
   bool operator==(const entry_record&) const = default;
 };
 
@@ -195,7 +199,8 @@ struct put_exchange { exchange_record exchange; };
 struct delete_exchange { std::string vhost; std::string name; };
 struct put_queue { queue_record queue; };
 // Also removes the queue's entries, its bindings, its place in delayed
-// messages' targets, and messages left without entries.
+// messages' targets, messages left without entries, and a stream's segment
+// starts and tracked offsets.
 struct delete_queue { std::uint64_t queue_id = 0; };
 struct put_binding { binding_record binding; };
 struct delete_binding { binding_record binding; };
@@ -205,7 +210,8 @@ struct insert_entry { entry_record entry; };
 struct remove_entry { std::uint64_t queue_id = 0; std::uint64_t seq = 0; };
 // Records delivery state (delivered flag, delivery count) of an entry.
 struct update_entry { entry_record entry; };
-// Removes every entry of a queue with from_seq <= seq < to_seq (and orphaned messages).
+// Removes every entry of a queue with from_seq <= seq < to_seq (and
+// orphaned messages), and a stream's segment starts in that range.
 struct purge_queue {
   std::uint64_t queue_id = 0;
   std::uint64_t from_seq = 0;
@@ -219,6 +225,8 @@ struct load_entries {
   std::size_t limit = 0;
   std::shared_ptr<std::vector<loaded_entry>> into;
   std::uint64_t before_seq = no_seq_limit;
+  // Stops after the entry whose body reaches this many bytes in all; 0: no byte limit.
+  std::uint64_t max_bytes = 0;
 };
 
 struct insert_delayed { delayed_record delayed; };
@@ -251,12 +259,25 @@ struct delete_policy { std::string vhost; std::string name; bool operator_policy
 // rest, so its position commits with the data it describes). The first
 // batch of an epoch also records where that epoch began.
 struct record_position { batch_position position; };
+// A stream's next segment begins at entry first_seq (retention removes
+// whole segments: purge_queue up to the first seq it keeps).
+struct start_segment {
+  std::uint64_t queue_id = 0;
+  std::uint64_t first_seq = 0;
+};
+// Insert or replace: the offset a stream consumer with server-side offset
+// tracking last acknowledged, under its consumer tag.
+struct put_stream_offset {
+  std::uint64_t queue_id = 0;
+  std::string consumer_tag;
+  std::uint64_t offset = 0;
+};
 
 using operation = std::variant<put_exchange, delete_exchange, put_queue, delete_queue, put_binding, delete_binding,
                                insert_message, insert_entry, remove_entry, update_entry, purge_queue, load_entries,
                                insert_delayed, remove_delayed, put_user, delete_user, put_vhost, delete_vhost,
                                put_permission, delete_permission, put_topic_permission, delete_topic_permission,
-                               put_policy, delete_policy, record_position>;
+                               put_policy, delete_policy, record_position, start_segment, put_stream_offset>;
 
 // The entries of one priority lane of a queue.
 struct lane_summary {
@@ -273,6 +294,22 @@ struct expiring_entry {
   std::uint64_t body_size = 0;
 };
 
+// One segment of a stream, from the entries walk at startup.
+struct segment_summary {
+  std::uint64_t first_seq = 0;
+  std::uint64_t entry_count = 0;
+  std::uint64_t body_bytes = 0;
+  std::int64_t first_appended_at_ms = 0;
+  std::int64_t last_appended_at_ms = 0;
+  bool operator==(const segment_summary&) const = default;
+};
+
+struct tracked_offset {
+  std::string consumer_tag;
+  std::uint64_t offset = 0;
+  bool operator==(const tracked_offset&) const = default;
+};
+
 // What a queue holds on disk, found at startup without loading its entries.
 struct queue_summary {
   queue_record queue;
@@ -284,6 +321,10 @@ struct queue_summary {
   std::uint64_t body_bytes = 0;
   // The entries with a TTL, ascending seq.
   std::vector<expiring_entry> expiring;
+  // A stream's segments, ascending (empty for a queue), and its consumers'
+  // tracked offsets by tag.
+  std::vector<segment_summary> segments;
+  std::vector<tracked_offset> tracked_offsets;
 };
 
 struct recovered_state {

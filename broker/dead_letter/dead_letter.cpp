@@ -10,6 +10,7 @@
 #include "amqp/wire.hpp"
 #include "broker/common/log.hpp"
 #include "broker/model/vhost.hpp"
+#include "broker/stream/stream.hpp"
 
 namespace roost {
 
@@ -73,11 +74,15 @@ void dead_letter_router::dead_letter(queue& from, queued_message&& m, death_reas
       message_ref msg = std::move(dl.msg);
       std::size_t first_entry = ops.size();
       for (queue* q : targets) {
+        if (stream* s = q->as_stream()) {
+          s->append(msg, ops);
+          continue;
+        }
         bool stored = stored_anywhere && q->persisted();
         storage::entry_record entry = q->append_dead_lettered(msg, stored);
         if (stored && entry.seq != 0) ops.emplace_back(storage::insert_entry{entry});
       }
-      if (ops.size() > first_entry) {
+      if (msg->store_id != 0 && ops.size() > first_entry) {
         storage::message_content content{msg->store_id, msg,           msg->exchange,
                                          msg->routing_key, msg->properties, msg->body};
         ops.insert(ops.begin() + static_cast<std::ptrdiff_t>(first_entry), storage::insert_message{content});

@@ -160,13 +160,8 @@ bool dead_letter_cycle(const amqp::field_table& headers, std::string_view queue)
 }
 
 message_ref with_delivery_count(const message& m, std::uint32_t count) {
-  amqp::basic_properties props = amqp::decode_properties(m.properties);
-  if (!props.headers) props.headers.emplace();
-  props.headers->set("x-delivery-count", static_cast<std::int64_t>(count));
   auto copy = std::make_shared<message>(m);
-  copy->properties.clear();
-  amqp::wire_writer w(copy->properties);
-  amqp::encode_properties(w, props);
+  copy->properties = amqp::with_header(m.properties, "x-delivery-count", static_cast<std::int64_t>(count));
   return copy;
 }
 

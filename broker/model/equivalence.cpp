@@ -18,6 +18,11 @@ constexpr std::array<std::string_view, 15> compared_queue_arguments = {
     "x-queue-mode",       "x-single-active-consumer", "x-queue-type",        "x-delivery-limit",
     "x-max-in-memory-length", "x-max-in-memory-bytes", "x-queue-master-locator"};
 
+// A stream compares only what a stream has (RabbitMQ accepts any other
+// argument on a stream's redeclare).
+constexpr std::array<std::string_view, 4> compared_stream_arguments = {
+    "x-queue-type", "x-max-age", "x-max-length-bytes", "x-stream-max-segment-size-bytes"};
+
 bool same_value(const amqp::field_value& a, const amqp::field_value& b) {
   std::int64_t ia = 0, ib = 0;
   if (a.as_integer(ia) && b.as_integer(ib)) return ia == ib;
@@ -69,8 +74,12 @@ void check_flag_equivalence(std::string_view what, std::string_view arg, bool cu
   check_text_equivalence(what, arg, current ? "true" : "false", requested ? "true" : "false");
 }
 
-void check_queue_arguments(std::string_view what, const amqp::field_table& current,
-                           const amqp::field_table& requested) {
+void check_queue_arguments(std::string_view what, const amqp::field_table& current, const amqp::field_table& requested,
+                           bool stream) {
+  if (stream) {
+    for (std::string_view key : compared_stream_arguments) check_arguments(what, current, requested, key);
+    return;
+  }
   for (std::string_view key : compared_queue_arguments) check_arguments(what, current, requested, key);
 }
 

@@ -15,9 +15,10 @@ void check_text_equivalence(std::string_view what, std::string_view arg, std::st
                             std::string_view requested);
 // Compares only the arguments RabbitMQ compares for queues (x-message-ttl,
 // x-max-length, x-dead-letter-exchange, ...); others may differ freely.
-// Integers of any width compare by value, as in RabbitMQ.
-void check_queue_arguments(std::string_view what, const amqp::field_table& current,
-                           const amqp::field_table& requested);
+// Integers of any width compare by value, as in RabbitMQ. A stream compares
+// x-queue-type and its retention and segment arguments only.
+void check_queue_arguments(std::string_view what, const amqp::field_table& current, const amqp::field_table& requested,
+                           bool stream = false);
 // Exchanges: only alternate-exchange is compared.
 void check_exchange_arguments(std::string_view what, const amqp::field_table& current,
                               const amqp::field_table& requested);

@@ -13,6 +13,10 @@
 
 #include "amqp/properties.hpp"
 
+namespace roost::storage {
+struct loaded_entry;
+}
+
 namespace roost {
 
 class publish_confirm;
@@ -50,5 +54,8 @@ inline void take_property_fields(message& m, const amqp::property_summary& props
 // a client's parser: properties that do not decode are logged and replaced
 // by none but persistence, and the body is delivered as it was stored.
 void take_stored_property_fields(message& m, bool persistent);
+
+// A message read back from a store, its content moved out of `e`.
+std::shared_ptr<message> message_from_store(storage::loaded_entry& e);
 
 }  // namespace roost

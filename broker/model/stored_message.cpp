@@ -3,6 +3,7 @@
 #include "amqp/wire.hpp"
 #include "broker/common/log.hpp"
 #include "broker/model/message.hpp"
+#include "storage/store.hpp"
 
 namespace roost {
 
@@ -20,6 +21,17 @@ void take_stored_property_fields(message& m, bool persistent) {
   amqp::wire_writer out(m.properties);
   amqp::encode_properties(out, salvaged);
   take_property_fields(m, amqp::scan_properties(m.properties));
+}
+
+std::shared_ptr<message> message_from_store(storage::loaded_entry& e) {
+  auto msg = std::make_shared<message>();
+  msg->exchange = std::move(e.exchange);
+  msg->routing_key = std::move(e.routing_key);
+  msg->properties = std::move(e.properties);
+  msg->body = std::move(e.body);
+  msg->store_id = e.entry.message_id;
+  take_stored_property_fields(*msg, e.persistent);
+  return msg;
 }
 
 }  // namespace roost

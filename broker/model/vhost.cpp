@@ -8,6 +8,7 @@
 #include "broker/protocol/errors.hpp"
 #include "broker/protocol/names.hpp"
 #include "broker/queue/queue_arguments.hpp"
+#include "broker/stream/stream.hpp"
 
 namespace roost {
 
@@ -158,6 +159,7 @@ queue_declare_result vhost::declare_queue(std::string name, const queue_options&
     q.touch();
     return {&q, false};
   }
+  bool server_named = name.empty() || naming == queue_naming::server_generated;
   if (name.empty()) {
     name = generate_name("amq.gen-");
   } else if (naming == queue_naming::given && find_queue(name) == nullptr) {
@@ -171,18 +173,27 @@ queue_declare_result vhost::declare_queue(std::string name, const queue_options&
     if (!q->options().exclusive)
       check_flag_equivalence(what, "durable", q->durable(), options.durable == durability::durable);
     check_flag_equivalence(what, "auto_delete", q->options().auto_delete, options.auto_delete);
-    check_queue_arguments(what, q->options().arguments, options.arguments);
+    check_queue_arguments(what, q->options().arguments, options.arguments, q->as_stream() != nullptr);
     q->touch();
     return {q, false};
   }
-  // As RabbitMQ: a redeclare is only compared (above); a new queue's arguments are checked.
-  parse_queue_arguments(options.arguments, describe("queue", name, name_));
+  // As RabbitMQ: a redeclare is only compared (above); a new queue's
+  // arguments are checked, then what its type requires.
+  check_new_queue(describe("queue", name, name_), options, server_named);
   check_queue_limit(name);
   queue_options opts = options;
   opts.owner = options.exclusive ? who : 0;
   queue& created = add_queue(std::move(name), std::move(opts));
   persist_queue(created);
   return {&created, true};
+}
+
+void vhost::check_new_queue(std::string_view what, const queue_options& options, bool server_named) {
+  queue_type type = parse_queue_type(options.arguments, what);
+  if (type == queue_type::stream) parse_stream_arguments(options.arguments, what);
+  else parse_queue_arguments(options.arguments, what);
+  check_new_queue_of_type(type, options.arguments, server_named, options.durable == durability::durable,
+                          options.exclusive, options.auto_delete, what);
 }
 
 queue& vhost::add_queue(std::string name, queue_options options) {
@@ -201,6 +212,11 @@ std::size_t vhost::delete_queue(std::string_view name, bool if_unused, bool if_e
   queue* q = find_queue(name);
   if (q == nullptr) return 0;  // RabbitMQ: deleting a missing queue succeeds
   accessible_queue(name, who);
+  // RabbitMQ deletes a stream whatever if-unused and if-empty say, and counts none of its messages.
+  if (q->as_stream() != nullptr) {
+    remove_queue(*q);
+    return 0;
+  }
   if (if_unused && q->consumer_count() > 0) throw_precondition_failed(describe("queue", name, name_) + " in use");
   if (if_empty && q->ready_count() > 0) throw_precondition_failed(describe("queue", name, name_) + " not empty");
   std::size_t count = q->ready_count();
@@ -208,7 +224,13 @@ std::size_t vhost::delete_queue(std::string_view name, bool if_unused, bool if_e
   return count;
 }
 
-std::size_t vhost::purge_queue(std::string_view name, owner_id who) { return accessible_queue(name, who).purge(); }
+std::size_t vhost::purge_queue(std::string_view name, owner_id who) {
+  queue& q = accessible_queue(name, who);
+  if (q.as_stream() != nullptr)
+    throw connection_error(amqp::connection_reply::not_implemented,
+                           "queue.purge not supported by stream queues " + describe("queue", q.name(), name_));
+  return q.purge();
+}
 
 void vhost::remove_queue(queue& q) {
   q.detach_consumers();

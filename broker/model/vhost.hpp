@@ -85,6 +85,9 @@ class vhost {
   void check_exchange_deletable(std::string_view name) const;
   // 403 for a name starting with amq. ("queue" or "exchange" names the kind in the text).
   static void check_unreserved_name(std::string_view kind, std::string_view name);
+  // RabbitMQ's checks of a new queue's arguments and of what its type
+  // requires, with its texts ("queue 'q' in vhost '/'" is `what`).
+  static void check_new_queue(std::string_view what, const queue_options& options, bool server_named);
   // 406 when a new queue would go over the vhost's max-queues.
   void check_queue_limit(std::string_view queue_name) const;
 

@@ -19,13 +19,17 @@ std::optional<T> argument_first(const std::optional<T>& argument, const std::opt
   return argument ? argument : from_policy;
 }
 
+const policy_values& values_of(const policy* p) {
+  static const policy_values none;
+  return p != nullptr ? p->values() : none;
+}
+
 }  // namespace
 
 queue_arguments effective_queue_arguments(const queue_arguments& declared, const amqp::field_table& declared_table,
                                           const policy* p, const policy* op) {
-  static const policy_values none;
-  const policy_values& pv = p != nullptr ? p->values() : none;
-  const policy_values& ov = op != nullptr ? op->values() : none;
+  const policy_values& pv = values_of(p);
+  const policy_values& ov = values_of(op);
   queue_arguments out = declared;
   out.message_ttl_ms = lowest(lowest(declared.message_ttl_ms, pv.message_ttl_ms), ov.message_ttl_ms);
   out.expires_ms = lowest(lowest(declared.expires_ms, pv.expires_ms), ov.expires_ms);
@@ -36,6 +40,22 @@ queue_arguments effective_queue_arguments(const queue_arguments& declared, const
   out.dead_letter_routing_key = argument_first(declared.dead_letter_routing_key, pv.dead_letter_routing_key);
   // queue_arguments has no "absent" overflow (drop-head is the default): the table says whether it was given.
   if (declared_table.find("x-overflow") == nullptr && pv.overflow) out.overflow = *pv.overflow;
+  return out;
+}
+
+stream_arguments effective_stream_arguments(const stream_arguments& declared, const amqp::field_table& declared_table,
+                                            const policy* p, const policy* op) {
+  const policy_values& pv = values_of(p);
+  const policy_values& ov = values_of(op);
+  stream_arguments out = declared;
+  out.max_length_bytes = lowest(lowest(declared.max_length_bytes, pv.max_length_bytes), ov.max_length_bytes);
+  out.max_age_ms = lowest(lowest(declared.max_age_ms, pv.max_age_ms), ov.max_age_ms);
+  // The segment size has a default: the table says whether the argument was given.
+  limit declared_size;
+  if (declared_table.find("x-stream-max-segment-size-bytes") != nullptr)
+    declared_size = declared.max_segment_size_bytes;
+  limit size = lowest(lowest(declared_size, pv.stream_max_segment_size_bytes), ov.stream_max_segment_size_bytes);
+  out.max_segment_size_bytes = size.value_or(default_segment_size_bytes);
   return out;
 }
 

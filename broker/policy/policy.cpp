@@ -11,6 +11,7 @@
 
 #include "amqp/wire.hpp"
 #include "broker/policy/erlang_term.hpp"
+#include "broker/stream/stream_arguments.hpp"
 
 namespace roost {
 
@@ -73,6 +74,12 @@ constexpr known_key known_keys[] = {
      [](const field_value& v, policy_values& o) { return check_number(v, o.delivery_limit, 0, "delivery limit"); }},
     {"expires", true,
      [](const field_value& v, policy_values& o) { return check_number(v, o.expires_ms, 1, "queue expiry"); }},
+    {"max-age", false,
+     [](const field_value& v, policy_values& o) {
+       const std::string* s = v.get_if<std::string>();
+       o.max_age_ms = s != nullptr ? parse_age(*s) : std::nullopt;
+       return o.max_age_ms ? std::string() : invalid(v, "max age");
+     }},
     {"max-length", true,
      [](const field_value& v, policy_values& o) { return check_number(v, o.max_length, 0, "maximum length"); }},
     {"max-length-bytes", true,
@@ -93,6 +100,10 @@ constexpr known_key known_keys[] = {
        else
          return invalid(v, "overflow value");
        return std::string();
+     }},
+    {"stream-max-segment-size-bytes", false,
+     [](const field_value& v, policy_values& o) {
+       return check_number(v, o.stream_max_segment_size_bytes, 0, "segment size");
      }},
 };
 

@@ -44,6 +44,9 @@ struct policy_values {
   std::optional<std::string> dead_letter_exchange;
   std::optional<std::string> dead_letter_routing_key;
   std::optional<std::string> alternate_exchange;
+  // Streams' retention and segment size.
+  std::optional<std::int64_t> max_age_ms;
+  std::optional<std::int64_t> stream_max_segment_size_bytes;
   bool operator==(const policy_values&) const = default;
 };
 

@@ -14,12 +14,18 @@
 #include "broker/model/vhost.hpp"
 #include "broker/policy/effective.hpp"
 #include "broker/queue/queue.hpp"
+#include "broker/stream/stream.hpp"
 
 namespace roost {
 
 void queue::apply_policies(std::shared_ptr<const policy> p, std::shared_ptr<const policy> op) {
   policy_ = std::move(p);
   operator_policy_ = std::move(op);
+  if (stream_) {
+    stream_->set_arguments(effective_stream_arguments(stream_->declared_arguments(), options_.arguments,
+                                                      policy_.get(), operator_policy_.get()));
+    return;
+  }
   args_ = effective_queue_arguments(declared_args_, options_.arguments, policy_.get(), operator_policy_.get());
   // RabbitMQ re-initialises the queue's policy-driven settings: the unused (x-expires) clock starts again.
   ++unused_generation_;

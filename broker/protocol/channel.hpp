@@ -27,6 +27,7 @@
 #include "broker/protocol/errors.hpp"
 #include "broker/protocol/unacked_deliveries.hpp"
 #include "broker/queue/queue.hpp"
+#include "broker/stream/stream_arguments.hpp"
 
 namespace roost {
 
@@ -38,9 +39,10 @@ enum class queue_naming;
 
 class channel_consumer final : public consumer {
  public:
-  channel_consumer(channel& owner, queue& q, std::string tag, bool no_ack, bool exclusive, std::uint16_t prefetch)
+  channel_consumer(channel& owner, queue& q, std::string tag, bool no_ack, bool exclusive, std::uint16_t prefetch,
+                   amqp::field_table arguments)
       : channel_(owner), queue_(&q), tag_(std::move(tag)), no_ack_(no_ack), exclusive_(exclusive),
-        prefetch_(prefetch) {}
+        prefetch_(prefetch), arguments_(std::move(arguments)) {}
 
   bool can_take() const override;
   void deliver(queue& from, queued_message&& m) override;
@@ -51,6 +53,9 @@ class channel_consumer final : public consumer {
   queue* source() const { return queue_; }
   bool no_ack() const { return no_ack_; }
   std::uint16_t prefetch() const { return prefetch_; }
+  // basic.consume's arguments, for the admin API.
+  const amqp::field_table& arguments() const { return arguments_; }
+  const channel& owner() const { return channel_; }
   void settled_one() { --unacked_; }
 
  private:
@@ -60,6 +65,7 @@ class channel_consumer final : public consumer {
   bool no_ack_;
   bool exclusive_;
   std::uint16_t prefetch_;
+  amqp::field_table arguments_;
   std::uint32_t unacked_ = 0;
 };
 
@@ -197,7 +203,15 @@ class channel {
   void deliver_reply(const message_ref& msg);
   void answer_reply_queue_declare(const amqp::queue_declare& m);
 
-  void settle(std::uint64_t tag, bool multiple, bool ack, bool requeue);
+  // basic.consume on a queue: not in exclusive use; no stream arguments.
+  void check_queue_consume(const queue& q, const amqp::basic_consume& m);
+  // basic.consume on a stream: a prefetch and manual acks (406 / 540 as
+  // RabbitMQ), and where to start reading.
+  stream_consumer_options stream_consume_options(const queue& q, const amqp::basic_consume& m);
+  // by_client: a basic.ack / nack / reject (a nack or reject of a stream's
+  // delivery is 540, as RabbitMQ); otherwise the channel is giving its
+  // deliveries back (closing, recover).
+  void settle(std::uint64_t tag, bool multiple, bool ack, bool requeue, bool by_client = true);
   void apply_settle(const tx_ack& request);
   // In a transaction acks wait for tx.commit; otherwise they apply now.
   void settle_or_hold(const tx_ack& request);

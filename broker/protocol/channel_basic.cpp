@@ -8,6 +8,8 @@
 #include "broker/protocol/names.hpp"
 #include "broker/protocol/publish_confirm.hpp"
 #include "broker/publish/enqueue.hpp"
+#include "broker/expiry/wall_clock.hpp"
+#include "broker/stream/stream.hpp"
 
 namespace roost {
 
@@ -34,7 +36,10 @@ void channel::deliver(channel_consumer& c, queue& from, queued_message&& m, bool
   const message& msg = *m.msg;
   count(from, track ? message_event::deliver : message_event::deliver_no_ack, m.redelivered);
   conn_.send(id_, amqp::basic_deliver{c.tag(), tag, m.redelivered, msg.exchange, msg.routing_key});
-  conn_.send_content(id_, m.msg);
+  if (from.as_stream() != nullptr)
+    conn_.send_content(id_, m.msg, stream::delivery_properties(msg, offset_of(m.seq)));
+  else
+    conn_.send_content(id_, m.msg);
   if (track) unacked_.add(unacked_delivery{tag, from.id(), std::move(m), &c, false});
   else from.settle(m);  // no-ack: delivered is done
 }
@@ -83,14 +88,38 @@ void channel::on(const amqp::basic_consume& m) {
   std::string tag = m.consumer_tag.empty() ? generate_name("amq.ctag-") : m.consumer_tag;
   if (consumers_.contains(tag))
     throw connection_error(amqp::connection_reply::not_allowed, "attempt to reuse consumer tag '" + tag + "'");
-  if ((m.exclusive && q.consumer_count() > 0) || q.has_exclusive_consumer())
-    throw_access_refused(describe("queue", q.name(), vh().name()) + " in exclusive use");
-  auto c = std::make_unique<channel_consumer>(*this, q, tag, m.no_ack, m.exclusive, consumer_prefetch_);
+  stream* s = q.as_stream();
+  std::optional<stream_consumer_options> reading;
+  if (s != nullptr) reading = stream_consume_options(q, m);
+  else check_queue_consume(q, m);
+  auto c = std::make_unique<channel_consumer>(*this, q, tag, m.no_ack, m.exclusive, consumer_prefetch_, m.arguments);
   channel_consumer* ref = c.get();
   consumers_.emplace(tag, std::move(c));
+  if (s != nullptr) s->attach(ref, tag, *reading);
   // consume-ok must reach the client before the first delivery.
   if (!m.no_wait) reply(amqp::basic_consume_ok{tag});
   q.add_consumer(ref);
+}
+
+void channel::check_queue_consume(const queue& q, const amqp::basic_consume& m) {
+  if ((m.exclusive && q.consumer_count() > 0) || q.has_exclusive_consumer())
+    throw_access_refused(describe("queue", q.name(), vh().name()) + " in exclusive use");
+  if (m.arguments.find(offset_header) != nullptr) {
+    std::string what = describe("queue", q.name(), vh().name());
+    throw_precondition_failed("invalid arg 'x-stream-offset' for " + what + " of queue type " +
+                              std::string(type_module(q.type())));
+  }
+}
+
+// rabbit_stream_queue:consume's refusals, in its order. (Exclusive consumers
+// are not refused, nor kept exclusive: RabbitMQ 3.10 ignores the flag on a stream.)
+stream_consumer_options channel::stream_consume_options(const queue& q, const amqp::basic_consume& m) {
+  std::string what = describe("queue", q.name(), vh().name());
+  if (consumer_prefetch_ == 0) throw_precondition_failed("consumer prefetch count is not set for '" + what + "'");
+  if (m.no_ack)
+    throw connection_error(amqp::connection_reply::not_implemented,
+                           "automatic acknowledgement not supported by stream queues " + what);
+  return parse_stream_consumer_options(m.arguments, wall_clock_ms(), what);
 }
 
 void channel::on(const amqp::basic_cancel& m) {
@@ -201,6 +230,9 @@ void channel::on(const amqp::basic_get& m) {
   std::string name = queue_name_or_last(m.queue);
   require(access::read, "queue", name);
   queue& q = vh().accessible_queue(name, conn_.id());
+  if (q.as_stream() != nullptr)
+    throw connection_error(amqp::connection_reply::not_implemented,
+                           "basic.get not supported by stream queues " + describe("queue", q.name(), vh().name()));
   if (!q.head_on_disk()) {
     answer_get(&q, m.no_ack);
     return;
@@ -235,7 +267,7 @@ void channel::answer_get(queue* q, bool no_ack) {
 
 // ---- acknowledgements ----
 
-void channel::settle(std::uint64_t tag, bool multiple, bool ack, bool requeue) {
+void channel::settle(std::uint64_t tag, bool multiple, bool ack, bool requeue, bool by_client) {
   settled_scratch_.clear();
   if (!unacked_.settle(tag, multiple, settled_scratch_))
     throw_precondition_failed("unknown delivery tag " + std::to_string(tag));
@@ -244,7 +276,13 @@ void channel::settle(std::uint64_t tag, bool multiple, bool ack, bool requeue) {
     if (d.owner) d.owner->settled_one();
     queue* q = vh().queue_by_id(d.queue_id);
     if (q == nullptr) continue;  // deleted with its stored entries
-    if (ack) {
+    if (stream* s = q->as_stream()) {
+      if (!ack && by_client)
+        throw connection_error(amqp::connection_reply::not_implemented,
+                               "basic.nack and basic.reject not supported by stream queues " +
+                                   describe("queue", q->name(), vh().name()));
+      if (ack) s->acked(d.owner, offset_of(d.entry.seq));  // nothing to remove or requeue: credit only
+    } else if (ack) {
       q->stats().add(message_event::ack);
       q->settle(d.entry);
     } else if (requeue) {
@@ -285,7 +323,7 @@ void channel::on(const amqp::basic_nack& m) { settle_or_hold(m); }
 void channel::on(const amqp::basic_reject& m) { settle_or_hold(m); }
 
 void channel::requeue_all_unacked() {
-  if (!unacked_.empty()) settle(0, true, false, true);
+  if (!unacked_.empty()) settle(0, true, false, true, false);
 }
 
 void channel::on(const amqp::basic_recover_async& m) {

@@ -13,6 +13,7 @@
 #include "broker/model/message.hpp"
 #include "broker/model/storage_context.hpp"
 #include "broker/queue/queue.hpp"
+#include "broker/stream/stream.hpp"
 
 namespace roost {
 
@@ -20,6 +21,11 @@ namespace roost {
 // reject-publish(-dlx) and refuses it (then false). A stored copy's entry is
 // added to `writes` for the caller to submit before dispatching.
 inline bool append_published(queue& q, const message_ref& msg, bool stored, std::vector<storage::operation>& writes) {
+  if (stream* s = q.as_stream()) {
+    q.stats().add(message_event::publish);
+    s->append(msg, writes);
+    return true;
+  }
   if (q.refuses(*msg)) {
     q.refused(msg);
     return false;
@@ -43,14 +49,22 @@ enqueue_result enqueue_routed(storage_context& storage, const message_ref& msg, 
                               OnStored&& on_stored) {
   enqueue_result result;
   std::vector<storage::operation> writes;
-  for (queue* q : queues)
+  bool streamed = false;
+  for (queue* q : queues) {
+    streamed = streamed || q->as_stream() != nullptr;
     if (!append_published(*q, msg, msg->persistent() && q->persisted(), writes)) result.refused = true;
+  }
   result.stored = !writes.empty();
   if (result.stored) {
     storage::completion done;
-    if (!result.refused) done = on_stored(static_cast<std::uint32_t>(writes.size()));
-    storage::message_content content{msg->store_id, msg, msg->exchange, msg->routing_key, msg->properties, msg->body};
-    writes.insert(writes.begin(), storage::insert_message{content});
+    // A stream's copy is never settled by an ack: then only the commit confirms.
+    if (!result.refused) done = on_stored(streamed ? 0 : static_cast<std::uint32_t>(writes.size()));
+    // The entries of a stored message refer to its row; a stream gives a transient message a row of its own.
+    if (msg->store_id != 0) {
+      storage::message_content content{msg->store_id, msg,           msg->exchange,
+                                       msg->routing_key, msg->properties, msg->body};
+      writes.insert(writes.begin(), storage::insert_message{content});
+    }
     storage.durable->submit(std::move(writes), std::move(done));
   }
   // Only now, with the entries submitted, may deliveries (and so acks) happen.

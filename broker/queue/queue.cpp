@@ -12,6 +12,7 @@
 #include "broker/protocol/errors.hpp"
 #include "broker/protocol/publish_confirm.hpp"
 #include "broker/queue/queue_arguments.hpp"
+#include "broker/stream/stream.hpp"
 
 namespace roost {
 
@@ -27,7 +28,12 @@ queue::queue(std::uint32_t id, std::string name, queue_options options, queue_se
   // queue stored by an older roost, which did not check, may still hold
   // arguments that fail now: it keeps working, without them.
   try {
-    args_ = parse_queue_arguments(options_.arguments, "queue '" + name_ + "'");
+    std::string what = "queue '" + name_ + "'";
+    type_ = parse_queue_type(options_.arguments, what);
+    if (type_ == queue_type::stream)
+      stream_ = std::make_unique<stream>(*this, services.storage, parse_stream_arguments(options_.arguments, what));
+    else
+      args_ = parse_queue_arguments(options_.arguments, what);
   } catch (const channel_error& e) {
     log::warning(std::string("ignoring the arguments of queue '") + name_ + "': " + e.what());
   }
@@ -46,6 +52,7 @@ queue::~queue() {
 }
 
 std::size_t queue::ready_count() const {
+  if (stream_) return stream_->log().message_count();
   std::size_t n = 0;
   for (const ready_lane& lane : lanes_) n += lane.in_memory() + lane.paged_count;
   return n;
@@ -122,12 +129,14 @@ void queue::dead_letter(queued_message&& m, death_reason reason) {
 }
 
 void queue::flush_writes() {
+  if (stream_) stream_->flush_offsets();
   if (writes_.empty() || storage_ == nullptr || storage_->durable == nullptr) return;
   storage_->durable->submit(std::move(writes_), {});
   writes_.clear();
 }
 
 std::optional<queued_message> queue::take() {
+  if (stream_) return std::nullopt;  // a stream is read by consumers only (basic.get is refused before this)
   touch();
   if (!expiry_index_.empty()) expire(wall_clock_ms());
   std::optional<queued_message> m = pop_ready();
@@ -175,6 +184,7 @@ std::optional<queued_message> queue::pop_ready() {
 }
 
 std::size_t queue::purge() {
+  if (stream_) return 0;  // refused before this, as RabbitMQ refuses it
   std::size_t n = ready_count();
   std::vector<storage::operation> ops;
   for (std::size_t l = 0; l < lanes_.size(); ++l) {
@@ -226,6 +236,7 @@ bool queue::remove_consumer(consumer* c) {
   if (it == consumers_.end()) return false;
   std::size_t index = static_cast<std::size_t>(it - consumers_.begin());
   consumers_.erase(it);
+  if (stream_) stream_->detach(c);
   touch();
   if (next_consumer_ > index) --next_consumer_;
   if (next_consumer_ >= consumers_.size()) next_consumer_ = 0;
@@ -258,6 +269,7 @@ consumer* queue::next_consumer_with_credit() {
 }
 
 void queue::dispatch() {
+  if (stream_) return stream_->dispatch();
   // A delivery can make a channel requeue or cancel into this queue; the
   // outer loop picks that up, so nested calls do nothing.
   if (dispatching_) return;

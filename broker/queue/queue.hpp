@@ -16,6 +16,11 @@
 // A priority queue (x-max-priority) keeps one such lane of ready messages
 // per priority level, sharing the window, and always delivers from the
 // highest lane that has a message in memory.
+//
+// A stream queue (x-queue-type stream) has no ready lanes: its messages go
+// to its stream (broker/stream/stream.hpp), which appends, keeps and hands
+// them to each consumer from that consumer's own offset; the queue then
+// only names it, holds its consumers and forwards dispatch to it.
 #pragma once
 
 #include <cstdint>
@@ -37,12 +42,14 @@
 #include "broker/model/message_stats.hpp"
 #include "broker/queue/queue_arguments.hpp"
 #include "broker/queue/queue_services.hpp"
+#include "broker/stream/stream_arguments.hpp"
 
 namespace roost {
 
 class queue;
 class dead_letter_router;
 class policy;
+class stream;
 
 struct queued_message {
   message_ref msg;  // null: an expired message left in place (see queue_expiry.cpp)
@@ -111,6 +118,11 @@ class queue {
   bool durable() const { return options_.durable == durability::durable; }
   // Durable, not exclusive, and the broker has a store: the queue and its persistent messages survive restarts.
   bool persisted() const { return persisted_; }
+  // x-queue-type (classic when absent or unreadable).
+  queue_type type() const { return type_; }
+  // The stream behind a stream queue; null for every other queue.
+  stream* as_stream() { return stream_.get(); }
+  const stream* as_stream() const { return stream_.get(); }
 
   // The arguments in force: the declared ones with the policies applied (broker/policy/effective.hpp).
   const queue_arguments& arguments() const { return args_; }
@@ -132,7 +144,8 @@ class queue {
   // A declare, basic.get, consume or cancel: restarts the x-expires clock.
   void touch();
 
-  // Ready messages, in memory or paged out; never counts expired ones.
+  // Ready messages, in memory or paged out; never counts expired ones. A
+  // stream's: the messages it keeps.
   std::size_t ready_count() const;
   // Body bytes of the ready messages (x-max-length-bytes).
   std::uint64_t ready_bytes() const { return ready_bytes_; }
@@ -298,6 +311,8 @@ class queue {
   queue_arguments declared_args_;
   std::shared_ptr<const policy> policy_;
   std::shared_ptr<const policy> operator_policy_;
+  queue_type type_ = queue_type::classic;
+  std::unique_ptr<stream> stream_;
 };
 
 }  // namespace roost

@@ -8,49 +8,13 @@
 #include <string>
 
 #include "broker/protocol/errors.hpp"
+#include "broker/queue/argument_checker.hpp"
 
 namespace roost {
 
 namespace {
 
 using amqp::type_name;
-
-class argument_checker {
- public:
-  argument_checker(const amqp::field_table& arguments, std::string_view what) : arguments_(arguments), what_(what) {}
-
-  [[noreturn]] void fail(std::string_view key, std::string_view detail) const {
-    throw_precondition_failed("invalid arg '" + std::string(key) + "' for " + std::string(what_) + ": " +
-                              std::string(detail));
-  }
-
-  std::optional<std::int64_t> integer(std::string_view key) const {
-    const amqp::field_value* v = arguments_.find(key);
-    if (v == nullptr) return std::nullopt;
-    std::int64_t n = 0;
-    if (!v->as_integer(n)) fail(key, "\"expected integer, got " + std::string(type_name(*v)) + "\"");
-    return n;
-  }
-
-  std::optional<std::int64_t> non_negative(std::string_view key) const {
-    auto n = integer(key);
-    if (n && *n < 0) fail(key, "{value_negative," + std::to_string(*n) + "}");
-    return n;
-  }
-
-  std::optional<std::int64_t> positive(std::string_view key) const {
-    auto n = non_negative(key);
-    if (n && *n == 0) fail(key, "{value_zero,0}");
-    return n;
-  }
-
-  const amqp::field_value* find(std::string_view key) const { return arguments_.find(key); }
-  std::string_view what() const { return what_; }
-
- private:
-  const amqp::field_table& arguments_;
-  std::string_view what_;
-};
 
 // The dead-letter arguments have their own phrasing for a wrong type in RabbitMQ.
 std::optional<std::string> dead_letter_string(const argument_checker& check, std::string_view key) {

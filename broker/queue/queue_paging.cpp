@@ -12,6 +12,7 @@
 #include "amqp/properties.hpp"
 #include "broker/common/log.hpp"
 #include "broker/queue/queue.hpp"
+#include "broker/stream/stream.hpp"
 
 namespace roost {
 
@@ -33,6 +34,7 @@ void queue::page_out(ready_lane& lane, const message_ref& msg, const storage::en
 
 void queue::restore(const storage::queue_summary& stored) {
   store_id_ = stored.queue.id;
+  if (stream_) return stream_->restore(stored);
   for (const storage::lane_summary& summary : stored.lanes) {
     // Entries of a level the queue no longer has (its arguments could not be
     // read): give it a lane anyway, so they are still delivered.
@@ -130,13 +132,7 @@ void queue::accept_loaded(std::size_t l, std::vector<storage::loaded_entry>& loa
 }
 
 message_ref queue::rebuild(storage::loaded_entry& e) {
-  auto msg = std::make_shared<message>();
-  msg->exchange = std::move(e.exchange);
-  msg->routing_key = std::move(e.routing_key);
-  msg->properties = std::move(e.properties);
-  msg->body = std::move(e.body);
-  msg->store_id = e.entry.message_id;
-  take_stored_property_fields(*msg, e.persistent);
+  std::shared_ptr<message> msg = message_from_store(e);
   if (e.entry.delivery_count > 0) {
     try {
       return with_delivery_count(*msg, e.entry.delivery_count);

@@ -26,6 +26,10 @@ Scenarios (16-byte bodies unless said; every run uses fresh queue names):
      Roost >= 5x RabbitMQ's msg/s, failover under twice the lease (4 s)
   t  a and c over TLS (AMQPS): both brokers present the same certificate (made with openssl
      for the run), roost-perf connects with amqps://
+  s  stream queues (RabbitMQ's stream over AMQP 0-9-1): publish with confirms; RSS with a
+     10M-message stream (--quick: 1M) and no consumer; one consumer replaying 1M messages from
+     "first", then ten at once (stream_scenarios.py). Targets: >= 5x on each rate, ten readers
+     under twice one reader's time, RSS <= 60 MB
 Units: MB = 10^6 bytes, KB = 10^3 bytes, GB/s = 10^9 bytes/s.
 """
 import argparse
@@ -49,6 +53,7 @@ from processes import Interrupted, TimeCap, BrokerDown, log, rss_kib, PidBook, S
 from rabbitmq_cluster import RabbitMQCluster  # noqa: E402
 from rabbitmq_node import RABBITMQ_SERVER  # noqa: E402
 from roost_cluster import ETCD, LEASE_TTL, RoostCluster  # noqa: E402
+from stream_scenarios import StreamScenarios  # noqa: E402
 
 
 class Variant:
@@ -83,8 +88,11 @@ VARIANTS = [
     Variant("j-f", "j", "failover of a 3-node cluster: leader kill -9 → first confirm", "failover", cluster=True),
     Variant("a-tls", "t", "as a, over TLS", "tput", AUTOACK, tls=True),
     Variant("c-tls", "t", "as c, over TLS", "tput", PERSISTENT_CONFIRMED, tls=True),
+    Variant("s-pub", "s", "publish with confirms (window 100) into a stream", "stream_pub"),
+    Variant("s-rss", "s", "RSS with a 10M-message stream (quick: 1M), no consumer", "rss_stream"),
+    Variant("s-replay", "s", "replay 1M from first: one consumer, then ten at once", "stream_replay"),
 ]
-MEMORY_KINDS = ("rss_queue", "rss_conns")
+MEMORY_KINDS = ("rss_queue", "rss_conns", "rss_stream")
 
 # (variant, metric, row label, unit, better, target text, check(roost, rabbit) -> bool, chart label)
 ROWS = [
@@ -115,6 +123,16 @@ ROWS = [
      "a TLS"),
     ("c-tls", "msg_s", "t · c over TLS: persistent, confirms", "msg/s", "higher", "≥ 5×", lambda r, q: r >= 5 * q,
      "c TLS"),
+    ("s-pub", "msg_s", "s · stream: publish with confirms 100", "msg/s", "higher", "≥ 5×", lambda r, q: r >= 5 * q,
+     "s pub"),
+    ("s-replay", "one_msg_s", "s · stream: one consumer replays 1M from first", "msg/s", "higher", "≥ 5×",
+     lambda r, q: r >= 5 * q, "s replay"),
+    ("s-replay", "ten_msg_s", "s · stream: ten consumers replay 1M at once (all)", "msg/s", "higher", "≥ 5×",
+     lambda r, q: r >= 5 * q, "s ten"),
+    ("s-replay", "ten_cost", "s · stream: ten replays' time / one replay's", "×", "lower", "< 2",
+     lambda r, q: r < 2, None),
+    ("s-rss", "rss_mb", "s · RSS with a 10M-message stream, no consumer", "MB", "lower", "≤ 60 MB",
+     lambda r, q: r <= 60, "s RSS"),
     ("i", "before_mb", "i · RSS before the idle connections", "MB", "lower", "", None, None),
     ("i", "during_mb", "i · RSS with 1,000 idle connections", "MB", "lower", "", None, None),
     ("i", "per_conn_kb", "i · per idle connection (+ channel)", "KB", "lower", "≤ 20 KB", lambda r, q: r <= 20,
@@ -125,11 +143,11 @@ PROFILES = {
     # seconds per throughput run, per latency run, drain allowance, hold for idle connections;
     # cluster_cap: added to the time cap when j runs (booting and restoring the clusters)
     "full": {"tput": 4.0, "latency": 8.0, "drain": 4.0, "hold": 5.0, "cap": 900, "cluster_cap": 240, "rounds": 3,
-             "mem_rounds": 3},
+             "mem_rounds": 3, "stream_cap": 900},
     "quick": {"tput": 1.0, "latency": 2.0, "drain": 2.0, "hold": 3.0, "cap": 240, "cluster_cap": 150, "rounds": 2,
-              "mem_rounds": 1},
+              "mem_rounds": 1, "stream_cap": 240},
 }
-LETTERS = "abcdefghijt"
+LETTERS = "abcdefghijst"
 
 
 def parse_result(text):
@@ -146,7 +164,7 @@ def parse_result(text):
     return out
 
 
-class Bench:
+class Bench(StreamScenarios):
     def __init__(self, a):
         self.a = a
         self.profile = dict(PROFILES["quick" if a.quick else "full"])
@@ -155,12 +173,14 @@ class Bench:
         wanted = set((a.only or LETTERS).replace(",", "").replace(" ", ""))
         bad = wanted - set(LETTERS)
         if bad:
-            sys.exit("bench: unknown scenario(s) %s (a..j, t)" % ",".join(sorted(bad)))
+            sys.exit("bench: unknown scenario(s) %s (a..j, s, t)" % ",".join(sorted(bad)))
         self.variants = [v for v in VARIANTS if v.letter in wanted]
         clusters = any(v.cluster for v in self.variants)
         if clusters and not os.access(ETCD, os.X_OK):
             sys.exit("bench: %s is missing (scripts/install-deps bench installs etcd-server)" % ETCD)
-        default_cap = (self.profile["cap"] + (self.profile["cluster_cap"] if clusters else 0)) \
+        streams = any(v.letter == "s" for v in self.variants)
+        default_cap = (self.profile["cap"] + (self.profile["cluster_cap"] if clusters else 0)
+                       + (self.profile["stream_cap"] if streams else 0)) \
             * max(1.0, self.rounds / self.profile["rounds"])
         self.cap = a.time_cap or default_cap
         self.out = a.out or os.path.join(a.root, "bench-results", datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S"))
@@ -175,6 +195,7 @@ class Bench:
         self.rabbit_cluster = RabbitMQCluster(a.work, self.pids)
         self.perf_bin = os.path.abspath(a.perf)
         self.runs, self.events = [], []
+        self.stream_filled = {}  # broker name -> messages in its bench stream (s-rss fills it, s-replay reads it)
         self.skipped = 0
         self.current = None  # the roost-perf process running now
         self.status = "running"
@@ -397,6 +418,8 @@ class Bench:
             if v.kind == "failover":
                 return prepare + 10
             return prepare + p["tput"] + (1 if roost else p["drain"] + 6)
+        if v.kind in ("stream_pub", "rss_stream", "stream_replay"):
+            return self.stream_estimate(v, broker)
         if v.kind == "rss_queue":
             return 15 if broker is self.roost else 50
         if v.kind == "rss_conns":
@@ -422,8 +445,9 @@ class Bench:
         # scenario's round 1, then every round 2, ...): a time cap then trims late rounds
         # rather than whole scenarios, and load from elsewhere on the machine spreads over
         # the scenarios instead of hitting one.
-        schedule = [(v, rnd) for kind in ("rss_conns", "rss_queue") for v in self.variants if v.kind == kind
-                    for rnd in range(1, self.mem_rounds + 1)]
+        # The stream's RSS last: its stream stays for the replays.
+        schedule = [(v, rnd) for kind in ("rss_conns", "rss_queue", "rss_stream") for v in self.variants
+                    if v.kind == kind for rnd in range(1, self.mem_rounds + 1)]
         schedule += [(v, rnd) for rnd in range(1, self.rounds + 1) for v in self.variants
                      if v.kind not in MEMORY_KINDS]
         roost_used = False
@@ -448,7 +472,9 @@ class Bench:
                     if v.cluster:
                         broker.make_whole()  # a run that cannot have its three nodes fails alone
                     {"rss_queue": self.run_rss_queue, "rss_conns": self.run_rss_conns,
-                     "failover": self.run_failover}.get(v.kind, self.run_load)(v, broker, rnd)
+                     "failover": self.run_failover, "stream_pub": self.run_stream_pub,
+                     "rss_stream": self.run_rss_stream,
+                     "stream_replay": self.run_stream_replay}.get(v.kind, self.run_load)(v, broker, rnd)
                 except (OSError, AmqpError, BrokerDown, subprocess.SubprocessError) as e:
                     self.record(v, broker, rnd, "error: %s" % e, None, None, 0.0, [])
         self.status = "complete" if not self.skipped else "%d round(s) skipped to stay within the time cap" % self.skipped

@@ -178,7 +178,10 @@ TEST_CASE("queues: bad declarations change nothing") {
   CHECK(f.status("PUT", "/api/queues/%2F/q", R"({"durable": tru)") == 400);
   CHECK(f.status("PUT", "/api/queues/%2F/q", R"({"arguments": []})") == 400);
   CHECK(f.status("PUT", "/api/queues/%2F/q", R"({"exclusive": true})") == 400);
-  CHECK(f.status("PUT", "/api/queues/%2F/q", R"({"queue_type": "quorum"})") == 400);
+  CHECK(f.status("PUT", "/api/queues/%2F/q", R"({"queue_type": "foo"})") == 409);  // 406 from the declare
+  CHECK(f.status("PUT", "/api/queues/%2F/q", R"({"queue_type": "stream", "arguments": {"x-queue-type": "classic"}})") ==
+        400);
+  CHECK(f.status("PUT", "/api/queues/%2F/q", R"({"queue_type": "stream", "durable": false})") == 409);
   CHECK(f.status("PUT", "/api/queues/%2F/q", R"({"name": "other"})") == 400);
   CHECK(f.status("PUT", "/api/queues/%2F/amq.q", "{}") == 403);
   http_request form;

@@ -1,0 +1,238 @@
+// Reading a stream: each reader walks offsets from its own position. The
+// newest messages are in the log's tail; older ones come from the store in
+// chunks that stay cached (least recently used first out) while other
+// readers may still pass through them, so readers replaying together share
+// one read. Only filtering readers decode headers.
+#include "broker/stream/stream.hpp"
+
+#include <algorithm>
+
+#include "amqp/properties.hpp"
+#include "amqp/wire.hpp"
+#include "broker/common/log.hpp"
+#include "broker/expiry/wall_clock.hpp"
+#include "broker/queue/queue.hpp"
+
+namespace roost {
+
+namespace {
+
+// The in-memory tail: what live readers read without the store.
+constexpr std::size_t tail_messages = 4096;
+constexpr std::uint64_t tail_bytes = 8u << 20;
+// A chunk read from the store, and how many stay cached.
+constexpr std::size_t chunk_messages = 2048;
+constexpr std::uint64_t chunk_bytes = 8u << 20;
+constexpr std::size_t cached_chunks = 8;
+
+std::optional<std::string> filter_value(const message& m) {
+  try {
+    auto raw = amqp::scan_properties(m.properties).headers;
+    if (!raw) return std::nullopt;
+    amqp::field_table headers = amqp::decode_table(*raw);
+    const amqp::field_value* v = headers.find(filter_value_header);
+    const std::string* s = v == nullptr ? nullptr : v->as_string();
+    if (s == nullptr) return std::nullopt;
+    return *s;
+  } catch (const amqp::decode_error&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+stream::stream(queue& owner, storage_context* storage, stream_arguments args)
+    : owner_(owner),
+      storage_(storage),
+      declared_(args),
+      args_(args),
+      log_(storage != nullptr && storage->durable != nullptr ? tail_messages : 0, tail_bytes) {}
+
+bool stream::persisted() const { return owner_.persisted(); }
+
+void stream::append(const message_ref& msg, std::vector<storage::operation>& writes) {
+  stream_log::appended a = log_.append(msg, wall_clock_ms(), args_.max_segment_size_bytes);
+  if (!persisted()) return;
+  std::uint64_t store_id = owner_.store_id();
+  std::uint64_t message_id = msg->store_id;
+  if (message_id == 0 || !msg->persistent()) {
+    // Every message in a stream is kept, whatever its delivery mode: a
+    // transient one gets a row of its own (the row a queue pages a
+    // transient message into is dropped at restart).
+    message_id = storage_->next_message_id++;
+    storage::message_content content{message_id, msg, msg->exchange, msg->routing_key, msg->properties, msg->body};
+    writes.emplace_back(storage::insert_message{content});
+  }
+  if (a.starts_segment) writes.emplace_back(storage::start_segment{store_id, seq_of(a.record.offset)});
+  writes.emplace_back(
+      storage::insert_entry{storage::entry_record{store_id, seq_of(a.record.offset), message_id, 0, false, 0,
+                                                  a.record.appended_at_ms}});
+  // As RabbitMQ, retention is judged when a segment is started.
+  if (a.starts_segment) apply_retention(writes);
+}
+
+void stream::apply_retention(std::vector<storage::operation>& writes) {
+  if (log_.retain(args_, wall_clock_ms()) == 0) return;
+  std::uint64_t first = log_.first_offset();
+  writes.emplace_back(storage::purge_queue{owner_.store_id(), 0, seq_of(first)});
+  for (auto it = chunks_.begin(); it != chunks_.end();) {
+    if (it->first + it->second.records.size() <= first) it = chunks_.erase(it);
+    else ++it;
+  }
+}
+
+void stream::attach(consumer* c, std::string tag, const stream_consumer_options& options) {
+  auto r = std::make_unique<stream_reader>();
+  r->target = c;
+  r->filter = options.filter;
+  r->match_unfiltered = options.match_unfiltered;
+  r->track_offsets = options.track_offsets;
+  auto tracked = tracked_.find(tag);
+  if (options.track_offsets && !options.start_given && tracked != tracked_.end()) {
+    r->next = std::clamp(tracked->second + 1, log_.first_offset(), log_.next_offset());
+  } else {
+    r->next = log_.resolve(options.start);
+    // A time within the stream: skip what its segment holds from before it.
+    // (A later time starts at the next message, whatever its clock says.)
+    if (options.start.from == stream_start::kind::timestamp_ms && r->next < log_.next_offset())
+      r->not_before_ms = options.start.timestamp_ms;
+  }
+  r->tag = std::move(tag);
+  readers_.push_back(std::move(r));
+}
+
+void stream::detach(consumer* c) {
+  flush_offsets();
+  std::erase_if(readers_, [c](const std::unique_ptr<stream_reader>& r) { return r->target == c; });
+}
+
+void stream::acked(const consumer* c, std::uint64_t offset) {
+  for (auto& r : readers_) {
+    if (r->target != c || !r->track_offsets) continue;
+    if (!r->acked || offset > *r->acked) {
+      r->acked = offset;
+      r->tracked_dirty = true;
+    }
+    return;
+  }
+}
+
+void stream::flush_offsets() {
+  std::vector<storage::operation> writes;
+  for (auto& r : readers_) {
+    if (!r->tracked_dirty) continue;
+    r->tracked_dirty = false;
+    tracked_[r->tag] = *r->acked;
+    writes.emplace_back(storage::put_stream_offset{owner_.store_id(), r->tag, *r->acked});
+  }
+  if (!writes.empty() && persisted()) storage_->durable->submit(std::move(writes), {});
+}
+
+void stream::dispatch() {
+  // A delivery can end in a cancel or another dispatch; the outer loop goes on.
+  if (dispatching_) return;
+  dispatching_ = true;
+  for (std::size_t i = 0; i < readers_.size(); ++i) serve(*readers_[i]);
+  dispatching_ = false;
+}
+
+void stream::serve(stream_reader& r) {
+  while (r.target->can_take()) {
+    // Behind retention: skip ahead to what is kept.
+    r.next = std::max(r.next, log_.first_offset());
+    if (r.next >= log_.next_offset()) return;  // at the end: the next append wakes it
+    const stream_record* record = record_at(r.next);
+    if (record == nullptr) {
+      load_from(r.next);
+      return;
+    }
+    ++r.next;
+    if (!wanted(r, *record)) continue;
+    r.target->deliver(owner_, queued_message{record->msg, seq_of(record->offset), false, false, 0, 0});
+  }
+}
+
+bool stream::wanted(stream_reader& r, const stream_record& record) const {
+  if (r.not_before_ms != 0) {
+    if (record.appended_at_ms < r.not_before_ms) return false;
+    r.not_before_ms = 0;  // append times never go back: every later message qualifies
+  }
+  if (r.filter.empty()) return true;
+  std::optional<std::string> value = filter_value(*record.msg);
+  if (!value) return r.match_unfiltered;
+  return std::find(r.filter.begin(), r.filter.end(), *value) != r.filter.end();
+}
+
+const stream_record* stream::record_at(std::uint64_t offset) {
+  if (const stream_record* in_tail = log_.in_memory(offset)) return in_tail;
+  auto it = chunks_.upper_bound(offset);
+  if (it == chunks_.begin()) return nullptr;
+  --it;
+  chunk& c = it->second;
+  if (offset - it->first >= c.records.size()) return nullptr;
+  c.last_used = ++use_clock_;
+  return &c.records[offset - it->first];
+}
+
+void stream::load_from(std::uint64_t offset) {
+  if (!persisted()) return;
+  for (const auto& [first, count] : loading_)
+    if (first <= offset && offset < first + count) return;  // that load will bring it
+  loading_.emplace(offset, chunk_messages);
+  auto into = std::make_shared<std::vector<storage::loaded_entry>>();
+  storage::load_entries load{owner_.store_id(), seq_of(offset) - 1, chunk_messages, into};
+  load.max_bytes = chunk_bytes;
+  storage_->durable->submit({std::move(load)}, [token = alive_.watch(), into, offset](bool ok) {
+    if (*token == nullptr) return;
+    stream& s = **token;
+    s.loading_.erase(offset);
+    if (ok) s.loaded(offset, *into);
+    else log::error("stream '" + s.owner_.name() + "': reading from the store failed; will retry");
+    s.dispatch();
+  });
+}
+
+void stream::loaded(std::uint64_t first, std::vector<storage::loaded_entry>& entries) {
+  if (entries.empty()) {
+    // The store lacks entries the log counts (a failed write): readers there
+    // skip to what is in memory rather than ask again for ever.
+    std::uint64_t resume = log_.memory_first_offset();
+    log::warning("stream '" + owner_.name() + "': no stored messages from offset " + std::to_string(first) +
+                 "; readers there go on from " + std::to_string(resume));
+    for (auto& r : readers_)
+      if (r->next >= first && r->next < resume) r->next = resume;
+    return;
+  }
+  // Retention may have run while the load was in flight: the chunk starts at the first row found.
+  chunk c;
+  c.last_used = ++use_clock_;
+  c.records.reserve(entries.size());
+  std::uint64_t start = offset_of(entries.front().entry.seq);
+  for (storage::loaded_entry& e : entries) {
+    if (offset_of(e.entry.seq) != start + c.records.size()) break;
+    std::int64_t at = e.entry.appended_at_ms;
+    c.records.push_back(stream_record{message_from_store(e), offset_of(e.entry.seq), at});
+  }
+  chunks_[start] = std::move(c);
+  while (chunks_.size() > cached_chunks) {
+    auto oldest = std::min_element(chunks_.begin(), chunks_.end(), [](const auto& a, const auto& b) {
+      return a.second.last_used < b.second.last_used;
+    });
+    chunks_.erase(oldest);
+  }
+}
+
+void stream::restore(const storage::queue_summary& stored) {
+  log_.restore(stored.segments);
+  for (const storage::tracked_offset& t : stored.tracked_offsets) tracked_[t.consumer_tag] = t.offset;
+}
+
+std::string stream::delivery_properties(const message& msg, std::uint64_t offset) {
+  try {
+    return amqp::with_header(msg.properties, offset_header, static_cast<std::int64_t>(offset));
+  } catch (const amqp::decode_error&) {
+    return msg.properties;  // unreadable properties cannot carry the header
+  }
+}
+
+}  // namespace roost

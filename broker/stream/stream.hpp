@@ -1,0 +1,107 @@
+// A stream queue's behaviour behind its queue: appends go to the log and the
+// store, and each consumer is a reader with its own position that is never
+// removed from anything: acks only give credit back (and, with server-side
+// offset tracking, move the offset kept under the consumer's tag).
+//
+// Readers read the in-memory tail of the log, or else batches ("chunks") of
+// entries loaded from the store and shared by every reader passing through
+// them, so ten readers replaying the same stream cost one read of it. A
+// reader at the end waits for the next append. Broker thread only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/common/lifetime_token.hpp"
+#include "broker/model/storage_context.hpp"
+#include "broker/stream/stream_arguments.hpp"
+#include "broker/stream/stream_log.hpp"
+
+namespace roost {
+
+class queue;
+class consumer;
+
+struct stream_reader {
+  consumer* target = nullptr;
+  std::string tag;
+  std::uint64_t next = 0;          // the next offset it looks at
+  std::int64_t not_before_ms = 0;  // skips messages appended earlier (a timestamp start); 0: none
+  std::vector<std::string> filter;
+  bool match_unfiltered = false;
+  bool track_offsets = false;
+  bool tracked_dirty = false;  // an ack moved its offset since the store last had it
+  std::optional<std::uint64_t> acked;
+};
+
+class stream {
+ public:
+  stream(queue& owner, storage_context* storage, stream_arguments args);
+  stream(const stream&) = delete;
+  stream& operator=(const stream&) = delete;
+
+  const stream_log& log() const { return log_; }
+  // In force (with policies), and as declared.
+  const stream_arguments& arguments() const { return args_; }
+  const stream_arguments& declared_arguments() const { return declared_; }
+  // Policies changed the retention or segment size; retention runs at the next segment.
+  void set_arguments(const stream_arguments& args) { args_ = args; }
+
+  // Appends msg; the store writes (its content when no queue stores it
+  // already, its entry, a new segment's start, what retention removes) go
+  // into `writes` for the caller's one submission.
+  void append(const message_ref& msg, std::vector<storage::operation>& writes);
+
+  void attach(consumer* c, std::string tag, const stream_consumer_options& options);
+  void detach(consumer* c);
+  // Hands every reader what its credit allows, loading from the store where needed.
+  void dispatch();
+  // A delivery of this stream was acked: that only gives credit back (the
+  // channel's business) and moves a tracking consumer's offset.
+  void acked(const consumer* c, std::uint64_t offset);
+  // Writes the tracked offsets acks moved (one row per consumer).
+  void flush_offsets();
+
+  const std::vector<std::unique_ptr<stream_reader>>& readers() const { return readers_; }
+  const std::map<std::string, std::uint64_t, std::less<>>& tracked_offsets() const { return tracked_; }
+
+  void restore(const storage::queue_summary& stored);
+
+  // The delivery's properties: the message's, with the x-stream-offset header.
+  static std::string delivery_properties(const message& msg, std::uint64_t offset);
+
+ private:
+  struct chunk {
+    std::vector<stream_record> records;  // consecutive offsets
+    std::uint64_t last_used = 0;
+  };
+
+  void serve(stream_reader& r);
+  bool wanted(stream_reader& r, const stream_record& record) const;
+  // The record at `offset` in memory: the tail or a loaded chunk; null if neither.
+  const stream_record* record_at(std::uint64_t offset);
+  // Starts loading the chunk from `offset`, unless a load in flight covers it.
+  void load_from(std::uint64_t offset);
+  void loaded(std::uint64_t first, std::vector<storage::loaded_entry>& entries);
+  void apply_retention(std::vector<storage::operation>& writes);
+  bool persisted() const;
+
+  queue& owner_;
+  storage_context* storage_;
+  stream_arguments declared_;
+  stream_arguments args_;
+  stream_log log_;
+  std::vector<std::unique_ptr<stream_reader>> readers_;
+  std::map<std::string, std::uint64_t, std::less<>> tracked_;
+  std::map<std::uint64_t, chunk> chunks_;           // by first offset
+  std::map<std::uint64_t, std::uint64_t> loading_;  // first offset -> entries asked for
+  std::uint64_t use_clock_ = 0;
+  bool dispatching_ = false;
+  lifetime_token<stream> alive_{this};
+};
+
+}  // namespace roost
