@@ -3,7 +3,8 @@ stores; a publisher confirm waits for the in-sync replicas; confirmed messages, 
 definitions and users survive a kill -9 of the leader; a follower killed under load comes
 back by the tail; a follower that presents the wrong secret is refused; without a secret
 flag the nodes share one the first of them put in etcd; with --replication-tls the link is
-TLS, verified against the CA, and a plain follower is refused.
+TLS, verified against the CA, and a plain follower is refused; a stream fails over with its
+offsets, segments and tracked consumer offsets.
 
 etcd (Debian's etcd-server) and three nodes on free local ports; lease TTL 1 s.
 """
@@ -94,6 +95,56 @@ def test_stores_match_and_confirmed_work_survives_a_killed_leader():
         rf.eq([u["name"] for u in api(new, "GET", "/api/users") if u["name"] == "alice"], ["alice"])
         rf.eq(api(new, "GET", "/api/policies/%2F/jobs-ttl")["definition"], {"message-ttl": 600000})
         rf.connect(port=new.amqp_port, credentials=pika.PlainCredentials("alice", "wonderland")).close()
+
+
+def stream_reader(node, queue, offset=None, tag=None, track=False):
+    """A stream consumer on its own connection: (connection, channel, deliveries as [(offset, body, tag)])."""
+    conn = rf.connect(port=node.amqp_port)
+    ch = conn.channel()
+    ch.basic_qos(prefetch_count=1000)
+    got = []
+    args = {"x-stream-automatic-offset-tracking": True} if track else {}
+    if offset is not None:
+        args["x-stream-offset"] = offset
+    ch.basic_consume(queue, lambda c, m, p, b: got.append((p.headers["x-stream-offset"], b, m.delivery_tag)),
+                     arguments=args, consumer_tag=tag)
+    return conn, ch, got
+
+
+@rf.timeout(120)
+def test_a_stream_fails_over_with_its_offsets_segments_and_tracked_offsets():
+    with cf.Cluster(nodes=3, lease_ttl=TTL) as c:
+        leader = c.wait_leader()
+        c.wait_isr()
+        conn, ch = confirming_channel(leader)
+        ch.queue_declare("events", durable=True, arguments={
+            "x-queue-type": "stream", "x-stream-max-segment-size-bytes": 2000, "x-max-length-bytes": 20000})
+        for i in range(300):
+            ch.basic_publish("", "events", b"event %03d " % i + b"." * 90)  # raises unless confirmed
+        conn.close()
+        # A tracking consumer acks up to its 100th message; the tracked offset replicates with the rest.
+        rconn, rch, got = stream_reader(leader, "events", "first", tag="billing", track=True)
+        rf.wait_until(rconn, lambda: got and got[-1][1].startswith(b"event 299 "), 10, "the whole stream")
+        first = got[0][0]
+        assert first > 0, "retention removed nothing"
+        rch.basic_ack(got[99][2], multiple=True)
+        rch.basic_cancel("billing")  # a round trip after the ack
+        rconn.close()
+        rows = c.wait_stores_equal(where=lambda rows: rows["stream_offsets"] != [])
+        rf.eq([r[1:] for r in rows["stream_offsets"]], [("billing", first + 99)])
+        rf.eq(len(rows["entries"]), len(got), "the kept messages in every store")
+        assert len(rows["stream_segments"]) > 1, rows["stream_segments"]
+
+        leader.kill9()
+        new = c.wait_leader(exclude=[leader], timeout=10)
+        nconn, _, replay = stream_reader(new, "events", "first")
+        rf.wait_until(nconn, lambda: len(replay) >= len(got), 10, "the replay on the new leader")
+        rf.eq([r[:2] for r in replay], [r[:2] for r in got], "offsets and bodies after the failover")
+        tconn, _, resumed = stream_reader(new, "events", tag="billing", track=True)
+        rf.wait_until(tconn, lambda: len(resumed) >= len(got) - 100, 10, "the tracked consumer's rest")
+        rf.eq(resumed[0][0], first + 100, "resumed after the tracked offset")
+        nconn.close()
+        tconn.close()
 
 
 @rf.timeout(120)
