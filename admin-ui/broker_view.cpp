@@ -48,7 +48,8 @@ unacked_counts count_unacked(broker& b) {
     vhost& v = c->vh();
     for (const auto& [number, ch] : c->channels())
       ch->unacked().for_each_queue_id([&](std::uint32_t queue_id) {
-        if (const queue* q = v.queue_by_id(queue_id)) ++counts[q];
+        // A stream's deliveries are credit, not messages held back: RabbitMQ counts none as unacked.
+        if (const queue* q = v.queue_by_id(queue_id); q != nullptr && q->as_stream() == nullptr) ++counts[q];
       });
   }
   return counts;

@@ -30,7 +30,8 @@ struct stream_reader;
 namespace roost::admin {
 
 // Unacknowledged deliveries per queue, over every channel: one pass over
-// all outstanding deliveries, done once per request.
+// all outstanding deliveries, done once per request. A stream has none
+// (its deliveries hold credit, not messages), as in RabbitMQ.
 using unacked_counts = std::unordered_map<const queue*, std::size_t>;
 unacked_counts count_unacked(broker& b);
 

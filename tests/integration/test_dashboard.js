@@ -182,6 +182,39 @@ rf.test('declare, bind, publish, watch the depth, get and unbind through the UI'
 // The Unbind button sends the listed properties_key through encodeURIComponent; every
 // kind of routing-key character must survive that and the API's reading of it (RabbitMQ
 // decodes the segment twice: see test_admin_api.py).
+rf.test('a stream shows its offsets, segments, consumers with their lag, and tracked offsets', async () => {
+  await withDashboard(async ({ broker, page }) => {
+    const st = short('dash.st');
+    const conn = await rf.connect({ port: broker.amqpPort });
+    const ch = await rf.confirmChannel(conn);
+    await ch.assertQueue(st, { durable: true, arguments: { 'x-queue-type': 'stream', 'x-stream-max-segment-size-bytes': 100 } });
+    for (let i = 0; i < 10; i++) ch.sendToQueue(st, Buffer.from(`event ${i} `.padEnd(40, '.')));
+    await ch.waitForConfirms();
+    // A consumer with 4 unacked deliveries from offset 2: next offset 6, 4 messages behind.
+    const reader = await rf.channel(conn);
+    await reader.prefetch(4);
+    let got = 0;
+    await reader.consume(st, () => { got += 1; }, { consumerTag: 'reader', arguments: { 'x-stream-offset': 2 } });
+    await eventually(async () => got === 4, 'four deliveries');
+    await page.goto(`${broker.url}/#/queues/%2F/${encodeURIComponent(st)}`);
+    await page.getByRole('heading', { name: st }).waitFor();
+    await eventually(async () => (await textOf(fact(page, 'Type'))) === 'stream', 'Type stream');
+    const card = page.locator('[data-card="stream"]');
+    await eventually(async () => (await textOf(fact(card, 'Last offset'))) === '9', 'last offset 9');
+    rf.eq(await textOf(fact(card, 'First offset')), '0', 'first offset');
+    rf.eq(Number(await textOf(fact(card, 'Segments'))) >= 4, true, 'segments of 100 bytes');
+    const row = card.getByRole('row').filter({ hasText: 'reader' });
+    await eventually(async () => (await textOf(row.locator('td[data-label="Lag (messages)"]'))) === '4', 'lag 4');
+    rf.eq(await textOf(row.locator('td[data-label="Next offset"]')), '6', 'next offset');
+    // As RabbitMQ: a stream's deliveries are credit, not unacknowledged messages.
+    rf.eq([await textOf(fact(page, 'Unacknowledged')), await textOf(fact(page, 'Total'))], ['0', '10'], 'counts');
+    rf.eq(await page.getByRole('button', { name: 'Purge' }).count(), 0, 'no purge for a stream');
+    rf.eq(await page.getByRole('form', { name: 'Get messages' }).count(), 0, 'no get for a stream');
+    await screenshot(page, 'stream');
+    await conn.close();
+  });
+});
+
 rf.test('unbind through the UI whatever characters the routing key has', async () => {
   await withDashboard(async ({ broker, page }) => {
     const ex = short('dash.keys.x');

@@ -1,8 +1,11 @@
 // One queue: its numbers, which policy and operator policy apply and what they add up to,
-// the bindings that feed it (add / remove), get messages, purge and delete.
+// the bindings that feed it (add / remove), get messages, purge and delete. A stream
+// (type "stream") shows its offsets, segments and size, where each consumer is and how far
+// behind, and the offsets kept for tracking consumers; it has no get and no purge (the
+// broker refuses both, as RabbitMQ does).
 
 import { h, fill, append } from '../dom.js';
-import { badges } from '../table.js';
+import { badges, table } from '../table.js';
 import { field, select, form, dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
 import { count, rate, statRate, bytes } from '../format.js';
@@ -14,6 +17,7 @@ import { queue, queueBindings, purgeQueue, deleteQueue, getMessages, exchanges }
 function facts(q) {
   const rows = [
     ['Virtual host', q.vhost],
+    ['Type', q.type || 'classic'],
     ['Features', badges(q, QUEUE_FEATURES)],
     ['Arguments', h('code', null, argumentsText(q.arguments) || 'none')],
     ['State', q.state || 'running'],
@@ -29,6 +33,30 @@ function facts(q) {
     ['Effective policy definition', definitionText(q.effective_policy_definition)],
   ];
   return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', { 'data-fact': k }, v)]));
+}
+
+function streamFacts(q) {
+  const rows = [
+    ['First offset', count(q.first_offset)],
+    ['Last offset', q.last_offset === null ? 'none (empty)' : count(q.last_offset)],
+    ['Segments', count(q.segments)],
+    ['Size', bytes(q.stream_bytes)],
+  ];
+  return [
+    h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', { 'data-fact': k }, v)])),
+    h('h3', null, 'Consumers'),
+    table([
+      { title: 'Consumer tag', cell: (c) => c.consumer_tag },
+      { title: 'Next offset', num: true, cell: (c) => count(c.offset) },
+      { title: 'Lag (messages)', num: true, cell: (c) => count(c.lag) },
+      { title: 'Prefetch', num: true, cell: (c) => count(c.prefetch_count) },
+    ], q.consumer_details || [], { empty: 'No consumer reads this stream.', label: 'Stream consumers' }),
+    h('h3', null, 'Tracked offsets'),
+    table([
+      { title: 'Consumer tag', cell: (t) => t.consumer_tag },
+      { title: 'Last acknowledged offset', num: true, cell: (t) => count(t.offset) },
+    ], q.tracked_offsets || [], { empty: 'No consumer tracks its offset here.', label: 'Tracked offsets' }),
+  ];
 }
 
 // The keys that apply after the policy and the operator policy were merged (as the broker
@@ -78,19 +106,24 @@ function getForm(vhost, name, onGot) {
 export async function render(ctx, { vhost, name }, app) {
   const bindingsLive = ctx.live(() => queueBindings(vhost, name),
     (list) => bindingsTable(list, { hide: 'destination', onRemoved: () => bindingsLive.refresh() }));
+  const first = await queue(vhost, name);
+  const isStream = first.type === 'stream';
   const factsLive = ctx.live(() => queue(vhost, name), facts);
+  const streamLive = isStream ? ctx.live(() => queue(vhost, name), streamFacts) : null;
   const exchangeNames = (await exchanges(vhost).catch(() => [])).map((x) => x.name);
   const danger = h('div', { class: 'actions' },
-    dangerButton('Purge', async () => {
+    !isStream && dangerButton('Purge', async () => {
       if (await attempt('Purge', () => purgeQueue(vhost, name))) { ok(`Queue '${name}' purged`); factsLive.refresh(); }
     }),
     dangerButton('Delete queue', async () => {
       if (await attempt('Delete', () => deleteQueue(vhost, name))) { ok(`Queue '${name}' deleted`); app.navigate('#/queues'); }
     }));
-  append(ctx.main, 
-    header(name, h('span', { class: 'kind' }, 'queue'), h('a', { href: '#/queues', class: 'back' }, '← all queues')),
+  append(ctx.main,
+    header(name, h('span', { class: 'kind' }, isStream ? 'stream' : 'queue'),
+      h('a', { href: '#/queues', class: 'back' }, '← all queues')),
     h('section', { class: 'card' }, h('h2', null, 'Details'), factsLive.el, danger),
+    isStream && h('section', { class: 'card', 'data-card': 'stream' }, h('h2', null, 'Stream'), streamLive.el),
     h('section', { class: 'card' }, h('h2', null, 'Bindings'), bindingsLive.el),
     bindingForm({ fixed: { vhost, destinationType: 'queue', destination: name }, exchanges: exchangeNames, onAdded: () => bindingsLive.refresh() }),
-    getForm(vhost, name, () => factsLive.refresh()));
+    !isStream && getForm(vhost, name, () => factsLive.refresh()));
 }

@@ -20,6 +20,7 @@ function queueTable(list, filter, reload) {
   return table([
     many && { title: 'Vhost', cell: (q) => q.vhost },
     { title: 'Name', cell: (q) => queueLink(q.vhost, q.name) },
+    { title: 'Type', cell: (q) => q.type || 'classic' },
     { title: 'Features', cell: (q) => badges(q, QUEUE_FEATURES) },
     { title: 'State', cell: (q) => q.state || 'running' },
     { title: 'Ready', num: true, cell: (q) => count(q.messages_ready) },
