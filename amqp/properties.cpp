@@ -1,6 +1,8 @@
 // The basic properties codec, driven by basic_properties::fields().
 #include "amqp/properties.hpp"
 
+#include <optional>
+
 #include <utility>
 
 namespace roost::amqp {
@@ -98,7 +100,65 @@ property_summary scan_properties(std::string_view raw) {
   return s;
 }
 
+namespace {
+
+constexpr std::uint16_t content_type_flag = 0x8000;
+constexpr std::uint16_t content_encoding_flag = 0x4000;
+constexpr std::uint16_t headers_flag = 0x2000;
+
+// with_header without decoding: the headers table comes after the two
+// shortstrs content_type and content_encoding, so a new entry is spliced in
+// as bytes (a new table, or appended to the table there). Nothing when that
+// needs a decode after all: a continuation flag, bytes cut short, or the key
+// perhaps in the table already (its bytes appear in it).
+std::optional<std::string> spliced(std::string_view raw, std::string_view key, std::string_view entry) {
+  if (raw.size() < 2) return std::nullopt;
+  auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(raw[i]); };
+  auto flags = static_cast<std::uint16_t>(byte(0) << 8 | byte(1));
+  if ((flags & 1) != 0) return std::nullopt;
+  std::size_t at = 2;
+  for (std::uint16_t flag : {content_type_flag, content_encoding_flag}) {
+    if ((flags & flag) == 0) continue;
+    if (at >= raw.size()) return std::nullopt;
+    at += 1 + byte(at);
+  }
+  if (at > raw.size()) return std::nullopt;
+  std::string out;
+  out.reserve(raw.size() + entry.size() + 4);
+  wire_writer w(out);
+  if ((flags & headers_flag) == 0) {
+    w.u16(static_cast<std::uint16_t>(flags | headers_flag));
+    out.append(raw.substr(2, at - 2));
+    w.u32(static_cast<std::uint32_t>(entry.size()));
+    out.append(entry);
+    out.append(raw.substr(at));
+    return out;
+  }
+  if (at + 4 > raw.size()) return std::nullopt;
+  std::uint32_t length = static_cast<std::uint32_t>(byte(at)) << 24 | static_cast<std::uint32_t>(byte(at + 1)) << 16 |
+                         static_cast<std::uint32_t>(byte(at + 2)) << 8 | byte(at + 3);
+  if (length > raw.size() - at - 4) return std::nullopt;
+  std::string_view table = raw.substr(at + 4, length);
+  std::string name(1, static_cast<char>(key.size()));
+  name.append(key);
+  if (table.find(name) != std::string_view::npos) return std::nullopt;
+  out.append(raw.substr(0, at));
+  w.u32(static_cast<std::uint32_t>(length + entry.size()));
+  out.append(table);
+  out.append(entry);
+  out.append(raw.substr(at + 4 + length));
+  return out;
+}
+
+}  // namespace
+
 std::string with_header(std::string_view raw, std::string_view key, field_value value) {
+  if (key.size() <= 255) {
+    field_table one;
+    one.set(key, value);
+    std::string entry = encode_table(one);
+    if (auto out = spliced(raw, key, std::string_view(entry).substr(4))) return std::move(*out);
+  }
   basic_properties props = decode_properties(raw);
   if (!props.headers) props.headers.emplace();
   props.headers->set(key, std::move(value));

@@ -73,6 +73,7 @@ void dead_letter_router::dead_letter(queue& from, queued_message&& m, death_reas
       if (stored_anywhere) dl.msg->store_id = storage_->next_message_id++;
       message_ref msg = std::move(dl.msg);
       std::size_t first_entry = ops.size();
+      bool shared = false;  // a queue's entry refers to the message's row (a stream stores its own)
       for (queue* q : targets) {
         if (stream* s = q->as_stream()) {
           s->append(msg, ops);
@@ -80,9 +81,12 @@ void dead_letter_router::dead_letter(queue& from, queued_message&& m, death_reas
         }
         bool stored = stored_anywhere && q->persisted();
         storage::entry_record entry = q->append_dead_lettered(msg, stored);
-        if (stored && entry.seq != 0) ops.emplace_back(storage::insert_entry{entry});
+        if (stored && entry.seq != 0) {
+          ops.emplace_back(storage::insert_entry{entry});
+          shared = true;
+        }
       }
-      if (msg->store_id != 0 && ops.size() > first_entry) {
+      if (shared) {
         storage::message_content content{msg->store_id, msg,           msg->exchange,
                                          msg->routing_key, msg->properties, msg->body};
         ops.insert(ops.begin() + static_cast<std::ptrdiff_t>(first_entry), storage::insert_message{content});

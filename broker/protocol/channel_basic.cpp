@@ -36,10 +36,7 @@ void channel::deliver(channel_consumer& c, queue& from, queued_message&& m, bool
   const message& msg = *m.msg;
   count(from, track ? message_event::deliver : message_event::deliver_no_ack, m.redelivered);
   conn_.send(id_, amqp::basic_deliver{c.tag(), tag, m.redelivered, msg.exchange, msg.routing_key});
-  if (from.as_stream() != nullptr)
-    conn_.send_content(id_, m.msg, stream::delivery_properties(msg, offset_of(m.seq)));
-  else
-    conn_.send_content(id_, m.msg);
+  conn_.send_content(id_, m.msg);
   if (track) unacked_.add(unacked_delivery{tag, from.id(), std::move(m), &c, false});
   else from.settle(m);  // no-ack: delivered is done
 }
@@ -76,8 +73,13 @@ void channel::cancel_all_consumers() {
 }
 
 void channel::resume_consumers() {
-  for (auto& [tag, c] : consumers_)
-    if (queue* q = c->source()) q->dispatch();
+  for (auto& [tag, c] : consumers_) {
+    queue* q = c->source();
+    if (q == nullptr) continue;
+    // A stream serves this consumer's reader alone rather than all of them.
+    if (stream* s = q->as_stream()) s->resume(c.get());
+    else q->dispatch();
+  }
 }
 
 void channel::on(const amqp::basic_consume& m) {

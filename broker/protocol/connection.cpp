@@ -65,8 +65,8 @@ connection::~connection() {
   broker_.unregister_connection(id_);
 }
 
-void connection::send_content(std::uint16_t channel, const message_ref& msg, std::string_view properties) {
-  amqp::append_content_header(out_.bytes(), channel, msg->body.size(), properties);
+void connection::send_content(std::uint16_t channel, const message_ref& msg) {
+  amqp::append_content_header(out_.bytes(), channel, msg->body.size(), msg->properties);
   out_.append_body_frames(channel, msg, frame_max_);
   output_appended();
 }

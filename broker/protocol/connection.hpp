@@ -125,9 +125,7 @@ class connection {
   // Frames were appended to outbound() directly: note back-pressure, wake the writer.
   void output_appended();
   // Content header and body frames of a message.
-  void send_content(std::uint16_t channel, const message_ref& msg) { send_content(channel, msg, msg->properties); }
-  // The same with other properties than the message's (a stream delivery's offset header).
-  void send_content(std::uint16_t channel, const message_ref& msg, std::string_view properties);
+  void send_content(std::uint16_t channel, const message_ref& msg);
 
   // Connection-class methods a client may send on channel 0; any other
   // known method there is answered 503 COMMAND_INVALID.

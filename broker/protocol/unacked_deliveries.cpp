@@ -7,8 +7,11 @@ namespace roost {
 bool unacked_deliveries::settle(std::uint64_t tag, bool multiple, std::vector<unacked_delivery>& out) {
   // As RabbitMQ: the tag itself must be outstanding, even with multiple;
   // only tag 0 with multiple means "everything".
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), tag,
-                             [](const unacked_delivery& d, std::uint64_t t) { return d.tag < t; });
+  // Clients mostly ack in delivery order: the oldest outstanding tag needs no search.
+  auto it = !entries_.empty() && entries_.front().tag == tag
+                ? entries_.begin()
+                : std::lower_bound(entries_.begin(), entries_.end(), tag,
+                                   [](const unacked_delivery& d, std::uint64_t t) { return d.tag < t; });
   bool found = it != entries_.end() && it->tag == tag && !it->settled;
   if (!found && !(multiple && tag == 0)) return false;
   auto settle_one = [&](unacked_delivery& d) {

@@ -50,17 +50,20 @@ enqueue_result enqueue_routed(storage_context& storage, const message_ref& msg, 
   enqueue_result result;
   std::vector<storage::operation> writes;
   bool streamed = false;
+  std::uint32_t copies = 0;  // entries of queues (not streams), which refer to the message's row
   for (queue* q : queues) {
-    streamed = streamed || q->as_stream() != nullptr;
+    std::size_t before = writes.size();
     if (!append_published(*q, msg, msg->persistent() && q->persisted(), writes)) result.refused = true;
+    if (q->as_stream() != nullptr) streamed = true;
+    else copies += static_cast<std::uint32_t>(writes.size() - before);
   }
   result.stored = !writes.empty();
   if (result.stored) {
     storage::completion done;
     // A stream's copy is never settled by an ack: then only the commit confirms.
-    if (!result.refused) done = on_stored(streamed ? 0 : static_cast<std::uint32_t>(writes.size()));
-    // The entries of a stored message refer to its row; a stream gives a transient message a row of its own.
-    if (msg->store_id != 0) {
+    if (!result.refused) done = on_stored(streamed ? 0 : copies);
+    // A stream stores a row of its own.
+    if (copies > 0) {
       storage::message_content content{msg->store_id, msg,           msg->exchange,
                                        msg->routing_key, msg->properties, msg->body};
       writes.insert(writes.begin(), storage::insert_message{content});

@@ -253,6 +253,8 @@ void queue::detach_consumers() {
   consumers_.clear();
   next_consumer_ = 0;
   flow_.release();
+  if (stream_)
+    for (consumer* c : leaving) stream_->detach(c);  // its readers must not outlive their consumers
   for (consumer* c : leaving) c->queue_deleted(*this);
 }
 

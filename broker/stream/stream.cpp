@@ -39,6 +39,20 @@ std::optional<std::string> filter_value(const message& m) {
   }
 }
 
+// The message as the stream delivers it: its properties with the offset
+// header (RabbitMQ replaces a header of that name a publisher set).
+message_ref with_offset(const message& msg, std::uint64_t offset) {
+  auto copy = std::make_shared<message>(msg);
+  copy->confirm = nullptr;  // the publish's confirm waits for the commit, not for this copy
+  copy->store_id = 0;
+  try {
+    copy->properties = amqp::with_header(msg.properties, offset_header, static_cast<std::int64_t>(offset));
+  } catch (const amqp::decode_error&) {
+    // unreadable properties cannot carry the header: delivered as published
+  }
+  return copy;
+}
+
 }  // namespace
 
 stream::stream(queue& owner, storage_context* storage, stream_arguments args)
@@ -51,18 +65,17 @@ stream::stream(queue& owner, storage_context* storage, stream_arguments args)
 bool stream::persisted() const { return owner_.persisted(); }
 
 void stream::append(const message_ref& msg, std::vector<storage::operation>& writes) {
-  stream_log::appended a = log_.append(msg, wall_clock_ms(), args_.max_segment_size_bytes);
+  stream_log::appended a =
+      log_.append(with_offset(*msg, log_.next_offset()), wall_clock_ms(), args_.max_segment_size_bytes);
   if (!persisted()) return;
   std::uint64_t store_id = owner_.store_id();
-  std::uint64_t message_id = msg->store_id;
-  if (message_id == 0 || !msg->persistent()) {
-    // Every message in a stream is kept, whatever its delivery mode: a
-    // transient one gets a row of its own (the row a queue pages a
-    // transient message into is dropped at restart).
-    message_id = storage_->next_message_id++;
-    storage::message_content content{message_id, msg, msg->exchange, msg->routing_key, msg->properties, msg->body};
-    writes.emplace_back(storage::insert_message{content});
-  }
+  // Every message in a stream is kept, whatever its delivery mode, in a row
+  // of its own (its properties are not the publisher's).
+  const message& kept = *a.record.msg;
+  std::uint64_t message_id = storage_->next_message_id++;
+  storage::message_content content{message_id,      a.record.msg,   kept.exchange,
+                                   kept.routing_key, kept.properties, kept.body};
+  writes.emplace_back(storage::insert_message{content});
   if (a.starts_segment) writes.emplace_back(storage::start_segment{store_id, seq_of(a.record.offset)});
   writes.emplace_back(
       storage::insert_entry{storage::entry_record{store_id, seq_of(a.record.offset), message_id, 0, false, 0,
@@ -76,7 +89,7 @@ void stream::apply_retention(std::vector<storage::operation>& writes) {
   std::uint64_t first = log_.first_offset();
   writes.emplace_back(storage::purge_queue{owner_.store_id(), 0, seq_of(first)});
   for (auto it = chunks_.begin(); it != chunks_.end();) {
-    if (it->first + it->second.records.size() <= first) it = chunks_.erase(it);
+    if (it->first + it->second.records->size() <= first) it = chunks_.erase(it);
     else ++it;
   }
 }
@@ -98,26 +111,35 @@ void stream::attach(consumer* c, std::string tag, const stream_consumer_options&
       r->not_before_ms = options.start.timestamp_ms;
   }
   r->tag = std::move(tag);
+  if (r->track_offsets) ++tracking_readers_;
   readers_.push_back(std::move(r));
 }
 
 void stream::detach(consumer* c) {
   flush_offsets();
-  std::erase_if(readers_, [c](const std::unique_ptr<stream_reader>& r) { return r->target == c; });
+  std::erase_if(readers_, [&](const std::unique_ptr<stream_reader>& r) {
+    if (r->target != c) return false;
+    if (r->track_offsets) --tracking_readers_;
+    return true;
+  });
 }
 
 void stream::acked(const consumer* c, std::uint64_t offset) {
+  if (tracking_readers_ == 0) return;
   for (auto& r : readers_) {
     if (r->target != c || !r->track_offsets) continue;
     if (!r->acked || offset > *r->acked) {
       r->acked = offset;
       r->tracked_dirty = true;
+      offsets_dirty_ = true;
     }
     return;
   }
 }
 
 void stream::flush_offsets() {
+  if (!offsets_dirty_) return;
+  offsets_dirty_ = false;
   std::vector<storage::operation> writes;
   for (auto& r : readers_) {
     if (!r->tracked_dirty) continue;
@@ -136,12 +158,20 @@ void stream::dispatch() {
   dispatching_ = false;
 }
 
+void stream::resume(const consumer* c) {
+  if (dispatching_) return;
+  dispatching_ = true;
+  for (std::size_t i = 0; i < readers_.size(); ++i)
+    if (readers_[i]->target == c) serve(*readers_[i]);
+  dispatching_ = false;
+}
+
 void stream::serve(stream_reader& r) {
   while (r.target->can_take()) {
     // Behind retention: skip ahead to what is kept.
     r.next = std::max(r.next, log_.first_offset());
     if (r.next >= log_.next_offset()) return;  // at the end: the next append wakes it
-    const stream_record* record = record_at(r.next);
+    const stream_record* record = record_for(r);
     if (record == nullptr) {
       load_from(r.next);
       return;
@@ -163,15 +193,32 @@ bool stream::wanted(stream_reader& r, const stream_record& record) const {
   return std::find(r.filter.begin(), r.filter.end(), *value) != r.filter.end();
 }
 
-const stream_record* stream::record_at(std::uint64_t offset) {
-  if (const stream_record* in_tail = log_.in_memory(offset)) return in_tail;
-  auto it = chunks_.upper_bound(offset);
+const stream_record* stream::record_for(stream_reader& r) {
+  // Most often the chunk this reader read last: no lookup.
+  if (r.chunk && !r.chunk->empty()) {
+    std::uint64_t first = r.chunk->front().offset;
+    std::uint64_t into = r.next - first;
+    if (r.next >= first && into < r.chunk->size()) {
+      // Half way through: read the next chunk ahead, so the reader need not wait for it.
+      if (into == r.chunk->size() / 2) read_ahead(first + r.chunk->size());
+      return &(*r.chunk)[into];
+    }
+    r.chunk.reset();
+  }
+  if (const stream_record* in_tail = log_.in_memory(r.next)) return in_tail;
+  auto it = chunks_.upper_bound(r.next);
   if (it == chunks_.begin()) return nullptr;
   --it;
   chunk& c = it->second;
-  if (offset - it->first >= c.records.size()) return nullptr;
+  if (r.next - it->first >= c.records->size()) return nullptr;
   c.last_used = ++use_clock_;
-  return &c.records[offset - it->first];
+  r.chunk = c.records;
+  return &(*c.records)[r.next - it->first];
+}
+
+void stream::read_ahead(std::uint64_t offset) {
+  if (offset >= log_.memory_first_offset() || chunks_.contains(offset)) return;
+  load_from(offset);
 }
 
 void stream::load_from(std::uint64_t offset) {
@@ -204,16 +251,15 @@ void stream::loaded(std::uint64_t first, std::vector<storage::loaded_entry>& ent
     return;
   }
   // Retention may have run while the load was in flight: the chunk starts at the first row found.
-  chunk c;
-  c.last_used = ++use_clock_;
-  c.records.reserve(entries.size());
+  auto records = std::make_shared<std::vector<stream_record>>();
+  records->reserve(entries.size());
   std::uint64_t start = offset_of(entries.front().entry.seq);
   for (storage::loaded_entry& e : entries) {
-    if (offset_of(e.entry.seq) != start + c.records.size()) break;
+    if (offset_of(e.entry.seq) != start + records->size()) break;
     std::int64_t at = e.entry.appended_at_ms;
-    c.records.push_back(stream_record{message_from_store(e), offset_of(e.entry.seq), at});
+    records->push_back(stream_record{message_from_store(e), offset_of(e.entry.seq), at});
   }
-  chunks_[start] = std::move(c);
+  chunks_[start] = chunk{std::move(records), ++use_clock_};
   while (chunks_.size() > cached_chunks) {
     auto oldest = std::min_element(chunks_.begin(), chunks_.end(), [](const auto& a, const auto& b) {
       return a.second.last_used < b.second.last_used;
@@ -225,14 +271,6 @@ void stream::loaded(std::uint64_t first, std::vector<storage::loaded_entry>& ent
 void stream::restore(const storage::queue_summary& stored) {
   log_.restore(stored.segments);
   for (const storage::tracked_offset& t : stored.tracked_offsets) tracked_[t.consumer_tag] = t.offset;
-}
-
-std::string stream::delivery_properties(const message& msg, std::uint64_t offset) {
-  try {
-    return amqp::with_header(msg.properties, offset_header, static_cast<std::int64_t>(offset));
-  } catch (const amqp::decode_error&) {
-    return msg.properties;  // unreadable properties cannot carry the header
-  }
 }
 
 }  // namespace roost

@@ -3,6 +3,9 @@
 // removed from anything: acks only give credit back (and, with server-side
 // offset tracking, move the offset kept under the consumer's tag).
 //
+// A message is kept as it will be delivered: its properties carry the
+// x-stream-offset header from the append on (in memory and in the store),
+// so a delivery costs what a queue's does, however many readers there are.
 // Readers read the in-memory tail of the log, or else batches ("chunks") of
 // entries loaded from the store and shared by every reader passing through
 // them, so ten readers replaying the same stream cost one read of it. A
@@ -36,6 +39,8 @@ struct stream_reader {
   bool track_offsets = false;
   bool tracked_dirty = false;  // an ack moved its offset since the store last had it
   std::optional<std::uint64_t> acked;
+  // The chunk it last read from (kept alive while it reads on, even if the cache drops it).
+  std::shared_ptr<const std::vector<stream_record>> chunk;
 };
 
 class stream {
@@ -51,15 +56,17 @@ class stream {
   // Policies changed the retention or segment size; retention runs at the next segment.
   void set_arguments(const stream_arguments& args) { args_ = args; }
 
-  // Appends msg; the store writes (its content when no queue stores it
-  // already, its entry, a new segment's start, what retention removes) go
-  // into `writes` for the caller's one submission.
+  // Appends a copy of msg with the x-stream-offset header; the store writes
+  // (that content, its entry, a new segment's start, what retention
+  // removes) go into `writes` for the caller's one submission.
   void append(const message_ref& msg, std::vector<storage::operation>& writes);
 
   void attach(consumer* c, std::string tag, const stream_consumer_options& options);
   void detach(consumer* c);
   // Hands every reader what its credit allows, loading from the store where needed.
   void dispatch();
+  // The same for c's reader alone (its credit came back).
+  void resume(const consumer* c);
   // A delivery of this stream was acked: that only gives credit back (the
   // channel's business) and moves a tracking consumer's offset.
   void acked(const consumer* c, std::uint64_t offset);
@@ -71,21 +78,20 @@ class stream {
 
   void restore(const storage::queue_summary& stored);
 
-  // The delivery's properties: the message's, with the x-stream-offset header.
-  static std::string delivery_properties(const message& msg, std::uint64_t offset);
-
  private:
   struct chunk {
-    std::vector<stream_record> records;  // consecutive offsets
+    std::shared_ptr<const std::vector<stream_record>> records;  // consecutive offsets
     std::uint64_t last_used = 0;
   };
 
   void serve(stream_reader& r);
   bool wanted(stream_reader& r, const stream_record& record) const;
-  // The record at `offset` in memory: the tail or a loaded chunk; null if neither.
-  const stream_record* record_at(std::uint64_t offset);
+  // The record at r.next in memory: the tail or a loaded chunk; null if neither.
+  const stream_record* record_for(stream_reader& r);
   // Starts loading the chunk from `offset`, unless a load in flight covers it.
   void load_from(std::uint64_t offset);
+  // The same for a chunk a reader will want soon, unless memory has it.
+  void read_ahead(std::uint64_t offset);
   void loaded(std::uint64_t first, std::vector<storage::loaded_entry>& entries);
   void apply_retention(std::vector<storage::operation>& writes);
   bool persisted() const;
@@ -100,6 +106,8 @@ class stream {
   std::map<std::uint64_t, chunk> chunks_;           // by first offset
   std::map<std::uint64_t, std::uint64_t> loading_;  // first offset -> entries asked for
   std::uint64_t use_clock_ = 0;
+  std::size_t tracking_readers_ = 0;  // acks matter only when some reader tracks its offset
+  bool offsets_dirty_ = false;
   bool dispatching_ = false;
   lifetime_token<stream> alive_{this};
 };

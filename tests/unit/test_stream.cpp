@@ -351,13 +351,27 @@ TEST_CASE("retention removes whole segments from the store too, and reopening ke
   CHECK(reader.got.front().seq == seq_of(first));
 }
 
-TEST_CASE("a delivery carries x-stream-offset after the message's own headers") {
-  auto msg = make_message("x", "v");
-  amqp::basic_properties props = amqp::decode_properties(stream::delivery_properties(*msg, 42));
+TEST_CASE("a delivery carries x-stream-offset after the message's own headers, from the tail and the store") {
+  stream_fixture f;
+  f.publish(numbered(0, 5000));
+  std::vector<queue*> targets{f.q.get()};
+  enqueue_routed(f.storage, make_message("filtered", "v"), targets, [](std::uint32_t) { return storage::completion{}; });
+  f.store.run({});
+  fake_consumer reader;
+  reader.credit = 10000;
+  f.s().attach(&reader, "r", from(stream_start::kind::first));
+  f.q->add_consumer(&reader);
+  f.wait_for(reader, 5001);
+  for (std::uint64_t offset : {0u, 4999u}) {  // read back from the store, and from the tail
+    amqp::basic_properties props = amqp::decode_properties(reader.got[offset].msg->properties);
+    REQUIRE(props.headers);
+    CHECK(props.headers->entries.back().value == amqp::field_value(static_cast<std::int64_t>(offset)));
+  }
+  amqp::basic_properties props = amqp::decode_properties(reader.got[5000].msg->properties);
   REQUIRE(props.headers);
   REQUIRE(props.headers->entries.size() == 2);
   CHECK(props.headers->entries[0].name == filter_value_header);
   CHECK(props.headers->entries[1].name == offset_header);
-  CHECK(props.headers->entries[1].value == amqp::field_value(std::int64_t{42}));
+  CHECK(props.headers->entries[1].value == amqp::field_value(std::int64_t{5000}));
   CHECK(props.delivery_mode == 2);
 }
