@@ -5,7 +5,10 @@
 // (views, no copies) and decode_properties() where it needs the whole
 // struct (dead-lettering, Direct Reply-to, the admin API). The two must
 // agree on what is malformed and on every field the scan reports, and a
-// decoded struct must round-trip to stable bytes.
+// decoded struct must round-trip to stable bytes. with_header (a stream's
+// x-stream-offset, x-delivery-count) splices a header into the bytes
+// without decoding when it can: that must read back as setting it in the
+// decoded struct would.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -61,5 +64,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   compare(*scanned, *decoded);
   std::string once = encoded(*decoded);
   require(encoded(decode_properties(once)) == once, "encode(decode(encode(p))) == encode(p)");
+  basic_properties with_offset = *decoded;
+  if (!with_offset.headers) with_offset.headers.emplace();
+  with_offset.headers->set("x-stream-offset", std::int64_t{42});
+  // Compared as bytes: a NaN float in the headers is not equal to itself.
+  require(encoded(decode_properties(with_header(raw, "x-stream-offset", std::int64_t{42}))) == encoded(with_offset),
+          "with_header reads back as the header set in the decoded properties");
   return 0;
 }
