@@ -269,7 +269,15 @@ void stream::loaded(std::uint64_t first, std::vector<storage::loaded_entry>& ent
 }
 
 void stream::restore(const storage::queue_summary& stored) {
-  log_.restore(stored.segments);
+  std::vector<storage::segment_summary> segments = stored.segments;
+  if (segments.empty() && stored.entry_count > 0) {
+    // Entries without segment rows (a store damaged by hand): one segment for them all.
+    log::warning("stream '" + owner_.name() + "': no segments stored for its " +
+                 std::to_string(stored.entry_count) + " messages; counting them as one");
+    segments.push_back(storage::segment_summary{stored.max_seq - stored.entry_count + 1, stored.entry_count,
+                                                stored.body_bytes, 0, 0});
+  }
+  log_.restore(segments, stored.max_seq);
   for (const storage::tracked_offset& t : stored.tracked_offsets) tracked_[t.consumer_tag] = t.offset;
 }
 

@@ -79,7 +79,7 @@ std::uint64_t stream_log::resolve(const stream_start& start) const {
   return next_offset_;
 }
 
-void stream_log::restore(const std::vector<storage::segment_summary>& segments) {
+void stream_log::restore(const std::vector<storage::segment_summary>& segments, std::uint64_t max_seq) {
   for (const storage::segment_summary& s : segments) {
     if (s.entry_count == 0) continue;  // its entries were removed by a retention whose segment row survived
     segments_.push_back(stream_segment{offset_of(s.first_seq), s.entry_count, s.body_bytes, s.first_appended_at_ms,
@@ -88,6 +88,7 @@ void stream_log::restore(const std::vector<storage::segment_summary>& segments) 
     next_offset_ = offset_of(s.first_seq) + s.entry_count;
     last_ms_ = std::max(last_ms_, s.last_appended_at_ms);
   }
+  next_offset_ = std::max(next_offset_, max_seq);  // max_seq = the offset after the last one
 }
 
 }  // namespace roost

@@ -72,8 +72,10 @@ class stream_log {
   // most next_offset() except for an explicit offset beyond it.
   std::uint64_t resolve(const stream_start& start) const;
 
-  // Recovery: the segments the store summarised (ascending, by seq).
-  void restore(const std::vector<storage::segment_summary>& segments);
+  // Recovery: the segments the store summarised (ascending, by seq), and
+  // the highest seq it holds: appends go on after it whatever the segment
+  // rows say (a damaged store must not make new entries collide with old ones).
+  void restore(const std::vector<storage::segment_summary>& segments, std::uint64_t max_seq);
 
  private:
   void trim_tail();

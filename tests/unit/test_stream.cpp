@@ -7,6 +7,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -125,10 +127,13 @@ struct stream_fixture {
   void wait_for(const fake_consumer& c, std::size_t n) {
     REQUIRE(store.poster.drain_until([&] { return c.got.size() >= n; }));
   }
-  // Closes the store and opens it again, with a new queue restored from it.
-  void reopen() {
+  // Closes the store and opens it again (after `between` ran on the closed
+  // file), with a new queue restored from it.
+  void reopen(const std::function<void(const std::filesystem::path&)>& between = {}) {
     q.reset();
-    store.reopen();
+    store.close();
+    if (between) between(store.file());
+    store.open();
     storage.durable = store.s.get();
     REQUIRE(store.state.queues.size() == 1);
     const storage::queue_summary& summary = store.state.queues.front();
@@ -349,6 +354,24 @@ TEST_CASE("retention removes whole segments from the store too, and reopening ke
   f.q->add_consumer(&reader);
   f.wait_for(reader, 10 - first);
   CHECK(reader.got.front().seq == seq_of(first));
+}
+
+TEST_CASE("a stream whose segment rows are gone still appends after its last entry") {
+  stream_fixture f;
+  f.publish(numbered(0, 10));
+  f.reopen([](const std::filesystem::path& file) {
+    storage::sqlite::database db(file.string(), SQLITE_OPEN_READWRITE);
+    db.exec("DELETE FROM stream_segments");
+  });
+  CHECK(f.s().log().first_offset() == 0);
+  CHECK(f.s().log().next_offset() == 10);
+  f.publish({"after"});  // seq 11: no collision with a stored entry, so the batch commits
+  fake_consumer reader;
+  f.s().attach(&reader, "r", from(stream_start::kind::first));
+  f.q->add_consumer(&reader);
+  f.wait_for(reader, 11);
+  CHECK(reader.got.back().msg->body == "after");
+  CHECK(reader.got.back().seq == seq_of(10));
 }
 
 TEST_CASE("a delivery carries x-stream-offset after the message's own headers, from the tail and the store") {
