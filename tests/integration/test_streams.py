@@ -11,7 +11,7 @@
   only give credit back, nothing is ever removed by a consumer; basic.get, queue.purge,
   basic.nack / basic.reject and no-ack consumers are 540 connection errors;
 - a consumer starts where its `x-stream-offset` argument says: "first", "last" (the start
-  of the last chunk), "next" (the default), an offset, an AMQP timestamp or an interval
+  of the last chunk; Roost's chunks are single messages), "next" (the default), an offset, an AMQP timestamp or an interval
   ("10m", "1s"); every delivery carries the `x-stream-offset` header (signed 64-bit `l`,
   appended to the message's headers);
 - retention (x-max-length-bytes, x-max-age) removes whole old segments, in RabbitMQ only when a
