@@ -198,11 +198,7 @@ const stream_record* stream::record_for(stream_reader& r) {
   if (r.chunk && !r.chunk->empty()) {
     std::uint64_t first = r.chunk->front().offset;
     std::uint64_t into = r.next - first;
-    if (r.next >= first && into < r.chunk->size()) {
-      // Half way through: read the next chunk ahead, so the reader need not wait for it.
-      if (into == r.chunk->size() / 2) read_ahead(first + r.chunk->size());
-      return &(*r.chunk)[into];
-    }
+    if (r.next >= first && into < r.chunk->size()) return &(*r.chunk)[into];
     r.chunk.reset();
   }
   if (const stream_record* in_tail = log_.in_memory(r.next)) return in_tail;
@@ -213,6 +209,8 @@ const stream_record* stream::record_for(stream_reader& r) {
   if (r.next - it->first >= c.records->size()) return nullptr;
   c.last_used = ++use_clock_;
   r.chunk = c.records;
+  // Entering a chunk: start reading the next one, so the reader need not wait for it.
+  read_ahead(it->first + c.records->size());
   return &(*c.records)[r.next - it->first];
 }
 
