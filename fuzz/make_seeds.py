@@ -6,7 +6,7 @@ tests/unit/golden_frames.hpp (read from that file, so both stay one set of
 bytes) and frames marshalled by Debian's python3-pika, the same encoder the
 golden frames came from. Run it with Debian's python (it has pika) after
 changing it; the seeds are committed, so the fuzz build needs no python.
-The HTTP, topic, regex and recovery seeds are plain text or hand-made and
+The HTTP, topic, regex, recovery and stream chunk seeds are plain text or hand-made and
 are committed as they are.
 
     /usr/bin/python3 fuzz/make_seeds.py

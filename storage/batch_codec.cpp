@@ -16,7 +16,7 @@ namespace {
 constexpr std::uint8_t format_version = 1;
 // The tags are indexes into the variant: adding an operation anywhere but
 // at the end would change the meaning of batches in flight.
-static_assert(std::variant_size_v<operation> == 27, "new operations go at the end of storage::operation");
+static_assert(std::variant_size_v<operation> == 28, "new operations go at the end of storage::operation");
 
 template <class R, class T>
 concept record_of = std::same_as<std::remove_const_t<R>, T>;
@@ -78,6 +78,7 @@ void fields(auto& f, record_of<delete_policy> auto& op) { f(op.vhost, op.name, o
 void fields(auto& f, record_of<record_position> auto& op) { f(op.position.epoch, op.position.seq); }
 void fields(auto& f, record_of<start_segment> auto& op) { f(op.queue_id, op.first_seq); }
 void fields(auto& f, record_of<put_stream_offset> auto& op) { f(op.queue_id, op.consumer_tag, op.offset); }
+void fields(auto& f, record_of<append_stream> auto& op) { f(op.queue_id, op.seq, op.appended_at_ms, op.content); }
 
 template <class T>
 concept has_fields = std::is_class_v<T> && !std::same_as<T, std::string> && !std::same_as<T, std::string_view> &&
@@ -221,6 +222,7 @@ decoded_batch decode_batch(std::shared_ptr<const std::string> encoded) {
     auto tag = in.get_uint<std::uint8_t>();
     batch.ops.push_back(read_operation(tag, in, std::make_index_sequence<std::variant_size_v<operation>>()));
     if (auto* message = std::get_if<insert_message>(&batch.ops.back())) message->content.keep_alive = encoded;
+    if (auto* append = std::get_if<append_stream>(&batch.ops.back())) append->content.keep_alive = encoded;
   }
   if (!in.done()) throw bad_batch("bytes after the last operation");
   return batch;

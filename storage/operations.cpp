@@ -97,11 +97,26 @@ operation_executor::operation_executor(sqlite::database& db)
       delete_segments_(
           db.prepare("DELETE FROM stream_segments WHERE queue_id = ?1 AND first_seq >= ?2 AND first_seq < ?3")),
       put_stream_offset_(db.prepare("INSERT OR REPLACE INTO stream_offsets VALUES (?1, ?2, ?3)")),
-      delete_stream_offsets_(db.prepare("DELETE FROM stream_offsets WHERE queue_id = ?1")) {
+      delete_stream_offsets_(db.prepare("DELETE FROM stream_offsets WHERE queue_id = ?1")),
+      chunks_(db) {
   for (const char* sql : delete_vhost_sql) delete_vhost_rows_.push_back(db.prepare(sql));
 }
 
+void operation_executor::apply_batch(const std::vector<operation*>& ops) {
+  chunks_.discard();  // left by a batch that failed
+  for (operation* op : ops)
+    if (op != nullptr) apply(*op);
+  chunks_.flush();
+}
+
 void operation_executor::apply(operation& op) {
+  // Pending chunks stay pending across what never touches stream_chunks;
+  // anything else may read or remove its rows, so they are written first.
+  bool leaves_chunks = std::holds_alternative<append_stream>(op) || std::holds_alternative<insert_message>(op) ||
+                       std::holds_alternative<insert_entry>(op) || std::holds_alternative<remove_entry>(op) ||
+                       std::holds_alternative<update_entry>(op) || std::holds_alternative<put_stream_offset>(op) ||
+                       std::holds_alternative<record_position>(op);
+  if (!leaves_chunks) chunks_.flush();
   std::visit([this](const auto& o) { run(o); }, op);
 }
 
@@ -197,11 +212,16 @@ void operation_executor::remove_entries(std::uint64_t queue_id, std::uint64_t fr
   delete_queue_orphans_.bind(1, queue_id).bind(2, from_seq).bind(3, to_seq).run();
   delete_queue_entries_.bind(1, queue_id).bind(2, from_seq).bind(3, to_seq).run();
   delete_segments_.bind(1, queue_id).bind(2, from_seq).bind(3, to_seq).run();
+  chunks_.remove(queue_id, from_seq, to_seq);
 }
 
 void operation_executor::run(const load_entries& op) {
   if (!op.into) return;
   op.into->clear();
+  if (op.stream) {
+    chunks_.load(op);
+    return;
+  }
   // LIMIT takes a signed 64-bit count; anything larger means "no limit" (-1).
   auto limit = op.limit > static_cast<std::size_t>(INT64_MAX) ? std::int64_t{-1} : static_cast<std::int64_t>(op.limit);
   load_entries_.bind(1, op.queue_id).bind(2, op.after_seq).bind(3, limit).bind(4, op.before_seq);

@@ -1,8 +1,8 @@
 // Applies store operations to the write connection: one prepared statement
 // (or a few) per operation kind, prepared once when the writer starts.
 //
-// The executor knows nothing about batches or transactions; the writer
-// opens the transaction and calls apply() for each operation that survived
+// The executor knows nothing about transactions; the writer opens the
+// transaction and calls apply_batch() with the operations that survived
 // coalescing. Any SQLite error is thrown and fails the whole batch.
 #pragma once
 
@@ -10,6 +10,7 @@
 
 #include "storage/sqlite.hpp"
 #include "storage/store.hpp"
+#include "storage/stream_chunk_table.hpp"
 
 namespace roost::storage {
 
@@ -17,9 +18,12 @@ class operation_executor {
  public:
   explicit operation_executor(sqlite::database& db);
 
-  void apply(operation& op);
+  // Applies the operations in order (null ones are skipped), a stream's
+  // appends packed into chunks that are all written when it returns.
+  void apply_batch(const std::vector<operation*>& ops);
 
  private:
+  void apply(operation& op);
   void run(const put_exchange& op);
   void run(const delete_exchange& op);
   void run(const put_queue& op);
@@ -47,9 +51,10 @@ class operation_executor {
   void run(const record_position& op);
   void run(const start_segment& op);
   void run(const put_stream_offset& op);
+  void run(const append_stream& op) { chunks_.append(op); }
 
   // Shared by delete_queue and purge_queue: the queue's entries, then the
-  // messages only they referred to, and a stream's segment starts.
+  // messages only they referred to, and a stream's chunks and segment starts.
   void remove_entries(std::uint64_t queue_id, std::uint64_t from_seq, std::uint64_t to_seq);
   void bind_binding(sqlite::statement& s, const binding_record& b);
 
@@ -97,6 +102,7 @@ class operation_executor {
   sqlite::statement delete_segments_;
   sqlite::statement put_stream_offset_;
   sqlite::statement delete_stream_offsets_;
+  stream_chunk_table chunks_;
 };
 
 }  // namespace roost::storage

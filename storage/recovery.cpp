@@ -4,6 +4,7 @@
 // last row of each queue and lane holds its highest seq.
 #include "storage/recovery.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <unordered_map>
 
@@ -64,21 +65,72 @@ void read_bindings(sqlite::database& db, recovered_state& out) {
   });
 }
 
-// A stream's entry, in seq order, counted in the segment it falls in
-// (`segment` follows the walk). Entries before the first segment start
-// (none are written so) count in the first.
-void add_to_segment(std::vector<segment_summary>& segments, std::size_t& segment, std::uint64_t seq,
-                    std::uint64_t size, std::int64_t appended_at_ms) {
-  while (segment + 1 < segments.size() && segments[segment + 1].first_seq <= seq) ++segment;
+using queue_index = std::unordered_map<std::uint64_t, std::size_t>;  // queue id -> position in out.queues
+
+// Follows a walk over rows ordered by queue id to the summary of each row's
+// queue (null: a queue that no longer exists; its rows are unreachable).
+class queue_walk {
+ public:
+  queue_walk(const queue_index& index, recovered_state& out) : index_(index), out_(out) {}
+  // The row's queue's summary; `entered` says whether the walk just reached it.
+  queue_summary* at(std::uint64_t queue_id, bool& entered) {
+    entered = queue_id != current_;
+    if (entered) {
+      current_ = queue_id;
+      auto found = index_.find(queue_id);
+      q_ = found == index_.end() ? nullptr : &out_.queues[found->second];
+    }
+    return q_;
+  }
+
+ private:
+  const queue_index& index_;
+  recovered_state& out_;
+  std::optional<std::uint64_t> current_;
+  queue_summary* q_ = nullptr;
+};
+
+// A run of a stream's messages (a chunk), in seq order, counted in the
+// segment it starts in (`segment` follows the walk). Chunks before the
+// first segment start (none are written so) count in the first.
+struct stream_run {
+  std::uint64_t first_seq = 0;
+  std::uint64_t count = 0;
+  std::uint64_t body_bytes = 0;
+  std::int64_t first_ms = 0;
+  std::int64_t last_ms = 0;
+};
+
+void add_to_segment(std::vector<segment_summary>& segments, std::size_t& segment, const stream_run& run) {
+  while (segment + 1 < segments.size() && segments[segment + 1].first_seq <= run.first_seq) ++segment;
   segment_summary& s = segments[segment];
-  if (s.entry_count == 0) s.first_appended_at_ms = appended_at_ms;
-  ++s.entry_count;
-  s.body_bytes += size;
-  s.last_appended_at_ms = appended_at_ms;
+  if (s.entry_count == 0) s.first_appended_at_ms = run.first_ms;
+  s.entry_count += run.count;
+  s.body_bytes += run.body_bytes;
+  s.last_appended_at_ms = run.last_ms;
+}
+
+// A stream's chunks: its count, highest seq, bytes and segments.
+void read_stream_chunks(sqlite::database& db, const queue_index& index, recovered_state& out) {
+  auto chunks = db.prepare(
+      "SELECT queue_id, first_seq, count, body_bytes, first_ms, last_ms FROM stream_chunks ORDER BY queue_id, first_seq");
+  queue_walk walk(index, out);
+  std::size_t segment = 0;  // the segment of its stream the walk is in
+  chunks.each_row([&](sqlite::statement& row) {
+    bool entered = false;
+    queue_summary* q = walk.at(row.column_u64(0), entered);
+    if (entered) segment = 0;
+    stream_run run{row.column_u64(1), row.column_u64(2), row.column_u64(3), row.column_int(4), row.column_int(5)};
+    if (q == nullptr || run.count == 0) return;
+    q->entry_count += run.count;
+    q->max_seq = std::max(q->max_seq, run.first_seq + run.count - 1);
+    q->body_bytes += run.body_bytes;
+    if (!q->segments.empty()) add_to_segment(q->segments, segment, run);
+  });
 }
 
 void read_queues(sqlite::database& db, recovered_state& out) {
-  std::unordered_map<std::uint64_t, std::size_t> index;  // queue id -> position in out.queues
+  queue_index index;
   auto queues = db.prepare("SELECT id, vhost, name, auto_delete, arguments FROM queues ORDER BY id");
   queues.each_row([&](sqlite::statement& row) {
     queue_summary& q = out.queues.emplace_back();
@@ -100,19 +152,12 @@ void read_queues(sqlite::database& db, recovered_state& out) {
   // One ordered walk over every entry (the primary key order) with its
   // body's length (length() does not read a blob's content).
   auto entries = db.prepare(
-      "SELECT e.queue_id, e.seq, e.expires_at_ms, length(m.body), e.ready_at_ms FROM entries e "
+      "SELECT e.queue_id, e.seq, e.expires_at_ms, length(m.body) FROM entries e "
       "JOIN messages m ON m.id = e.message_id ORDER BY e.queue_id, e.seq");
-  std::optional<std::uint64_t> current;
-  queue_summary* q = nullptr;  // null: entries of a queue that no longer exists (unreachable, ignored)
-  std::size_t segment = 0;     // q's segment the walk is in
+  queue_walk walk(index, out);
   entries.each_row([&](sqlite::statement& row) {
-    std::uint64_t queue_id = row.column_u64(0);
-    if (queue_id != current) {
-      current = queue_id;
-      auto at = index.find(queue_id);
-      q = at == index.end() ? nullptr : &out.queues[at->second];
-      segment = 0;
-    }
+    bool entered = false;
+    queue_summary* q = walk.at(row.column_u64(0), entered);
     if (q == nullptr) return;
     std::uint64_t seq = row.column_u64(1);
     std::int64_t expires_at_ms = row.column_int(2);
@@ -125,8 +170,8 @@ void read_queues(sqlite::database& db, recovered_state& out) {
     q->max_seq = seq;
     q->body_bytes += size;
     if (expires_at_ms != 0) q->expiring.push_back(expiring_entry{seq, expires_at_ms, size});
-    if (!q->segments.empty()) add_to_segment(q->segments, segment, seq, size, row.column_int(4));
   });
+  read_stream_chunks(db, index, out);
 }
 
 // Every delayed message with its content, in due order. Targets come from

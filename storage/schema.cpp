@@ -3,8 +3,11 @@
 // permissions tables that no release wrote; step 2 adds delayed messages;
 // step 3 gives the placeholders their real shape and adds topic
 // permissions and policies; step 4 adds a cluster's replication position;
-// step 5 adds streams' segments and tracked offsets.
+// step 5 adds streams' segments and tracked offsets; step 6 moves streams'
+// messages into chunks.
 #include "storage/schema.hpp"
+
+#include "storage/stream_chunk_table.hpp"
 
 #include <sqlite3.h>
 
@@ -130,8 +133,17 @@ CREATE TABLE stream_offsets (queue_id INTEGER NOT NULL, consumer_tag TEXT NOT NU
   PRIMARY KEY (queue_id, consumer_tag)) WITHOUT ROWID;
 )sql";
 
+// Streams' messages in chunks, one row per run of appends (stream_chunk.hpp
+// for the blob); the step moves what step 5's streams kept as entries.
+constexpr const char* step_6 = R"sql(
+CREATE TABLE stream_chunks (
+  queue_id INTEGER NOT NULL, first_seq INTEGER NOT NULL, count INTEGER NOT NULL, body_bytes INTEGER NOT NULL,
+  first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, data BLOB NOT NULL,
+  PRIMARY KEY (queue_id, first_seq));
+)sql";
+
 // Append new steps here; never edit one that has shipped.
-constexpr std::array migrations{step_1, step_2, step_3, step_4, step_5};
+constexpr std::array migrations{step_1, step_2, step_3, step_4, step_5, step_6};
 
 std::string hex(std::int64_t value) {
   char text[16];
@@ -240,6 +252,7 @@ void migrate(sqlite::database& db) {
   if (from >= latest_schema_version() && db.query_int("PRAGMA application_id") == roost_application_id) return;
   sqlite::transaction tx(db);
   for (int step = from; step < latest_schema_version(); ++step) db.exec(migrations[static_cast<std::size_t>(step)]);
+  if (from == 5) move_stream_entries_to_chunks(db);
   db.exec("PRAGMA application_id = " + std::to_string(roost_application_id));
   db.exec("PRAGMA user_version = " + std::to_string(latest_schema_version()));
   tx.commit();

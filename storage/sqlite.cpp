@@ -99,11 +99,13 @@ std::optional<std::int64_t> statement::column_optional_int(int index) const {
   return sqlite3_column_int64(handle_, index);
 }
 
-std::string statement::column_bytes(int index) const {
+std::string statement::column_bytes(int index) const { return std::string(column_view(index)); }
+
+std::string_view statement::column_view(int index) const {
   const void* data = sqlite3_column_blob(handle_, index);
   int size = sqlite3_column_bytes(handle_, index);
   if (data == nullptr || size <= 0) return {};
-  return std::string(static_cast<const char*>(data), static_cast<std::size_t>(size));
+  return {static_cast<const char*>(data), static_cast<std::size_t>(size)};
 }
 
 // ---- database ----

@@ -52,16 +52,26 @@ class statement {
   bool step();
   // Steps to completion (for statements that return no rows) and resets.
   void run();
-  // Steps through every row, calling on_row(*this) for each, then resets.
+  // Steps through rows, calling on_row(*this) for each until it returns
+  // false or the rows end, then resets.
   template <class F>
-  void each_row(F&& on_row) {
+  void each_row_while(F&& on_row) {
     try {
-      while (step()) on_row(*this);
+      while (step() && on_row(*this)) {
+      }
     } catch (...) {
       reset();
       throw;
     }
     reset();
+  }
+  // Every row.
+  template <class F>
+  void each_row(F&& on_row) {
+    each_row_while([&](statement& s) {
+      on_row(s);
+      return true;
+    });
   }
   void reset();
 
@@ -71,6 +81,8 @@ class statement {
   std::optional<std::int64_t> column_optional_int(int index) const;
   // Text and blob columns both come back as bytes; NULL is empty.
   std::string column_bytes(int index) const;
+  // The same without a copy: valid until the next step or reset.
+  std::string_view column_view(int index) const;
 
  private:
   [[noreturn]] void fail(int code) const;

@@ -138,8 +138,7 @@ bool sqlite_store::execute(std::vector<submission>& batch, shipped_batch* shippe
   std::string error;
   try {
     sqlite::transaction tx(db_);
-    for (operation* op : ops)
-      if (op != nullptr) executor_->apply(*op);
+    executor_->apply_batch(ops);
     if (hook && !hook()) throw sqlite::sqlite_error(SQLITE_FULL, "database or disk is full (injected by test hook)");
     tx.commit();
   } catch (const std::exception& e) {

@@ -199,8 +199,8 @@ struct put_exchange { exchange_record exchange; };
 struct delete_exchange { std::string vhost; std::string name; };
 struct put_queue { queue_record queue; };
 // Also removes the queue's entries, its bindings, its place in delayed
-// messages' targets, messages left without entries, and a stream's segment
-// starts and tracked offsets.
+// messages' targets, messages left without entries, and a stream's chunks,
+// segment starts and tracked offsets.
 struct delete_queue { std::uint64_t queue_id = 0; };
 struct put_binding { binding_record binding; };
 struct delete_binding { binding_record binding; };
@@ -211,7 +211,8 @@ struct remove_entry { std::uint64_t queue_id = 0; std::uint64_t seq = 0; };
 // Records delivery state (delivered flag, delivery count) of an entry.
 struct update_entry { entry_record entry; };
 // Removes every entry of a queue with from_seq <= seq < to_seq (and
-// orphaned messages), and a stream's segment starts in that range.
+// orphaned messages), and a stream's chunks and segment starts that lie
+// wholly in that range.
 struct purge_queue {
   std::uint64_t queue_id = 0;
   std::uint64_t from_seq = 0;
@@ -227,6 +228,8 @@ struct load_entries {
   std::uint64_t before_seq = no_seq_limit;
   // Stops after the entry whose body reaches this many bytes in all; 0: no byte limit.
   std::uint64_t max_bytes = 0;
+  // The queue is a stream: its entries are in its chunks (append_stream).
+  bool stream = false;
 };
 
 struct insert_delayed { delayed_record delayed; };
@@ -273,11 +276,22 @@ struct put_stream_offset {
   std::uint64_t offset = 0;
 };
 
+// A message appended to a stream at `seq`, its content inline: the
+// writer packs the appends of one transaction to one stream into one chunk
+// row (storage/stream_chunk.hpp). content.id is not used.
+struct append_stream {
+  std::uint64_t queue_id = 0;
+  std::uint64_t seq = 0;
+  std::int64_t appended_at_ms = 0;
+  message_content content;
+};
+
 using operation = std::variant<put_exchange, delete_exchange, put_queue, delete_queue, put_binding, delete_binding,
                                insert_message, insert_entry, remove_entry, update_entry, purge_queue, load_entries,
                                insert_delayed, remove_delayed, put_user, delete_user, put_vhost, delete_vhost,
                                put_permission, delete_permission, put_topic_permission, delete_topic_permission,
-                               put_policy, delete_policy, record_position, start_segment, put_stream_offset>;
+                               put_policy, delete_policy, record_position, start_segment, put_stream_offset,
+                               append_stream>;
 
 // The entries of one priority lane of a queue.
 struct lane_summary {

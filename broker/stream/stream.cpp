@@ -69,17 +69,15 @@ void stream::append(const message_ref& msg, std::vector<storage::operation>& wri
       log_.append(with_offset(*msg, log_.next_offset()), wall_clock_ms(), args_.max_segment_size_bytes);
   if (!persisted()) return;
   std::uint64_t store_id = owner_.store_id();
-  // Every message in a stream is kept, whatever its delivery mode, in a row
-  // of its own (its properties are not the publisher's).
+  std::uint64_t seq = seq_of(a.record.offset);
+  // Every message in a stream is kept, whatever its delivery mode, as it
+  // is delivered (its properties are not the publisher's); the writer packs
+  // the appends of a commit into one chunk row.
   const message& kept = *a.record.msg;
-  std::uint64_t message_id = storage_->next_message_id++;
-  storage::message_content content{message_id,      a.record.msg,   kept.exchange,
-                                   kept.routing_key, kept.properties, kept.body};
-  writes.emplace_back(storage::insert_message{content});
-  if (a.starts_segment) writes.emplace_back(storage::start_segment{store_id, seq_of(a.record.offset)});
-  writes.emplace_back(
-      storage::insert_entry{storage::entry_record{store_id, seq_of(a.record.offset), message_id, 0, false, 0,
-                                                  a.record.appended_at_ms}});
+  if (a.starts_segment) writes.emplace_back(storage::start_segment{store_id, seq});
+  writes.emplace_back(storage::append_stream{
+      store_id, seq, a.record.appended_at_ms,
+      storage::message_content{0, a.record.msg, kept.exchange, kept.routing_key, kept.properties, kept.body}});
   // As RabbitMQ, retention is judged when a segment is started.
   if (a.starts_segment) apply_retention(writes);
 }
@@ -227,6 +225,7 @@ void stream::load_from(std::uint64_t offset) {
   auto into = std::make_shared<std::vector<storage::loaded_entry>>();
   storage::load_entries load{owner_.store_id(), seq_of(offset) - 1, chunk_messages, into};
   load.max_bytes = chunk_bytes;
+  load.stream = true;
   storage_->durable->submit({std::move(load)}, [token = alive_.watch(), into, offset](bool ok) {
     if (*token == nullptr) return;
     stream& s = **token;

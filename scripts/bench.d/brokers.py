@@ -19,9 +19,10 @@ def amqp_uri(port, tls=False):
 class Roost:
     name, label = "roost", "Roost"
 
-    def __init__(self, binary, work, pids, tls=None):
+    def __init__(self, binary, work, pids, tls=None, extra_args=(), dirname="roost"):
         self.binary, self.work, self.pids = binary, work, pids
         self.tls = tls  # tls_certs.Certs: also listen for AMQPS
+        self.extra_args, self.dirname = list(extra_args), dirname  # another configuration, in its own dirs
         self.proc, self.port, self.tls_port, self.generation, self.version = None, None, None, 0, None
         self.logs = []
 
@@ -42,7 +43,7 @@ class Roost:
 
     def start(self):
         self.generation += 1
-        base = os.path.join(self.work, "roost-%d" % self.generation)
+        base = os.path.join(self.work, "%s-%d" % (self.dirname, self.generation))
         os.makedirs(os.path.join(base, "data"))
         logpath = os.path.join(base, "roost.log")
         self.logs.append(logpath)
@@ -51,7 +52,7 @@ class Roost:
         with open(logpath, "w") as logf:
             self.proc = subprocess.Popen(
                 [self.binary, "--bind", "127.0.0.1", "--amqp-port", "0", "--http-port", "0",
-                 "--data-dir", os.path.join(base, "data")] + tls_args,
+                 "--data-dir", os.path.join(base, "data")] + tls_args + self.extra_args,
                 stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         self.pids.add(self.proc.pid, "roost")
         deadline = time.monotonic() + 30

@@ -3,6 +3,8 @@
 A mixin of Bench (bench.py): it uses Bench's perf(), record(), stable_rss(), profile and event().
 
   s-pub     publish with confirms (window 100) into a fresh stream, no consumer, for the run's duration
+  s-pub-n   the same against a second Roost started with --sync normal (no fsync per commit), the
+            durability of RabbitMQ's streams, which never fsync their segments
   s-rss     a stream of STREAM_MESSAGES (10,000,000; --quick 1,000,000) 16-byte messages is written by
             4 producers with confirms, then the broker's RSS with no consumer; the stream stays for:
   s-replay  one consumer replays REPLAY_MESSAGES (1,000,000) from "first" (prefetch 1,000), then ten
@@ -24,11 +26,11 @@ class StreamScenarios:
     @staticmethod
     def stream_key(broker):
         """A restarted broker has a fresh data dir: its stream is gone."""
-        return broker.name, broker.generation
+        return getattr(broker, "dirname", broker.name), broker.generation
 
     def stream_estimate(self, v, broker):
         """Seconds a round of a stream scenario takes on this broker (for the time cap)."""
-        roost = broker is self.roost
+        roost = broker.name == "roost"
         if v.kind == "stream_pub":
             return self.profile["tput"] + (3 if roost else 10)
         if v.kind == "rss_stream":

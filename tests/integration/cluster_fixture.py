@@ -194,7 +194,7 @@ class Node:
     # What replication copies: every table but meta (the file's own bookkeeping).
     REPLICATED_TABLES = ["vhosts", "users", "permissions", "topic_permissions", "policies", "exchanges", "queues",
                          "bindings", "messages", "entries", "delayed", "delayed_targets", "stream_segments",
-                         "stream_offsets", "replication_position"]
+                         "stream_offsets", "stream_chunks", "replication_position"]
 
     def store_rows(self):
         """{table: sorted rows} of the node's roost.db, read beside the running node (WAL readers

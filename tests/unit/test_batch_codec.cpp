@@ -43,6 +43,7 @@ std::vector<operation> every_operation() {
       record_position{{3, 99}},
       start_segment{9, 12},
       put_stream_offset{9, "tracker", 41},
+      append_stream{9, 13, 1700000000001, content},
   };
 }
 
@@ -121,8 +122,8 @@ TEST_CASE("malformed batches are refused with the reason") {
   std::string trailing = good + "x";
   CHECK_THROWS_WITH_AS(decode(trailing), "bytes after the last operation", bad_batch);
   std::string tag = good;
-  tag[21] = 27;  // one past the last operation
-  CHECK_THROWS_WITH_AS(decode(tag), "an unknown operation tag 27", bad_batch);
+  tag[21] = 28;  // one past the last operation
+  CHECK_THROWS_WITH_AS(decode(tag), "an unknown operation tag 28", bad_batch);
   std::string read = good;
   read[21] = 11;  // load_entries
   CHECK_THROWS_AS(decode(read), bad_batch);
