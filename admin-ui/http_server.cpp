@@ -18,6 +18,7 @@
 #include <cctype>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <unordered_map>
 
 #include "admin-ui/api.hpp"
@@ -131,6 +132,21 @@ asio::awaitable<void> wait_for_commit(admin_context& ctx) {
   co_await committed->async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
+// An answer that waits for reads from the store: the handler's `later`
+// runs now and hands the answer over when they are done (or at once).
+asio::awaitable<http_response> answer_later(std::function<void(std::function<void(http_response)>)> later) {
+  auto ready = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, commit_timeout);
+  auto answer = std::make_shared<std::optional<http_response>>();
+  later([ready, answer](http_response given) {
+    *answer = std::move(given);
+    ready->cancel();
+  });
+  boost::system::error_code ec;
+  if (!*answer) co_await ready->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (*answer) co_return std::move(**answer);
+  co_return error_body(503, "service_unavailable", "the store did not answer within 30 s");
+}
+
 template <class Stream>
 constexpr bool is_tls = false;
 template <class Next>
@@ -217,6 +233,13 @@ asio::awaitable<void> run_session(Stream stream, http_admission::session_id id, 
     } else {
       http_request req = to_request(parser.get(), origin, loopback);
       answer = handle_request(req, ctx);
+      if (answer.later) {
+        bool login = answer.logged_in;
+        auto later = std::move(answer.later);  // a named local: GCC 12 mishandles temporaries across co_await
+        http_response given = co_await answer_later(std::move(later));
+        answer = std::move(given);
+        answer.logged_in = login;
+      }
       if (answer.logged_in && !logged_in) {
         logged_in = true;
         registry->admission.logged_in(id);

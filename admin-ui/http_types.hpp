@@ -5,6 +5,7 @@
 // tested without sockets and compiles without Beast's headers.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -43,6 +44,10 @@ struct http_response {
   // The request carried a valid login (or came through the control socket),
   // whatever the answer: the HTTP server trusts such a connection more.
   bool logged_in = false;
+  // Set when the answer needs reads from the store (a stream browse): the
+  // server calls it at once with a function that takes the final answer
+  // (on the broker thread, maybe before `later` returns) and waits for it.
+  std::function<void(std::function<void(http_response)>)> later;
 };
 
 }  // namespace roost::admin

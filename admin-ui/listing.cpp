@@ -10,17 +10,24 @@
 
 namespace roost::admin {
 
+std::optional<std::uint64_t> query_number(const query_params& q, std::string_view key) {
+  auto it = q.find(key);
+  if (it == q.end()) return std::nullopt;
+  std::uint64_t value = 0;
+  const std::string& text = it->second;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size())
+    bad_request(std::string(key) + " must be a non-negative integer, got '" + text + "'");
+  return value;
+}
+
 namespace {
 
 std::size_t parse_positive(const query_params& q, std::string_view key, std::size_t fallback) {
-  auto it = q.find(key);
-  if (it == q.end()) return fallback;
-  std::size_t value = 0;
-  const std::string& text = it->second;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0)
-    bad_request(std::string(key) + " must be a positive integer, got '" + text + "'");
-  return value;
+  std::optional<std::uint64_t> value = query_number(q, key);
+  if (!value) return fallback;
+  if (*value == 0) bad_request(std::string(key) + " must be a positive integer, got '0'");
+  return *value;
 }
 
 bool parse_flag(const query_params& q, std::string_view key) {

@@ -7,6 +7,7 @@
 // page_size, filtered_count, item_count, total_count}. Pure code.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -19,6 +20,8 @@ using query_params = std::map<std::string, std::string, std::less<>>;
 
 // "a=1&b=x%20y" → {a: "1", b: "x y"}; '+' means space here. Throws api_error 400 on a bad escape.
 query_params parse_query(std::string_view query);
+// A parameter that must be a non-negative integer: absent is nullopt, anything else a 400.
+std::optional<std::uint64_t> query_number(const query_params& q, std::string_view key);
 
 struct list_options {
   std::optional<std::size_t> page;  // 1-based

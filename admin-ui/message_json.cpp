@@ -4,6 +4,8 @@
 
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/json_body.hpp"
+#include "broker/common/base64.hpp"
+#include "broker/model/message.hpp"
 
 namespace roost::admin {
 
@@ -75,6 +77,18 @@ bool valid_utf8(std::string_view s) {
     i += n + 1;
   }
   return true;
+}
+
+json content_json(const message& msg, const std::string& encoding, std::int64_t truncate) {
+  std::string_view payload = msg.body;
+  if (truncate >= 0 && static_cast<std::size_t>(truncate) < payload.size()) payload = payload.substr(0, truncate);
+  bool as_string = encoding == "auto" && valid_utf8(payload);
+  return json{{"payload_bytes", msg.body.size()},
+              {"exchange", msg.exchange},
+              {"routing_key", msg.routing_key},
+              {"properties", properties_json(amqp::decode_properties(msg.properties))},
+              {"payload", as_string ? std::string(payload) : base64_encode(payload)},
+              {"payload_encoding", as_string ? "string" : "base64"}};
 }
 
 }  // namespace roost::admin

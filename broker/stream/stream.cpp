@@ -6,6 +6,7 @@
 #include "broker/stream/stream.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "amqp/properties.hpp"
 #include "amqp/wire.hpp"
@@ -233,6 +234,7 @@ void stream::load_from(std::uint64_t offset) {
     if (ok) s.loaded(offset, *into);
     else log::error("stream '" + s.owner_.name() + "': reading from the store failed; will retry");
     s.dispatch();
+    for (auto& b : std::exchange(s.browsing_, {})) s.step(b);
   });
 }
 
@@ -243,8 +245,11 @@ void stream::loaded(std::uint64_t first, std::vector<storage::loaded_entry>& ent
     std::uint64_t resume = log_.memory_first_offset();
     log::warning("stream '" + owner_.name() + "': no stored messages from offset " + std::to_string(first) +
                  "; readers there go on from " + std::to_string(resume));
-    for (auto& r : readers_)
-      if (r->next >= first && r->next < resume) r->next = resume;
+    auto skip = [&](stream_reader& r) {
+      if (r.next >= first && r.next < resume) r.next = resume;
+    };
+    for (auto& r : readers_) skip(*r);
+    for (auto& b : browsing_) skip(b->position);
     return;
   }
   // Retention may have run while the load was in flight: the chunk starts at the first row found.
@@ -263,6 +268,42 @@ void stream::loaded(std::uint64_t first, std::vector<storage::loaded_entry>& ent
     });
     chunks_.erase(oldest);
   }
+}
+
+void stream::browse(std::uint64_t from, std::int64_t not_before_ms, std::size_t limit, browsed done) {
+  auto b = std::make_shared<browse_state>();
+  b->position.next = from;
+  b->position.not_before_ms = not_before_ms;
+  b->limit = limit;
+  b->done = std::move(done);
+  step(b);
+}
+
+void stream::step(const std::shared_ptr<browse_state>& b) {
+  stream_reader& r = b->position;
+  while (b->out.size() < b->limit) {
+    r.next = std::max(r.next, log_.first_offset());
+    if (r.next >= log_.next_offset()) break;
+    const stream_record* record = record_for(r);
+    if (record == nullptr) {
+      if (!persisted()) break;  // no store to read from: what memory lacks is gone
+      load_from(r.next);
+      browsing_.push_back(b);
+      return;
+    }
+    ++r.next;
+    if (wanted(r, *record)) b->out.push_back(*record);
+  }
+  finish(b);
+}
+
+void stream::finish(const std::shared_ptr<browse_state>& b) {
+  browsed done = std::move(b->done);
+  done(std::move(b->out));
+}
+
+stream::~stream() {
+  for (auto& b : std::exchange(browsing_, {})) finish(b);
 }
 
 void stream::restore(const storage::queue_summary& stored) {

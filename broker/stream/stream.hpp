@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,12 +74,30 @@ class stream {
   // Writes the tracked offsets acks moved (one row per consumer).
   void flush_offsets();
 
+  // Reads up to `limit` messages from offset `from` on (appended at or
+  // after not_before_ms, when not 0) without any consumer, from memory or
+  // the store, and hands them to `done` on the broker thread: at once when
+  // memory has them, after the loads otherwise. A stream deleted meanwhile
+  // hands over what it had read.
+  using browsed = std::function<void(std::vector<stream_record>)>;
+  void browse(std::uint64_t from, std::int64_t not_before_ms, std::size_t limit, browsed done);
+
   const std::vector<std::unique_ptr<stream_reader>>& readers() const { return readers_; }
   const std::map<std::string, std::uint64_t, std::less<>>& tracked_offsets() const { return tracked_; }
 
   void restore(const storage::queue_summary& stored);
+  ~stream();
 
  private:
+  struct browse_state {
+    stream_reader position;  // no consumer: only its offset, start time and chunk
+    std::size_t limit = 0;
+    std::vector<stream_record> out;
+    browsed done;
+  };
+  // Reads on until the browse is full, at the end, or waiting for a load.
+  void step(const std::shared_ptr<browse_state>& b);
+  void finish(const std::shared_ptr<browse_state>& b);
   struct chunk {
     std::shared_ptr<const std::vector<stream_record>> records;  // consecutive offsets
     std::uint64_t last_used = 0;
@@ -105,6 +124,7 @@ class stream {
   std::map<std::string, std::uint64_t, std::less<>> tracked_;
   std::map<std::uint64_t, chunk> chunks_;           // by first offset
   std::map<std::uint64_t, std::uint64_t> loading_;  // first offset -> entries asked for
+  std::vector<std::shared_ptr<browse_state>> browsing_;  // waiting for a load
   std::uint64_t use_clock_ = 0;
   std::size_t tracking_readers_ = 0;  // acks matter only when some reader tracks its offset
   bool offsets_dirty_ = false;

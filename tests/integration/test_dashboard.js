@@ -210,7 +210,18 @@ rf.test('a stream shows its offsets, segments, consumers with their lag, and tra
     rf.eq([await textOf(fact(page, 'Unacknowledged')), await textOf(fact(page, 'Total'))], ['0', '10'], 'counts');
     rf.eq(await page.getByRole('button', { name: 'Purge' }).count(), 0, 'no purge for a stream');
     rf.eq(await page.getByRole('form', { name: 'Get messages' }).count(), 0, 'no get for a stream');
+    // Browsing from an offset, a page at a time, consumes nothing.
+    const browse = page.getByRole('form', { name: 'Browse stream' });
+    await browse.getByLabel('From offset').fill('3');
+    await browse.getByLabel('Messages').fill('2');
+    await browse.getByRole('button', { name: 'Browse' }).click();
+    const shown = browse.locator('article.message h3');
+    await eventually(async () => (await shown.allTextContents()).join() === 'Offset 3,Offset 4', 'offsets 3 and 4');
+    rf.eq((await browse.locator('pre.payload').first().textContent()).startsWith('event 3 '), true, 'payload');
+    await browse.getByRole('button', { name: 'Next page' }).click();
+    await eventually(async () => (await shown.allTextContents()).join() === 'Offset 5,Offset 6', 'the next page');
     await screenshot(page, 'stream');
+    rf.eq(await textOf(fact(page, 'Total')), '10', 'browsing removed nothing');
     await conn.close();
   });
 });

@@ -10,11 +10,13 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "amqp/properties.hpp"
 #include "amqp/wire.hpp"
+#include "broker/expiry/wall_clock.hpp"
 #include "broker/model/storage_context.hpp"
 #include "broker/protocol/errors.hpp"
 #include "broker/publish/enqueue.hpp"
@@ -397,4 +399,42 @@ TEST_CASE("a delivery carries x-stream-offset after the message's own headers, f
   CHECK(props.headers->entries[1].name == offset_header);
   CHECK(props.headers->entries[1].value == amqp::field_value(std::int64_t{5000}));
   CHECK(props.delivery_mode == 2);
+}
+
+TEST_CASE("browsing reads pages from the store and the tail without a consumer, and changes nothing") {
+  stream_fixture f;
+  f.publish(numbered(0, 6000));  // the tail holds the newest 4,096
+  std::optional<std::vector<stream_record>> page;
+  auto into = [&](std::vector<stream_record> records) { page = std::move(records); };
+  auto bodies = [&] {
+    std::vector<std::string> out;
+    for (const stream_record& r : *page) out.push_back(r.msg->body);
+    return out;
+  };
+  f.s().browse(10, 0, 5, into);
+  REQUIRE(f.store.poster.drain_until([&] { return page.has_value(); }));
+  CHECK(bodies() == numbered(10, 15));
+  CHECK(page->front().offset == 10);
+  page.reset();
+  f.s().browse(5990, 0, 100, into);
+  REQUIRE(page.has_value());  // from the tail: at once
+  CHECK(bodies() == numbered(5990, 6000));
+  page.reset();
+  f.s().browse(0, wall_clock_ms() + 60'000, 100, into);  // nothing appended that late
+  REQUIRE(f.store.poster.drain_until([&] { return page.has_value(); }));
+  CHECK(page->empty());
+  CHECK(f.s().readers().empty());
+  CHECK(f.q->ready_count() == 6000);
+}
+
+TEST_CASE("a stream deleted while a browse waits for the store hands over what it had") {
+  stream_fixture f;
+  f.publish(numbered(0, 5000));
+  std::optional<std::vector<stream_record>> page;
+  f.s().browse(0, 0, 100, [&](std::vector<stream_record> records) { page = std::move(records); });
+  CHECK_FALSE(page.has_value());  // waits for a load
+  f.q.reset();
+  REQUIRE(page.has_value());
+  CHECK(page->empty());
+  f.store.poster.drain();  // the load's completion finds the stream gone
 }

@@ -26,6 +26,13 @@ export const purgeQueue = (vhost, name) => del(`${q(vhost, name)}/contents`);
 export const getMessages = (vhost, name, count, ackmode) =>
   post(`${q(vhost, name)}/get`, { count, ackmode, encoding: 'auto', truncate: 50000 });
 export const queueBindings = (vhost, name) => get(`${q(vhost, name)}/bindings`);
+// A stream's messages without consuming: { offset } or { fromTime } (ms since the epoch), at most limit.
+export const browseStream = (vhost, name, { offset, fromTime, limit }) => {
+  const query = new URLSearchParams({ limit: String(limit), truncate: '50000' });
+  if (offset !== undefined) query.set('offset', String(offset));
+  if (fromTime !== undefined) query.set('from_time', String(fromTime));
+  return get(`${q(vhost, name)}/messages?${query}`);
+};
 
 export const exchanges = (vhost) => get(inVhost('exchanges', vhost));
 export const exchange = (vhost, name) => get(x(vhost, name));

@@ -2,17 +2,18 @@
 // the bindings that feed it (add / remove), get messages, purge and delete. A stream
 // (type "stream") shows its offsets, segments and size, where each consumer is and how far
 // behind, and the offsets kept for tracking consumers; it has no get and no purge (the
-// broker refuses both, as RabbitMQ does).
+// broker refuses both, as RabbitMQ does), but it can be browsed from an offset or a time
+// without consuming anything, a page at a time.
 
 import { h, fill, append } from '../dom.js';
 import { badges, table } from '../table.js';
 import { field, select, form, dangerButton } from '../forms.js';
 import { attempt, ok } from '../notify.js';
-import { count, rate, statRate, bytes } from '../format.js';
+import { count, rate, statRate, bytes, time } from '../format.js';
 import { header } from '../page.js';
 import { bindingsTable, bindingForm, argumentsText } from '../bindings_ui.js';
 import { QUEUE_FEATURES } from './queues.js';
-import { queue, queueBindings, purgeQueue, deleteQueue, getMessages, exchanges } from '../resources.js';
+import { queue, queueBindings, purgeQueue, deleteQueue, getMessages, browseStream, exchanges } from '../resources.js';
 
 function facts(q) {
   const rows = [
@@ -68,18 +69,50 @@ function definitionText(definition) {
     h('li', null, h('code', null, `${k}: ${JSON.stringify(v)}`))));
 }
 
-function message(m, i) {
+// A message as get and browse show it; `place` is what sets it apart (its queue facts or its offset).
+function message(m, title, place) {
   const props = Object.entries(m.properties || {});
   return h('article', { class: 'message' },
-    h('h3', null, `Message ${i + 1}`),
+    h('h3', null, title),
     h('dl', { class: 'facts' },
+      place.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
       h('dt', null, 'Exchange'), h('dd', null, m.exchange === '' ? '(AMQP default)' : m.exchange),
       h('dt', null, 'Routing key'), h('dd', null, h('code', null, m.routing_key)),
-      h('dt', null, 'Redelivered'), h('dd', null, m.redelivered ? 'yes' : 'no'),
-      h('dt', null, 'Left in queue'), h('dd', null, count(m.message_count)),
       props.map(([k, v]) => [h('dt', null, k), h('dd', null, h('code', null, typeof v === 'object' ? JSON.stringify(v) : String(v)))]),
       h('dt', null, 'Payload'), h('dd', null, `${bytes(m.payload_bytes)}, ${m.payload_encoding}`)),
     h('pre', { class: 'payload' }, m.payload));
+}
+
+const queued = (m, i) => message(m, `Message ${i + 1}`, [
+  ['Redelivered', m.redelivered ? 'yes' : 'no'], ['Left in queue', count(m.message_count)]]);
+const streamed = (m) => message(m, `Offset ${m.offset}`, [['Appended', time(m.appended_at)]]);
+
+// Browsing a stream from an offset or a time; "Next page" goes on from the last message shown.
+function browseForm(vhost, name) {
+  const output = h('div', { class: 'messages', 'aria-live': 'polite' });
+  const offset = h('input', { type: 'number', name: 'offset', min: 0, placeholder: 'first' });
+  const from = h('input', { type: 'datetime-local', name: 'from_time', step: 1 });
+  const howMany = h('input', { type: 'number', name: 'limit', min: 1, max: 1000, value: 20 });
+  const next = h('button', { type: 'button', hidden: true }, 'Next page');
+  let nextOffset = 0;
+  const show = async (where) => {
+    const page = await browseStream(vhost, name, { ...where, limit: Number(howMany.value) || 20 });
+    nextOffset = page.next_offset;
+    fill(output, page.messages.length ? page.messages.map(streamed)
+      : h('p', { class: 'empty' }, 'No message there yet.'));
+    next.hidden = !page.messages.length;
+  };
+  next.addEventListener('click', () => show({ offset: nextOffset }));
+  const el = form({
+    label: 'Browse stream',
+    submit: 'Browse',
+    children: [h('div', { class: 'row' }, field('From offset', offset), field('or from time', from),
+      field('Messages', howMany))],
+    onSubmit: () => show(from.value ? { fromTime: new Date(from.value).getTime() }
+      : { offset: offset.value === '' ? undefined : Number(offset.value) }),
+  });
+  el.append(output, h('div', { class: 'actions' }, next));
+  return el;
 }
 
 function getForm(vhost, name, onGot) {
@@ -95,7 +128,7 @@ function getForm(vhost, name, onGot) {
     children: [h('div', { class: 'row' }, field('Messages', howMany), field('Mode', mode))],
     onSubmit: async () => {
       const got = await getMessages(vhost, name, Number(howMany.value) || 1, mode.value);
-      fill(output, got.length ? got.map(message) : h('p', { class: 'empty' }, 'The queue is empty.'));
+      fill(output, got.length ? got.map(queued) : h('p', { class: 'empty' }, 'The queue is empty.'));
       onGot();
     },
   });
@@ -125,5 +158,5 @@ export async function render(ctx, { vhost, name }, app) {
     isStream && h('section', { class: 'card', 'data-card': 'stream' }, h('h2', null, 'Stream'), streamLive.el),
     h('section', { class: 'card' }, h('h2', null, 'Bindings'), bindingsLive.el),
     bindingForm({ fixed: { vhost, destinationType: 'queue', destination: name }, exchanges: exchangeNames, onAdded: () => bindingsLive.refresh() }),
-    !isStream && getForm(vhost, name, () => factsLive.refresh()));
+    isStream ? browseForm(vhost, name) : getForm(vhost, name, () => factsLive.refresh()));
 }
