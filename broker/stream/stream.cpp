@@ -21,10 +21,13 @@ namespace {
 // The in-memory tail: what live readers read without the store.
 constexpr std::size_t tail_messages = 4096;
 constexpr std::uint64_t tail_bytes = 8u << 20;
-// A chunk read from the store, and how many stay cached.
+// A chunk read from the store, and how many stay cached: enough for ten
+// readers replaying together at the speeds their clients allow (8 chunks
+// made each of them read the store on its own, a third of the rate).
 constexpr std::size_t chunk_messages = 2048;
 constexpr std::uint64_t chunk_bytes = 8u << 20;
-constexpr std::size_t cached_chunks = 8;
+constexpr std::size_t cached_chunks = 64;
+constexpr std::uint64_t cache_bytes = 32u << 20;
 
 std::optional<std::string> filter_value(const message& m) {
   try {
@@ -61,7 +64,8 @@ stream::stream(queue& owner, storage_context* storage, stream_arguments args)
       storage_(storage),
       declared_(args),
       args_(args),
-      log_(storage != nullptr && storage->durable != nullptr ? tail_messages : 0, tail_bytes) {}
+      log_(storage != nullptr && storage->durable != nullptr ? tail_messages : 0, tail_bytes),
+      chunks_(cached_chunks, cache_bytes) {}
 
 bool stream::persisted() const { return owner_.persisted(); }
 
@@ -87,10 +91,7 @@ void stream::apply_retention(std::vector<storage::operation>& writes) {
   if (log_.retain(args_, wall_clock_ms()) == 0) return;
   std::uint64_t first = log_.first_offset();
   writes.emplace_back(storage::purge_queue{owner_.store_id(), 0, seq_of(first)});
-  for (auto it = chunks_.begin(); it != chunks_.end();) {
-    if (it->first + it->second.records->size() <= first) it = chunks_.erase(it);
-    else ++it;
-  }
+  chunks_.drop_before(first);
 }
 
 void stream::attach(consumer* c, std::string tag, const stream_consumer_options& options) {
@@ -121,6 +122,11 @@ void stream::detach(consumer* c) {
     if (r->track_offsets) --tracking_readers_;
     return true;
   });
+  release_cache_if_idle();
+}
+
+void stream::release_cache_if_idle() {
+  if (readers_.empty() && browsing_.empty()) chunks_.clear();  // nobody reads: the store keeps it all
 }
 
 void stream::acked(const consumer* c, std::uint64_t offset) {
@@ -201,20 +207,17 @@ const stream_record* stream::record_for(stream_reader& r) {
     r.chunk.reset();
   }
   if (const stream_record* in_tail = log_.in_memory(r.next)) return in_tail;
-  auto it = chunks_.upper_bound(r.next);
-  if (it == chunks_.begin()) return nullptr;
-  --it;
-  chunk& c = it->second;
-  if (r.next - it->first >= c.records->size()) return nullptr;
-  c.last_used = ++use_clock_;
-  r.chunk = c.records;
+  const stream_chunk* found = chunks_.find(r.next);
+  if (found == nullptr) return nullptr;
+  r.chunk = *found;
+  std::uint64_t first = r.chunk->front().offset;
   // Entering a chunk: start reading the next one, so the reader need not wait for it.
-  read_ahead(it->first + c.records->size());
-  return &(*c.records)[r.next - it->first];
+  read_ahead(first + r.chunk->size());
+  return &(*r.chunk)[r.next - first];
 }
 
 void stream::read_ahead(std::uint64_t offset) {
-  if (offset >= log_.memory_first_offset() || chunks_.contains(offset)) return;
+  if (offset >= log_.memory_first_offset() || chunks_.starts_at(offset)) return;
   load_from(offset);
 }
 
@@ -235,6 +238,7 @@ void stream::load_from(std::uint64_t offset) {
     else log::error("stream '" + s.owner_.name() + "': reading from the store failed; will retry");
     s.dispatch();
     for (auto& b : std::exchange(s.browsing_, {})) s.step(b);
+    s.release_cache_if_idle();
   });
 }
 
@@ -261,13 +265,14 @@ void stream::loaded(std::uint64_t first, std::vector<storage::loaded_entry>& ent
     std::int64_t at = e.entry.appended_at_ms;
     records->push_back(stream_record{message_from_store(e), offset_of(e.entry.seq), at});
   }
-  chunks_[start] = chunk{std::move(records), ++use_clock_};
-  while (chunks_.size() > cached_chunks) {
-    auto oldest = std::min_element(chunks_.begin(), chunks_.end(), [](const auto& a, const auto& b) {
-      return a.second.last_used < b.second.last_used;
-    });
-    chunks_.erase(oldest);
-  }
+  chunks_.insert(std::move(records), slowest_position());
+}
+
+std::uint64_t stream::slowest_position() const {
+  std::uint64_t slowest = log_.next_offset();
+  for (const auto& r : readers_) slowest = std::min(slowest, r->next);
+  for (const auto& b : browsing_) slowest = std::min(slowest, b->position.next);
+  return slowest;
 }
 
 void stream::browse(std::uint64_t from, std::int64_t not_before_ms, std::size_t limit, browsed done) {
@@ -277,6 +282,7 @@ void stream::browse(std::uint64_t from, std::int64_t not_before_ms, std::size_t 
   b->limit = limit;
   b->done = std::move(done);
   step(b);
+  release_cache_if_idle();
 }
 
 void stream::step(const std::shared_ptr<browse_state>& b) {

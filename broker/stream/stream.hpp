@@ -22,6 +22,7 @@
 
 #include "broker/common/lifetime_token.hpp"
 #include "broker/model/storage_context.hpp"
+#include "broker/stream/chunk_cache.hpp"
 #include "broker/stream/stream_arguments.hpp"
 #include "broker/stream/stream_log.hpp"
 
@@ -41,7 +42,7 @@ struct stream_reader {
   bool tracked_dirty = false;  // an ack moved its offset since the store last had it
   std::optional<std::uint64_t> acked;
   // The chunk it last read from (kept alive while it reads on, even if the cache drops it).
-  std::shared_ptr<const std::vector<stream_record>> chunk;
+  stream_chunk chunk;
 };
 
 class stream {
@@ -98,11 +99,6 @@ class stream {
   // Reads on until the browse is full, at the end, or waiting for a load.
   void step(const std::shared_ptr<browse_state>& b);
   void finish(const std::shared_ptr<browse_state>& b);
-  struct chunk {
-    std::shared_ptr<const std::vector<stream_record>> records;  // consecutive offsets
-    std::uint64_t last_used = 0;
-  };
-
   void serve(stream_reader& r);
   bool wanted(stream_reader& r, const stream_record& record) const;
   // The record at r.next in memory: the tail or a loaded chunk; null if neither.
@@ -112,6 +108,9 @@ class stream {
   // The same for a chunk a reader will want soon, unless memory has it.
   void read_ahead(std::uint64_t offset);
   void loaded(std::uint64_t first, std::vector<storage::loaded_entry>& entries);
+  // The lowest offset a reader or a browse will read next (the next offset when none).
+  std::uint64_t slowest_position() const;
+  void release_cache_if_idle();
   void apply_retention(std::vector<storage::operation>& writes);
   bool persisted() const;
 
@@ -122,10 +121,9 @@ class stream {
   stream_log log_;
   std::vector<std::unique_ptr<stream_reader>> readers_;
   std::map<std::string, std::uint64_t, std::less<>> tracked_;
-  std::map<std::uint64_t, chunk> chunks_;           // by first offset
+  chunk_cache chunks_;
   std::map<std::uint64_t, std::uint64_t> loading_;  // first offset -> entries asked for
   std::vector<std::shared_ptr<browse_state>> browsing_;  // waiting for a load
-  std::uint64_t use_clock_ = 0;
   std::size_t tracking_readers_ = 0;  // acks matter only when some reader tracks its offset
   bool offsets_dirty_ = false;
   bool dispatching_ = false;

@@ -21,6 +21,7 @@
 #include "broker/protocol/errors.hpp"
 #include "broker/publish/enqueue.hpp"
 #include "broker/queue/queue.hpp"
+#include "broker/stream/chunk_cache.hpp"
 #include "broker/stream/stream.hpp"
 #include "broker/stream/stream_arguments.hpp"
 #include "broker/stream/stream_log.hpp"
@@ -437,4 +438,39 @@ TEST_CASE("a stream deleted while a browse waits for the store hands over what i
   REQUIRE(page.has_value());
   CHECK(page->empty());
   f.store.poster.drain();  // the load's completion finds the stream gone
+}
+
+TEST_CASE("the chunk cache evicts what every reader has passed first, then the least recently used") {
+  auto chunk_of = [](std::uint64_t first, std::uint64_t count) {
+    auto records = std::make_shared<std::vector<stream_record>>();
+    for (std::uint64_t o = first; o < first + count; ++o) records->push_back(stream_record{make_message("x"), o, 0});
+    return stream_chunk(records);
+  };
+  chunk_cache cache(3, 1u << 20);
+  cache.insert(chunk_of(0, 10), 0);
+  cache.insert(chunk_of(10, 10), 0);
+  cache.insert(chunk_of(20, 10), 0);
+  REQUIRE(cache.find(5) != nullptr);  // 0..9 is now the most recently used
+  CHECK((*cache.find(15))->front().offset == 10);
+  CHECK(cache.find(30) == nullptr);
+  // Over the count: 0..9 and 10..19 were used after 20..29, but every reader is past 0..9.
+  cache.insert(chunk_of(30, 10), 10);
+  CHECK(cache.find(5) == nullptr);
+  CHECK(cache.find(25) != nullptr);
+  // No chunk behind everyone: the least recently used (10..19) goes.
+  cache.insert(chunk_of(40, 10), 0);
+  CHECK(cache.find(15) == nullptr);
+  CHECK(cache.size() == 3);
+  cache.drop_before(40);  // retention
+  CHECK(cache.size() == 1);
+  CHECK(cache.find(45) != nullptr);
+  // The memory bound: one chunk always stays, however big.
+  chunk_cache small(10, 1000);
+  small.insert(chunk_of(0, 10), 0);
+  CHECK(small.size() == 1);
+  small.insert(chunk_of(10, 10), 0);
+  CHECK(small.size() == 1);
+  CHECK(small.find(15) != nullptr);
+  small.clear();
+  CHECK(small.bytes() == 0);
 }
