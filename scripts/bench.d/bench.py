@@ -26,7 +26,8 @@ Scenarios (16-byte bodies unless said; every run uses fresh queue names):
      Roost >= 5x RabbitMQ's msg/s, failover under twice the lease (4 s)
   t  a and c over TLS (AMQPS): both brokers present the same certificate (made with openssl
      for the run), roost-perf connects with amqps://
-  s  stream queues (RabbitMQ's stream over AMQP 0-9-1): publish with confirms; RSS with a
+  s  stream queues (RabbitMQ's stream over AMQP 0-9-1): publish with confirms (and again
+     against a second Roost with --sync normal, the durability of RabbitMQ's streams); RSS with a
      10M-message stream (--quick: 1M) and no consumer; one consumer replaying 1M messages from
      "first", then ten at once (stream_scenarios.py). Targets: >= 5x on each rate, ten readers
      under twice one reader's time, RSS <= 60 MB
