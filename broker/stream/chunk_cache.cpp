@@ -17,7 +17,8 @@ std::uint64_t estimate(const std::vector<stream_record>& records) {
   return bytes;
 }
 
-std::uint64_t end_of(const std::pair<const std::uint64_t, auto>& chunk) {
+template <class entry>
+std::uint64_t end_of(const std::pair<const std::uint64_t, entry>& chunk) {
   return chunk.first + chunk.second.records->size();
 }
 
