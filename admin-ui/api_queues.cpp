@@ -188,9 +188,9 @@ http_response browse(const api_call& c) {
     not_before_ms = static_cast<std::int64_t>(std::min<std::uint64_t>(*from_time, INT64_MAX));
     from = s->log().resolve(stream_start{stream_start::kind::timestamp_ms, 0, not_before_ms});
   }
-  http_response later;
+  http_response answer;
   // Runs before anything else on the broker thread (the server calls it at once): s is still there.
-  later.later = [s, from, not_before_ms, limit, encoding, truncate](std::function<void(http_response)> done) {
+  answer.later = [s, from, not_before_ms, limit, encoding, truncate](std::function<void(http_response)> done) {
     s->browse(from, not_before_ms, limit, [done, from, encoding, truncate](std::vector<stream_record> records) {
       json messages = json::array();
       std::uint64_t next = from;
@@ -208,7 +208,7 @@ http_response browse(const api_call& c) {
       }
     });
   };
-  return later;
+  return answer;
 }
 
 http_response bindings(const api_call& c) {

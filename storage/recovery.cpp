@@ -8,6 +8,8 @@
 #include <optional>
 #include <unordered_map>
 
+#include "storage/stream_chunk.hpp"
+
 namespace roost::storage {
 
 namespace {
@@ -90,18 +92,10 @@ class queue_walk {
   queue_summary* q_ = nullptr;
 };
 
-// A run of a stream's messages (a chunk), in seq order, counted in the
-// segment it starts in (`segment` follows the walk). Chunks before the
-// first segment start (none are written so) count in the first.
-struct stream_run {
-  std::uint64_t first_seq = 0;
-  std::uint64_t count = 0;
-  std::uint64_t body_bytes = 0;
-  std::int64_t first_ms = 0;
-  std::int64_t last_ms = 0;
-};
-
-void add_to_segment(std::vector<segment_summary>& segments, std::size_t& segment, const stream_run& run) {
+// A stream's chunk, in seq order, counted in the segment it starts in
+// (`segment` follows the walk). Chunks before the first segment start
+// (none are written so) count in the first.
+void add_to_segment(std::vector<segment_summary>& segments, std::size_t& segment, const chunk_header& run) {
   while (segment + 1 < segments.size() && segments[segment + 1].first_seq <= run.first_seq) ++segment;
   segment_summary& s = segments[segment];
   if (s.entry_count == 0) s.first_appended_at_ms = run.first_ms;
@@ -120,7 +114,7 @@ void read_stream_chunks(sqlite::database& db, const queue_index& index, recovere
     bool entered = false;
     queue_summary* q = walk.at(row.column_u64(0), entered);
     if (entered) segment = 0;
-    stream_run run{row.column_u64(1), row.column_u64(2), row.column_u64(3), row.column_int(4), row.column_int(5)};
+    chunk_header run{row.column_u64(1), row.column_u64(2), row.column_u64(3), row.column_int(4), row.column_int(5)};
     if (q == nullptr || run.count == 0) return;
     q->entry_count += run.count;
     q->max_seq = std::max(q->max_seq, run.first_seq + run.count - 1);

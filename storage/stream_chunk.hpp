@@ -30,6 +30,16 @@ struct chunk_message {
   bool operator==(const chunk_message&) const = default;
 };
 
+// The columns of a chunk row beside its blob: what the writer fills in as
+// it packs appends, and what recovery reads without the blob.
+struct chunk_header {
+  std::uint64_t first_seq = 0;
+  std::uint64_t count = 0;
+  std::uint64_t body_bytes = 0;
+  std::int64_t first_ms = 0;
+  std::int64_t last_ms = 0;
+};
+
 class bad_chunk : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -31,8 +31,8 @@ stream_chunk_table::stream_chunk_table(sqlite::database& db)
 void stream_chunk_table::append(const append_stream& op) {
   auto open = std::find_if(pending_.begin(), pending_.end(),
                            [&](const pending_chunk& c) { return c.queue_id == op.queue_id; });
-  if (open != pending_.end() && (op.seq != open->first_seq + open->count || open->count >= chunk_max_messages ||
-                                 open->data.size() >= chunk_max_bytes)) {
+  if (open != pending_.end() && (op.seq != open->head.first_seq + open->head.count ||
+                                 open->head.count >= chunk_max_messages || open->data.size() >= chunk_max_bytes)) {
     write(*open);
     pending_.erase(open);
     open = pending_.end();
@@ -40,14 +40,14 @@ void stream_chunk_table::append(const append_stream& op) {
   if (open == pending_.end()) {
     open = pending_.emplace(pending_.end());
     open->queue_id = op.queue_id;
-    open->first_seq = op.seq;
-    open->first_ms = op.appended_at_ms;
+    open->head.first_seq = op.seq;
+    open->head.first_ms = op.appended_at_ms;
   }
   const message_content& m = op.content;
   append_to_chunk(open->data, chunk_message{op.appended_at_ms, m.exchange, m.routing_key, m.properties, m.body});
-  ++open->count;
-  open->body_bytes += m.body.size();
-  open->last_ms = op.appended_at_ms;
+  ++open->head.count;
+  open->head.body_bytes += m.body.size();
+  open->head.last_ms = op.appended_at_ms;
 }
 
 void stream_chunk_table::flush() {
@@ -56,8 +56,9 @@ void stream_chunk_table::flush() {
 }
 
 void stream_chunk_table::write(const pending_chunk& c) {
-  insert_.bind(1, c.queue_id).bind(2, c.first_seq).bind(3, c.count).bind(4, c.body_bytes);
-  insert_.bind(5, c.first_ms).bind(6, c.last_ms).bind_blob(7, c.data).run();
+  const chunk_header& h = c.head;
+  insert_.bind(1, c.queue_id).bind(2, h.first_seq).bind(3, h.count).bind(4, h.body_bytes);
+  insert_.bind(5, h.first_ms).bind(6, h.last_ms).bind_blob(7, c.data).run();
 }
 
 void stream_chunk_table::remove(std::uint64_t queue_id, std::uint64_t from_seq, std::uint64_t to_seq) {

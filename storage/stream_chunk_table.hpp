@@ -14,6 +14,7 @@
 
 #include "storage/sqlite.hpp"
 #include "storage/store.hpp"
+#include "storage/stream_chunk.hpp"
 
 namespace roost::storage {
 
@@ -35,11 +36,7 @@ class stream_chunk_table {
  private:
   struct pending_chunk {
     std::uint64_t queue_id = 0;
-    std::uint64_t first_seq = 0;
-    std::uint64_t count = 0;
-    std::uint64_t body_bytes = 0;
-    std::int64_t first_ms = 0;
-    std::int64_t last_ms = 0;
+    chunk_header head;
     std::string data;
   };
   void write(const pending_chunk& c);
