@@ -17,6 +17,8 @@ const api_router& routes() {
     add_overview_routes(r);
     add_node_routes(r);
     add_queue_routes(r);
+    add_queue_message_routes(r);
+    add_message_repair_routes(r);
     add_exchange_routes(r);
     add_binding_routes(r);
     add_connection_routes(r);

@@ -19,6 +19,7 @@
 
 namespace roost {
 class broker;
+class queue;
 class vhost;
 }  // namespace roost
 
@@ -77,6 +78,9 @@ struct api_call {
 
 using api_handler = http_response (*)(const api_call&);
 
+// The queue named by the :vhost and :name parameters, or 404.
+queue& existing_queue(const api_call& c);
+
 // A route's handler and who may call it. Implicit from a bare handler:
 // management users (with permissions in the path's vhost), the common case.
 //   r.add("GET", "/api/queues/:vhost", list_vhost);
@@ -99,6 +103,8 @@ http_response list_response(const api_call& call, nlohmann::json items);
 void add_overview_routes(api_router& r);
 void add_node_routes(api_router& r);
 void add_queue_routes(api_router& r);
+void add_queue_message_routes(api_router& r);
+void add_message_repair_routes(api_router& r);
 void add_exchange_routes(api_router& r);
 void add_binding_routes(api_router& r);
 void add_connection_routes(api_router& r);

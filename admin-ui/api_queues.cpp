@@ -1,5 +1,5 @@
-// /api/queues: list, show, declare, delete, purge, get messages, browse a
-// stream, and a queue's bindings. Declare, delete and purge go through the same vhost
+// /api/queues: list, show, declare, delete, purge, get messages, and a
+// queue's bindings (browsing, deleting and moving messages: api_queue_messages.cpp). Declare, delete and purge go through the same vhost
 // operations as queue.declare / queue.delete / queue.purge, as owner 0 (the
 // admin API may act on any queue, as RabbitMQ's management plugin can).
 #include <algorithm>
@@ -14,21 +14,20 @@
 #include "broker/model/broker.hpp"
 #include "broker/model/vhost.hpp"
 #include "broker/protocol/errors.hpp"
-#include "broker/stream/stream.hpp"
 
 namespace roost::admin {
 
 using nlohmann::json;
-
-namespace {
-
-constexpr owner_id admin_owner = 0;
 
 queue& existing_queue(const api_call& c) {
   queue* q = c.vh().find_queue(c.param("name"));
   if (q == nullptr) not_found("no queue '" + c.param("name") + "' in vhost '" + c.param("vhost") + "'");
   return *q;
 }
+
+namespace {
+
+constexpr owner_id admin_owner = 0;
 
 // A body may repeat the path's vhost and name (rabbitmqadmin does); they must agree.
 void check_path_fields(const api_call& c, const json& body, std::string_view name_field) {
@@ -111,11 +110,6 @@ json message_json(const queued_message& m, const queue& q, const std::string& en
   return out;
 }
 
-std::string checked_encoding(std::string encoding) {
-  if (encoding != "auto" && encoding != "base64") bad_request("encoding must be auto or base64");
-  return encoding;
-}
-
 // Takes up to count messages from the head (those in memory: a head paged
 // out to disk ends the batch), then acks or requeues them all, as RabbitMQ
 // does with basic.get on a private channel.
@@ -162,55 +156,6 @@ http_response get(const api_call& c) {
   return json_response(out);
 }
 
-// Reads a stream without a consumer: up to `limit` messages (1 to 1,000,
-// default 100) from `offset` (default: the first kept) or from the first
-// appended at or after `from_time` (milliseconds since the Unix epoch),
-// from memory or from the store, never changing the stream. `next_offset`
-// continues where the page ended.
-http_response browse(const api_call& c) {
-  queue& q = existing_queue(c);
-  stream* s = q.as_stream();
-  if (s == nullptr)
-    bad_request("queue '" + q.name() + "' is not a stream: browsing is for streams (POST .../get reads a queue)");
-  std::optional<std::uint64_t> offset = query_number(c.query, "offset");
-  std::optional<std::uint64_t> from_time = query_number(c.query, "from_time");
-  if (offset && from_time) bad_request("give offset or from_time, not both");
-  std::uint64_t limit = query_number(c.query, "limit").value_or(100);
-  if (limit < 1 || limit > 1000) bad_request("limit must be between 1 and 1000");
-  auto asked = c.query.find("encoding");
-  std::string encoding = checked_encoding(asked == c.query.end() ? "auto" : asked->second);
-  auto truncate = static_cast<std::int64_t>(query_number(c.query, "truncate").value_or(50000));
-  require_get(c, c.vh(), q.name());
-  std::uint64_t from = s->log().first_offset();
-  std::int64_t not_before_ms = 0;
-  if (offset) from = *offset;
-  if (from_time) {
-    not_before_ms = static_cast<std::int64_t>(std::min<std::uint64_t>(*from_time, INT64_MAX));
-    from = s->log().resolve(stream_start{stream_start::kind::timestamp_ms, 0, not_before_ms});
-  }
-  http_response answer;
-  // Runs before anything else on the broker thread (the server calls it at once): s is still there.
-  answer.later = [s, from, not_before_ms, limit, encoding, truncate](std::function<void(http_response)> done) {
-    s->browse(from, not_before_ms, limit, [done, from, encoding, truncate](std::vector<stream_record> records) {
-      json messages = json::array();
-      std::uint64_t next = from;
-      try {
-        for (const stream_record& r : records) {
-          json m = content_json(*r.msg, encoding, truncate);
-          m["offset"] = r.offset;
-          m["appended_at"] = r.appended_at_ms;
-          messages.push_back(std::move(m));
-          next = r.offset + 1;
-        }
-        done(json_response(json{{"next_offset", next}, {"messages", std::move(messages)}}));
-      } catch (const std::exception& e) {
-        done(error_body(500, "internal_error", std::string("could not show the stream's messages: ") + e.what()));
-      }
-    });
-  };
-  return answer;
-}
-
 http_response bindings(const api_call& c) {
   vhost& v = c.vh();
   queue& q = existing_queue(c);
@@ -231,7 +176,6 @@ void add_queue_routes(api_router& r) {
   r.add("DELETE", "/api/queues/:vhost/:name", remove);
   r.add("DELETE", "/api/queues/:vhost/:name/contents", purge);
   r.add("POST", "/api/queues/:vhost/:name/get", get);
-  r.add("GET", "/api/queues/:vhost/:name/messages", browse);
   r.add("GET", "/api/queues/:vhost/:name/bindings", bindings);
 }
 

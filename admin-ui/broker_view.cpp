@@ -47,9 +47,9 @@ unacked_counts count_unacked(broker& b) {
     if (!c->has_vhost()) continue;
     vhost& v = c->vh();
     for (const auto& [number, ch] : c->channels())
-      ch->unacked().for_each_queue_id([&](std::uint32_t queue_id) {
+      ch->unacked().for_each([&](const unacked_delivery& d) {
         // A stream's deliveries are credit, not messages held back: RabbitMQ counts none as unacked.
-        if (const queue* q = v.queue_by_id(queue_id); q != nullptr && q->as_stream() == nullptr) ++counts[q];
+        if (const queue* q = v.queue_by_id(d.queue_id); q != nullptr && q->as_stream() == nullptr) ++counts[q];
       });
   }
   return counts;

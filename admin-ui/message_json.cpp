@@ -91,4 +91,9 @@ json content_json(const message& msg, const std::string& encoding, std::int64_t 
               {"payload_encoding", as_string ? "string" : "base64"}};
 }
 
+std::string checked_encoding(std::string encoding) {
+  if (encoding != "auto" && encoding != "base64") bad_request("encoding must be auto or base64");
+  return encoding;
+}
+
 }  // namespace roost::admin

@@ -23,6 +23,9 @@ amqp::basic_properties properties_from_json(const nlohmann::json& j);
 
 bool valid_utf8(std::string_view s);
 
+// A payload encoding a request asked for: "auto" or "base64", else 400.
+std::string checked_encoding(std::string encoding);
+
 // A message's content as RabbitMQ's get shows it: exchange, routing_key,
 // properties, payload_bytes, payload (at most `truncate` bytes; negative:
 // all) and payload_encoding ("auto" or "base64" asked). Throws

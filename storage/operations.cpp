@@ -5,6 +5,7 @@
 // with the two cascades (delete_user, delete_vhost) done in SQL.
 #include "storage/operations.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <variant>
@@ -32,6 +33,11 @@ constexpr const char* load_entries_sql =
     "m.exchange, m.routing_key, m.properties, m.body, m.persistent "
     "FROM entries e JOIN messages m ON m.id = e.message_id "
     "WHERE e.queue_id = ?1 AND e.seq > ?2 AND e.seq < ?4 ORDER BY e.seq LIMIT ?3";
+
+// The seq of the entry `?4` entries into the range (load_entries.skip):
+// walks the primary key without reading any message.
+constexpr const char* skip_entries_sql =
+    "SELECT seq FROM entries WHERE queue_id = ?1 AND seq > ?2 AND seq < ?3 ORDER BY seq LIMIT 1 OFFSET ?4";
 
 // delete_vhost, after its queues (which go through delete_queue): every
 // other row of the vhost, each kind in one statement over an index whose
@@ -72,6 +78,7 @@ operation_executor::operation_executor(sqlite::database& db)
       delete_queue_orphans_(db.prepare(delete_queue_orphans_sql)),
       delete_queue_entries_(db.prepare("DELETE FROM entries WHERE queue_id = ?1 AND seq >= ?2 AND seq < ?3")),
       load_entries_(db.prepare(load_entries_sql)),
+      skip_entries_(db.prepare(skip_entries_sql)),
       insert_delayed_(db.prepare("INSERT INTO delayed VALUES (?1, ?2)")),
       insert_delayed_target_(db.prepare("INSERT OR IGNORE INTO delayed_targets VALUES (?1, ?2)")),
       remove_delayed_(db.prepare("DELETE FROM delayed WHERE message_id = ?1")),
@@ -224,7 +231,16 @@ void operation_executor::run(const load_entries& op) {
   }
   // LIMIT takes a signed 64-bit count; anything larger means "no limit" (-1).
   auto limit = op.limit > static_cast<std::size_t>(INT64_MAX) ? std::int64_t{-1} : static_cast<std::int64_t>(op.limit);
-  load_entries_.bind(1, op.queue_id).bind(2, op.after_seq).bind(3, limit).bind(4, op.before_seq);
+  std::uint64_t after_seq = op.after_seq;
+  if (op.skip > 0) {
+    std::optional<std::uint64_t> first;
+    auto skip = static_cast<std::int64_t>(std::min<std::uint64_t>(op.skip, INT64_MAX));
+    skip_entries_.bind(1, op.queue_id).bind(2, op.after_seq).bind(3, op.before_seq).bind(4, skip);
+    skip_entries_.each_row([&](sqlite::statement& s) { first = s.column_u64(0); });
+    if (!first) return;  // fewer entries than that
+    after_seq = *first - 1;
+  }
+  load_entries_.bind(1, op.queue_id).bind(2, after_seq).bind(3, limit).bind(4, op.before_seq);
   std::uint64_t bytes = 0;
   load_entries_.each_row([&](sqlite::statement& s) {
     if (op.max_bytes != 0 && bytes >= op.max_bytes) return;  // past the budget: the rest is skipped, not read

@@ -76,6 +76,7 @@ class operation_executor {
   sqlite::statement delete_queue_orphans_;
   sqlite::statement delete_queue_entries_;
   sqlite::statement load_entries_;
+  sqlite::statement skip_entries_;
   sqlite::statement insert_delayed_;
   sqlite::statement insert_delayed_target_;
   sqlite::statement remove_delayed_;

@@ -230,6 +230,9 @@ struct load_entries {
   std::uint64_t max_bytes = 0;
   // The queue is a stream: its entries are in its chunks (append_stream).
   bool stream = false;
+  // Passes over this many entries of the range first (browsing a queue from
+  // a position); not for streams, which find an offset by its seq.
+  std::uint64_t skip = 0;
 };
 
 struct insert_delayed { delayed_record delayed; };

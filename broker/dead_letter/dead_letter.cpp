@@ -10,7 +10,7 @@
 #include "amqp/wire.hpp"
 #include "broker/common/log.hpp"
 #include "broker/model/vhost.hpp"
-#include "broker/stream/stream.hpp"
+#include "broker/publish/append_copies.hpp"
 
 namespace roost {
 
@@ -67,30 +67,7 @@ void dead_letter_router::dead_letter(queue& from, queued_message&& m, death_reas
                               args.dead_letter_routing_key ? std::optional<std::string_view>(*args.dead_letter_routing_key)
                                                            : std::nullopt});
       targets = route(dl, reason);
-      bool stored_anywhere = false;
-      if (dl.msg->persistent() && storage_ != nullptr && storage_->durable != nullptr)
-        for (queue* q : targets) stored_anywhere = stored_anywhere || q->persisted();
-      if (stored_anywhere) dl.msg->store_id = storage_->next_message_id++;
-      message_ref msg = std::move(dl.msg);
-      std::size_t first_entry = ops.size();
-      bool shared = false;  // a queue's entry refers to the message's row (a stream stores its own)
-      for (queue* q : targets) {
-        if (stream* s = q->as_stream()) {
-          s->append(msg, ops);
-          continue;
-        }
-        bool stored = stored_anywhere && q->persisted();
-        storage::entry_record entry = q->append_dead_lettered(msg, stored);
-        if (stored && entry.seq != 0) {
-          ops.emplace_back(storage::insert_entry{entry});
-          shared = true;
-        }
-      }
-      if (shared) {
-        storage::message_content content{msg->store_id, msg,           msg->exchange,
-                                         msg->routing_key, msg->properties, msg->body};
-        ops.insert(ops.begin() + static_cast<std::ptrdiff_t>(first_entry), storage::insert_message{content});
-      }
+      append_copies(storage_, std::move(dl.msg), targets, ops);
     } catch (const amqp::decode_error& e) {
       log::warning("queue '" + from.name() + "': dropping a message with unreadable properties instead of "
                    "dead-lettering it: " + e.what());

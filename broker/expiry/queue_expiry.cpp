@@ -136,7 +136,7 @@ void queue::expire_paged(std::vector<std::uint64_t>& seqs) {
 }
 
 bool queue::skip_loaded(const storage::loaded_entry& e) const {
-  if (expiring_paged_.contains(e.entry.seq)) return true;
+  if (expiring_paged_.contains(e.entry.seq) || removed_paged_.contains(e.entry.seq)) return true;
   // Indexed when appended (or restored) and no longer in the index: it expired while on disk and is handled.
   return e.entry.expires_at_ms != 0 && !expiry_index_.contains({e.entry.expires_at_ms, e.entry.seq});
 }

@@ -43,11 +43,12 @@ class unacked_deliveries {
   // Forgets the consumer of every delivery it made (it was cancelled; its
   // deliveries stay outstanding on the channel).
   void orphan(const channel_consumer* owner);
-  // Calls f(queue_id) for every outstanding delivery (the admin API counts unacked messages per queue).
+  // Calls f(delivery) for every outstanding delivery, oldest first (the
+  // admin API counts and browses unacked messages per queue).
   template <class F>
-  void for_each_queue_id(F&& f) const {
+  void for_each(F&& f) const {
     for (const unacked_delivery& d : entries_)
-      if (!d.settled) f(d.queue_id);
+      if (!d.settled) f(d);
   }
 
  private:

@@ -66,6 +66,7 @@ void queue::add_lane() {
 void queue::forget_paged(std::size_t l) {
   lanes_[l].paged_count = 0;
   lanes_[l].last_in_memory_seq = storage::lane_base(l) | (next_counter_ - 1);
+  prune_removed(l);
 }
 
 std::size_t queue::lane_window() const {

@@ -27,8 +27,9 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -41,6 +42,7 @@
 #include "broker/model/message.hpp"
 #include "broker/model/message_stats.hpp"
 #include "broker/queue/queue_arguments.hpp"
+#include "broker/queue/queue_browse.hpp"
 #include "broker/queue/queue_services.hpp"
 #include "broker/stream/stream_arguments.hpp"
 
@@ -222,8 +224,23 @@ class queue {
   // Runs `f` once the current page load has finished (or failed), or when
   // the queue is destroyed, whichever comes first.
   void when_loaded(std::function<void()> f);
+  // Takes a ready message out of the queue (the admin API's delete and
+  // move), as a browse saw it, in memory or paged out (queue_remove.cpp).
+  // The durable store's writes go to `ops` for the caller to submit. False
+  // when it is no longer ready: delivered, expired or removed since.
+  bool remove_ready(const ready_view& seen, std::vector<storage::operation>& ops);
+  // Reads ready messages without changing anything (queue_browse.cpp).
+  // `done` runs once on the broker thread, later when paged-out messages
+  // must be read; if the queue is deleted meanwhile, with what was read.
+  void browse(browse_request request, browsed_page done);
+  // Reads the ready messages with these seqs (ids a browse showed), the
+  // same way; those no longer ready are left out.
+  void read_ready(const std::vector<std::uint64_t>& seqs, browsed_page done);
 
  private:
+  struct browse_walk;
+  // Reads on until the page is full, the queue ends, or a store read is needed.
+  void browse_step(const std::shared_ptr<browse_walk>& w);
   consumer* next_consumer_with_credit();
   ready_lane& lane_of(std::uint64_t seq) { return lanes_[storage::lane_of(seq)]; }
   void add_lane();
@@ -261,7 +278,9 @@ class queue {
   void expire_in_memory(ready_lane& lane, std::uint64_t seq);
   void expire_paged(std::vector<std::uint64_t>& seqs);
   void schedule_expiry();
-  // The message's expiry was handled while it was paged out: skip it when it is loaded.
+  // Forgets removed_paged_ seqs that lane l's loads have passed.
+  void prune_removed(std::size_t l);
+  // The message's expiry was handled, or it was removed, while it was paged out: skip it when it is loaded.
   bool skip_loaded(const storage::loaded_entry& e) const;
   void schedule_unused_check();
   // Length limits (queue_limits.cpp): drop-head until the queue fits.
@@ -283,6 +302,9 @@ class queue {
   std::int64_t appended_at_ms_ = 0;
   // Paged-out seqs expired and being read back to be dead-lettered.
   std::unordered_set<std::uint64_t> expiring_paged_;
+  // Paged-out seqs taken out by remove_ready that a load in flight may still
+  // read back; each goes once its lane's loads have passed it.
+  std::set<std::uint64_t> removed_paged_;
   std::function<void(queue&)> on_unused_;
   std::int64_t last_used_ms_ = 0;
   bool unused_check_pending_ = false;

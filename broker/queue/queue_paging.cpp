@@ -127,6 +127,7 @@ void queue::accept_loaded(std::size_t l, std::vector<storage::loaded_entry>& loa
                                         e.entry.expires_at_ms});
   }
   lane.paged_count -= std::min<std::uint64_t>(lane.paged_count, accepted);
+  prune_removed(l);
   if (!drop.empty()) from.submit(std::move(drop), {});
   dispatch();
 }

@@ -203,6 +203,15 @@ TEST_CASE("priority lanes: each is summarised, loaded and purged as its own seq 
   REQUIRE(into->size() == 3);
   CHECK(into->front().body == "m4");
   CHECK(into->back().body == "m6");
+  // Browsing from a position: skip passes over entries of the range, not of other lanes.
+  load_entries skipping{1, lane_base(2), 100, into, lane_base(3)};
+  skipping.skip = 2;
+  f.run({skipping});
+  REQUIRE(into->size() == 1);
+  CHECK(into->front().body == "m6");
+  skipping.skip = 3;
+  f.run({skipping});
+  CHECK(into->empty());
   f.run({purge_queue{1, lane_base(2) | 5, lane_base(3)}});
   f.reopen();
   CHECK(f.queue(1)->entry_count == 7);

@@ -1,0 +1,82 @@
+#include "admin-ui/queue_messages.hpp"
+
+#include "admin-ui/broker_view.hpp"
+#include "admin-ui/message_json.hpp"
+#include "broker/model/broker.hpp"
+#include "broker/protocol/channel.hpp"
+#include "broker/protocol/connection.hpp"
+
+namespace roost::admin {
+
+using nlohmann::json;
+
+namespace {
+
+// The x-death header's entries, most recent first, in the few fields an operator reads.
+json death_summary(const json& content) {
+  json out = json::array();
+  const json* deaths = nullptr;
+  if (auto p = content.find("properties"); p != content.end())
+    if (auto h = p->find("headers"); h != p->end())
+      if (auto d = h->find("x-death"); d != h->end() && d->is_array()) deaths = &*d;
+  if (deaths == nullptr) return out;
+  for (const json& d : *deaths) {
+    if (!d.is_object()) continue;
+    json entry = json::object();
+    for (const char* field : {"queue", "reason", "count", "exchange", "routing-keys"})
+      if (auto it = d.find(field); it != d.end()) entry[field] = *it;
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+json message_json(const ready_view& v, std::string_view state, std::uint64_t position, const std::string& encoding,
+                   std::int64_t truncate) {
+  json m;
+  try {
+    m = content_json(*v.msg, encoding, truncate);
+  } catch (const amqp::decode_error& e) {
+    // A damaged stored row: still listed (so it can be deleted), without its content.
+    m = json{{"payload_bytes", v.msg->body.size()}, {"properties_error", e.what()}};
+  }
+  m["id"] = std::to_string(v.seq);
+  m["state"] = state;
+  m["position"] = position;
+  m["redelivered"] = v.redelivered;
+  m["delivery_count"] = v.delivery_count;
+  m["expires_at"] = v.expires_at_ms == 0 ? json(nullptr) : json(v.expires_at_ms);
+  m["x_death"] = death_summary(m);
+  return m;
+}
+
+}  // namespace
+
+std::vector<unacked_view> unacked_of(const api_call& c, const queue& q) {
+  std::vector<unacked_view> out;
+  const vhost& v = c.vh();
+  for (const auto& [id, conn] : c.ctx.b.connections()) {
+    if (!conn->has_vhost() || &conn->vh() != &v) continue;
+    for (const auto& [number, ch] : conn->channels())
+      ch->unacked().for_each([&](const unacked_delivery& d) {
+        if (d.queue_id != q.id()) return;
+        const queued_message& m = d.entry;
+        out.push_back(unacked_view{ready_view{m.seq, 0, m.msg, m.redelivered, m.delivery_count, m.expires_at_ms},
+                                   channel_name(*ch, c.ctx), d.owner != nullptr ? d.owner->tag() : "", d.tag});
+      });
+  }
+  return out;
+}
+
+json ready_json(const ready_view& v, std::uint64_t position, const std::string& encoding, std::int64_t truncate) {
+  return message_json(v, "ready", position, encoding, truncate);
+}
+
+json unacked_json(const unacked_view& u, std::uint64_t position, const std::string& encoding, std::int64_t truncate) {
+  json m = message_json(u.view, "unacked", position, encoding, truncate);
+  m["channel"] = u.channel;
+  m["consumer_tag"] = u.consumer_tag;
+  m["delivery_tag"] = u.delivery_tag;
+  return m;
+}
+
+}  // namespace roost::admin
