@@ -43,5 +43,9 @@ void run_export_definitions(command_context& ctx);
 void check_import_path(const invocation& inv, environment& env);
 void run_import_definitions(command_context& ctx);
 void run_status(command_context& ctx);
+// Roost's: a queue's messages (multi_step_messages.cpp).
+void run_list_messages(command_context& ctx);
+void run_delete_messages(command_context& ctx);
+void run_move_messages(command_context& ctx);
 
 }  // namespace roost::ctl

@@ -64,6 +64,18 @@ constexpr column queue_columns[] = {{"name", "name"},
 constexpr sv queue_defaults[] = {"name", "messages"};
 constexpr table_spec queues_table{queue_columns, queue_defaults};
 
+constexpr column message_columns[] = {{"id", "id"},
+                                      {"state", "state"},
+                                      {"position", "position"},
+                                      {"exchange", "exchange"},
+                                      {"routing_key", "routing_key"},
+                                      {"redelivered", "redelivered"},
+                                      {"payload_bytes", "payload_bytes"},
+                                      {"payload", "payload"}};
+constexpr sv message_defaults[] = {"id", "state", "position", "exchange", "routing_key", "redelivered",
+                                   "payload_bytes", "payload"};
+constexpr table_spec messages_table{message_columns, message_defaults, false};
+
 constexpr column exchange_columns[] = {{"name", "name"},
                                        {"type", "type"},
                                        {"durable", "durable"},
@@ -319,6 +331,16 @@ constexpr verb table[] = {
      .summary = "Purges a queue (removes all messages in it)", .min_args = 1, .max_args = 1, .options = takes_vhost,
      .info = "Purging queue '{0}' in vhost '{vhost}' ...", .method = "DELETE",
      .path = "/api/queues/{vhost}/{0}/contents"},
+    {.name = "list_messages", .group = "Queues", .usage = "[-p <vhost>] <queue> [<name>=<value> ...]",
+     .summary = "Lists a queue's messages without taking them (offset=, limit=, state=, filters as the API's)",
+     .min_args = 1, .max_args = many, .options = takes_vhost, .table = &messages_table, .run = run_list_messages},
+    {.name = "delete_messages", .group = "Queues", .usage = "[-p <vhost>] <queue> (<id> ... | <name>=<value> ...)",
+     .summary = "Deletes chosen ready messages, by id or by conditions (max=N caps them)", .min_args = 2,
+     .max_args = many, .options = takes_vhost, .run = run_delete_messages},
+    {.name = "move_messages", .group = "Queues",
+     .usage = "[-p <vhost>] <queue> <target_queue> (<id> ... | <name>=<value> ...)",
+     .summary = "Moves chosen ready messages to another queue, by id or by conditions", .min_args = 3,
+     .max_args = many, .options = takes_vhost, .run = run_move_messages},
 };
 
 }  // namespace

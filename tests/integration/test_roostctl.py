@@ -358,6 +358,36 @@ def test_purge_queue_and_delete_queue():
     rf.eq(p.returncode, 69, p.stderr)
 
 
+def test_list_delete_and_move_messages():
+    roost_only("roostctl's message commands are Roost's")
+    conn = rf.connect()
+    ch = conn.channel()
+    ch.confirm_delivery()
+    src, dst = rf.uniq("ctl-src"), rf.uniq("ctl-dst")
+    ch.queue_declare(src)
+    ch.queue_declare(dst)
+    for i in range(6):
+        ch.basic_publish("", src, b"m%d" % i, pika.BasicProperties(type="even" if i % 2 == 0 else "odd"))
+    table = rows("list_messages", src)
+    rf.eq(table[0], ["id", "state", "position", "exchange", "routing_key", "redelivered", "payload_bytes", "payload"])
+    rf.eq([r[7] for r in table[1:]], ["m%d" % i for i in range(6)])
+    rf.eq([r[1] for r in table[1:]], ["ready"] * 6)
+    rf.eq([r[7] for r in rows("list_messages", src, "type=odd", "limit=2")[1:]], ["m1", "m3"])
+    ids = [r[0] for r in table[1:]]
+    rf.eq(ok("-q", "delete_messages", src, ids[0], ids[1]), "Deleted 2 messages; skipped 0 unacked, 0 no longer in the queue\n")
+    rf.eq(ok("-q", "move_messages", src, dst, "type=even", "max=5"),
+          "Moved 2 messages; skipped 0 unacked, 0 no longer in the queue, 0 refused by the target\n")
+    rf.eq([r[7] for r in rows("list_messages", src)[1:]], ["m3", "m5"])
+    rf.eq([r[7] for r in rows("list_messages", dst)[1:]], ["m2", "m4"])
+    for args, reason in (((src, "x"), "'x' is neither a message id nor a condition name=value"),
+                         ((src, ids[2], "type=odd"), "give message ids or conditions, not both")):
+        p = run("-q", "delete_messages", *args)
+        rf.eq((p.returncode, p.stderr.startswith("Error (argument validation): " + reason + "\n")), (64, True), p.stderr)
+    p = run("-q", "list_messages", src, "colour=red")
+    rf.eq((p.returncode, "unknown filter 'colour'" in p.stderr), (69, True), p.stderr)
+    conn.close()
+
+
 # ---------------------------------------------------------------- connections
 
 def test_close_connection_closes_a_pika_connection():

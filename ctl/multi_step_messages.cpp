@@ -1,0 +1,87 @@
+// Inspecting and repairing a queue's messages (Roost's, no rabbitmqctl
+// counterpart): list_messages, delete_messages and move_messages over
+// GET .../messages and POST .../messages/delete and /move. Arguments after
+// the queue (and the target queue) are either message ids, as
+// list_messages prints them, or conditions name=value, which are the
+// browse's query parameters and filters (admin-ui/message_filter.hpp);
+// max=N caps a delete or move by conditions.
+#include <algorithm>
+
+#include "ctl/multi_step.hpp"
+
+namespace roost::ctl {
+
+using nlohmann::json;
+
+namespace {
+
+std::string messages_path(const command_context& ctx) {
+  return "/api/queues/" + percent_encode(ctx.inv.vh()) + "/" + percent_encode(ctx.arg(0)) + "/messages";
+}
+
+// The selection in a delete or move body: ids, or a filter with its max.
+json selection_body(const command_context& ctx, std::size_t first) {
+  json ids = json::array();
+  json filter = json::object();
+  json body = json::object();
+  for (std::size_t i = first; i < ctx.inv.args.size(); ++i) {
+    const std::string& a = ctx.arg(i);
+    std::size_t eq = a.find('=');
+    if (eq == std::string::npos) {
+      if (a.empty() || !std::all_of(a.begin(), a.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        usage_error("'" + a + "' is neither a message id nor a condition name=value");
+      ids.push_back(a);
+    } else if (a.substr(0, eq) == "max") {
+      body["max"] = parse_json_argument(a.substr(eq + 1));
+    } else {
+      filter[a.substr(0, eq)] = a.substr(eq + 1);
+    }
+  }
+  if (!ids.empty() && (!filter.empty() || body.contains("max"))) usage_error("give message ids or conditions, not both");
+  if (ids.empty() && filter.empty()) usage_error("give message ids or conditions (name=value) choosing the messages");
+  if (ids.empty()) body["filter"] = filter;
+  else body["ids"] = ids;
+  return body;
+}
+
+void print_counts(command_context& ctx, const json& counts, const std::string& verb, const std::string& done) {
+  ctx.out += verb + " " + counts.value(done, json(0)).dump() + " messages; skipped " +
+             counts.value("skipped_unacked", json(0)).dump() + " unacked, " +
+             counts.value("skipped_gone", json(0)).dump() + " no longer in the queue";
+  if (done == "moved")
+    ctx.out += ", " + counts.value("refused", json(0)).dump() + " refused by the target";
+  ctx.out += "\n";
+}
+
+}  // namespace
+
+void run_list_messages(command_context& ctx) {
+  ctx.info("Listing messages of queue '" + ctx.arg(0) + "' in vhost '" + ctx.inv.vh() + "' ...");
+  std::string query;
+  for (std::size_t i = 1; i < ctx.inv.args.size(); ++i) {
+    const std::string& a = ctx.arg(i);
+    std::size_t eq = a.find('=');
+    if (eq == std::string::npos) usage_error("'" + a + "' is not a condition name=value");
+    query += (query.empty() ? "?" : "&") + percent_encode(a.substr(0, eq)) + "=" + percent_encode(a.substr(eq + 1));
+  }
+  json page = ctx.call(request("GET", messages_path(ctx) + query));
+  bool headers = ctx.inv.table_headers && ctx.inv.level != verbosity::silent;
+  ctx.out += format_table(select_columns(*ctx.v.table, {}), page.value("messages", json::array()), headers);
+  if (!page.value("at_end", true)) ctx.info("... more from offset=" + page.value("next_offset", json(0)).dump());
+}
+
+void run_delete_messages(command_context& ctx) {
+  json body = selection_body(ctx, 1);
+  ctx.info("Deleting messages of queue '" + ctx.arg(0) + "' in vhost '" + ctx.inv.vh() + "' ...");
+  print_counts(ctx, ctx.call(request("POST", messages_path(ctx) + "/delete", body.dump())), "Deleted", "deleted");
+}
+
+void run_move_messages(command_context& ctx) {
+  json body = selection_body(ctx, 2);
+  body["queue"] = ctx.arg(1);
+  ctx.info("Moving messages of queue '" + ctx.arg(0) + "' to queue '" + ctx.arg(1) + "' in vhost '" + ctx.inv.vh() +
+           "' ...");
+  print_counts(ctx, ctx.call(request("POST", messages_path(ctx) + "/move", body.dump())), "Moved", "moved");
+}
+
+}  // namespace roost::ctl
