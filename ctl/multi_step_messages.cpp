@@ -45,6 +45,7 @@ json selection_body(const command_context& ctx, std::size_t first) {
 }
 
 void print_counts(command_context& ctx, const json& counts, const std::string& verb, const std::string& done) {
+  if (!counts.is_object()) command_failed(exit_code::software, "the broker's answer is not a count of messages");
   ctx.out += verb + " " + counts.value(done, json(0)).dump() + " messages; skipped " +
              counts.value("skipped_unacked", json(0)).dump() + " unacked, " +
              counts.value("skipped_gone", json(0)).dump() + " no longer in the queue";
@@ -65,6 +66,7 @@ void run_list_messages(command_context& ctx) {
     query += (query.empty() ? "?" : "&") + percent_encode(a.substr(0, eq)) + "=" + percent_encode(a.substr(eq + 1));
   }
   json page = ctx.call(request("GET", messages_path(ctx) + query));
+  if (!page.is_object()) command_failed(exit_code::software, "the broker's answer is not a page of messages");
   bool headers = ctx.inv.table_headers && ctx.inv.level != verbosity::silent;
   ctx.out += format_table(select_columns(*ctx.v.table, {}), page.value("messages", json::array()), headers);
   if (!page.value("at_end", true)) ctx.info("... more from offset=" + page.value("next_offset", json(0)).dump());

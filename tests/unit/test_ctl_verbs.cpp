@@ -166,6 +166,16 @@ std::vector<verb_case> verb_cases() {
        {{{"GET", "/api/queues/shop/orders"}, ok(json{{"messages_ready", 3}})}},
        {{"GET", "/api/queues/shop/orders"}, {"DELETE", "/api/queues/shop/orders"}}},
       {{"purge_queue", "orders"}, {}, {{"DELETE", "/api/queues/%2F/orders/contents"}}},
+      {{"list_messages", "orders", "state=ready", "header.a b=x/y"},
+       {{{"GET", "/api/queues/%2F/orders/messages?state=ready&header.a%20b=x%2Fy"}, ok(json::object())}},
+       {{"GET", "/api/queues/%2F/orders/messages?state=ready&header.a%20b=x%2Fy"}}},
+      {{"delete_messages", "orders", "17", "18"},
+       {{{"POST", "/api/queues/%2F/orders/messages/delete"}, ok(json::object())}},
+       {{"POST", "/api/queues/%2F/orders/messages/delete", {{"ids", {"17", "18"}}}}}},
+      {{"move_messages", "-p", "shop", "orders", "retry", "type=odd", "max=5"},
+       {{{"POST", "/api/queues/shop/orders/messages/move"}, ok(json::object())}},
+       {{"POST", "/api/queues/shop/orders/messages/move",
+         {{"filter", {{"type", "odd"}}}, {"max", 5}, {"queue", "retry"}}}}},
   };
 }
 
