@@ -19,6 +19,7 @@ const api_router& routes() {
     add_queue_routes(r);
     add_queue_message_routes(r);
     add_message_repair_routes(r);
+    add_redrive_routes(r);
     add_exchange_routes(r);
     add_binding_routes(r);
     add_connection_routes(r);

@@ -79,7 +79,7 @@ std::uint64_t unacked_selected(const api_call& c, const queue& q, const selectio
 struct repair_run {
   vhost* v = nullptr;
   storage_context* storage = nullptr;
-  move_destination to;
+  destination_of to;
   ready_match matches;
   std::uint64_t left = 0;  // messages still to move
   std::uint64_t from_position = 0;
@@ -129,7 +129,7 @@ http_response repair(const api_call& c, queue& q, const selection& s, move_desti
   auto run = std::make_shared<repair_run>();
   run->v = &c.vh();
   run->storage = &c.ctx.b.storage();
-  run->to = std::move(to);
+  run->to = [to = std::move(to)](const ready_view&) { return std::optional<move_destination>(to); };
   run->verb = std::move(verb);
   run->skipped_unacked = unacked_selected(c, q, s);
   http_response answer;
@@ -180,7 +180,7 @@ http_response move_messages(const api_call& c) {
     std::string name = required_string(body, "exchange");
     to.to_exchange = v.find_exchange(name == "amq.default" ? "" : name);
     if (to.to_exchange == nullptr) not_found("no exchange '" + name + "' in vhost '" + v.name() + "'");
-    to.routing_key = string_field(body, "routing_key", "");
+    to.routing_keys = {string_field(body, "routing_key", "")};
     require(c, v, access::read, "queue", q.name());
     require(c, v, access::write, "exchange", to.to_exchange->name());
   }

@@ -8,6 +8,7 @@
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/json_body.hpp"
 #include "amqp/properties.hpp"
+#include "broker/dead_letter/x_death.hpp"
 
 namespace roost::admin {
 
@@ -88,21 +89,22 @@ class lazy_properties {
     const amqp::basic_properties* p = get();
     return p != nullptr && p->headers ? p->headers->find(name) : nullptr;
   }
-  // A field of the most recent x-death entry.
-  std::optional<std::string> death(std::string_view field) {
-    const amqp::field_value* deaths = header("x-death");
-    if (deaths == nullptr) return std::nullopt;
-    json entries = to_json(*deaths);
-    if (!entries.is_array() || entries.empty() || !entries[0].is_object()) return std::nullopt;
-    auto it = entries[0].find(field);
-    if (it == entries[0].end()) return std::nullopt;
-    return comparable(*it);
+  // The most recent x-death entry.
+  const std::optional<last_death>& death() {
+    if (!death_tried_) {
+      death_tried_ = true;
+      const amqp::basic_properties* p = get();
+      if (p != nullptr && p->headers) death_ = last_death_of(*p->headers);
+    }
+    return death_;
   }
 
  private:
   const message& msg_;
   bool tried_ = false;
   std::optional<amqp::basic_properties> props_;
+  bool death_tried_ = false;
+  std::optional<last_death> death_;
 };
 
 // Walks "a.b.c" into a JSON object.
@@ -146,8 +148,8 @@ bool holds(const message_filter::condition& c, const ready_view& v, lazy_propert
     }
     case kind::min_delivery_count: return v.delivery_count >= c.number;
     case kind::redelivered: return v.redelivered == (c.value == "true");
-    case kind::death_reason: return props.death("reason") == c.value;
-    case kind::death_queue: return props.death("queue") == c.value;
+    case kind::death_reason: return props.death() && props.death()->reason == c.value;
+    case kind::death_queue: return props.death() && props.death()->queue == c.value;
   }
   return false;
 }

@@ -159,6 +159,27 @@ bool dead_letter_cycle(const amqp::field_table& headers, std::string_view queue)
   return false;
 }
 
+std::optional<last_death> last_death_of(const amqp::field_table& headers) {
+  const amqp::field_value* v = headers.find("x-death");
+  const amqp::field_array* deaths = v == nullptr ? nullptr : v->get_if<amqp::field_array>();
+  if (deaths == nullptr || deaths->empty()) return std::nullopt;
+  const amqp::field_table* newest = deaths->front().get_if<amqp::field_table>();
+  if (newest == nullptr) return std::nullopt;
+  last_death d;
+  auto text = [&](const char* name) {
+    const std::string* s = string_field(*newest, name);
+    return s == nullptr ? std::string() : *s;
+  };
+  d.queue = text("queue");
+  d.reason = text("reason");
+  d.exchange = text("exchange");
+  if (const amqp::field_value* keys = newest->find("routing-keys"))
+    if (const amqp::field_array* list = keys->get_if<amqp::field_array>())
+      for (const amqp::field_value& k : *list)
+        if (const std::string* key = k.as_string()) d.routing_keys.push_back(*key);
+  return d;
+}
+
 message_ref with_delivery_count(const message& m, std::uint32_t count) {
   auto copy = std::make_shared<message>(m);
   copy->properties = amqp::with_header(m.properties, "x-delivery-count", static_cast<std::int64_t>(count));

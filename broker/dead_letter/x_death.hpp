@@ -54,6 +54,17 @@ dead_lettered make_dead_lettered(const message& original, const death_event& e);
 // such a message is dropped rather than dead-lettered forever.
 bool dead_letter_cycle(const amqp::field_table& headers, std::string_view queue);
 
+// Where a dead-lettered message last died: its most recent x-death entry
+// (redrive sends it back there).
+struct last_death {
+  std::string queue;
+  std::string reason;
+  std::string exchange;  // the exchange it was published to before it died
+  std::vector<std::string> routing_keys;
+};
+// Null when the headers have no readable x-death entry.
+std::optional<last_death> last_death_of(const amqp::field_table& headers);
+
 // The message with the x-delivery-count header (a long) set, as RabbitMQ's
 // quorum queues send redeliveries. The store keeps the original content;
 // the count lives in the entry and the header is put back when the

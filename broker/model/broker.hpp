@@ -16,6 +16,7 @@
 #include "broker/model/config.hpp"
 #include "broker/model/message_stats.hpp"
 #include "broker/model/storage_context.hpp"
+#include "broker/repair/redrive.hpp"
 #include "broker/model/vhost.hpp"
 #include "broker/reply_to/direct_reply_to.hpp"
 
@@ -46,6 +47,10 @@ class broker {
   const config& cfg() const { return cfg_; }
   storage_context& storage() { return storage_; }
   direct_reply_to& reply_to() { return reply_to_; }
+  // The timers of the broker thread; null in unit tests.
+  deadline_scheduler* timers() const { return queue_services_.timers; }
+  // Dead-letter redrives, the latest per queue (broker/repair/redrive.hpp).
+  redrive_registry& redrives() { return redrives_; }
   // Rebuilds users, vhosts, permissions and the durable exchanges, queues
   // and bindings from the store. A store that holds no vhost (a new data
   // dir) gets "/" and the first user (cfg().default_user, administrator with
@@ -138,6 +143,7 @@ class broker {
   queue_services queue_services_;
   direct_reply_to reply_to_;
   std::map<std::string, std::unique_ptr<vhost>, std::less<>> vhosts_;
+  redrive_registry redrives_;
   access_control access_;
   std::unordered_map<std::uint64_t, connection*> connections_;
   std::uint64_t next_connection_id_ = 1;

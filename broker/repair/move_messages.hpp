@@ -1,5 +1,5 @@
 // Deleting or moving chosen ready messages (the admin API's
-// .../messages/delete and .../messages/move, and redrive): each message
+// .../messages/delete and .../messages/move, and redrive.hpp): each message
 // leaves its queue and, for a move, goes to a queue or through an exchange,
 // as a copy with the same properties and body. The whole batch is one store
 // submission, so after a crash each persistent message is in exactly one
@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,22 +23,27 @@ class exchange;
 class queue;
 class vhost;
 
-// Where moved messages go; neither a queue nor an exchange: they are deleted.
+// Where a moved message goes; neither a queue nor an exchange: it is deleted.
 struct move_destination {
   queue* to_queue = nullptr;
   exchange* to_exchange = nullptr;
-  std::string routing_key;  // with to_exchange
+  // With to_exchange: routed with each; the first becomes the message's routing key.
+  std::vector<std::string> routing_keys;
 };
+
+// A message's destination (redrive: where it died); nothing: it has none
+// to go to, and stays (counted unroutable).
+using destination_of = std::function<std::optional<move_destination>(const ready_view&)>;
 
 struct move_counts {
   std::uint64_t moved = 0;       // or deleted
   std::uint64_t gone = 0;        // no longer ready: delivered, expired or removed since they were read
-  std::uint64_t unroutable = 0;  // the exchange routed them nowhere
+  std::uint64_t unroutable = 0;  // the exchange routed them nowhere, or they had no destination
   std::uint64_t refused = 0;     // a full queue refused them
 };
 
 // `selected` is what a browse of `from` read (broker thread, right after it).
 move_counts move_ready(vhost& v, storage_context& storage, queue& from, const std::vector<ready_view>& selected,
-                       const move_destination& to);
+                       const destination_of& to);
 
 }  // namespace roost

@@ -6,7 +6,8 @@
 // through the UI; checks that names are shown as text (no script
 // runs for a queue called <img src=x onerror=...>), that a forged cross-site POST without
 // the Authorization header changes nothing, that failures show the broker's reason, that
-// connections can be closed, and that a phone-sized window does not scroll sideways. Saves a screenshot of every page (see dashboard_browser.js for where).
+// connections can be closed, that a classic queue's messages can be browsed, filtered,
+// deleted and moved, and that a phone-sized window does not scroll sideways. Saves a screenshot of every page (see dashboard_browser.js for where).
 
 const crypto = require('node:crypto');
 const rf = require('./roost_fixture');
@@ -179,9 +180,6 @@ rf.test('declare, bind, publish, watch the depth, get and unbind through the UI'
   }, {});
 }, { timeout: 150000 });
 
-// The Unbind button sends the listed properties_key through encodeURIComponent; every
-// kind of routing-key character must survive that and the API's reading of it (RabbitMQ
-// decodes the segment twice: see test_admin_api.py).
 rf.test('a stream shows its offsets, segments, consumers with their lag, and tracked offsets', async () => {
   await withDashboard(async ({ broker, page }) => {
     const st = short('dash.st');
@@ -226,6 +224,109 @@ rf.test('a stream shows its offsets, segments, consumers with their lag, and tra
   });
 });
 
+rf.test("a classic queue's messages are browsed, filtered, paged, deleted and moved from its page", async () => {
+  await withDashboard(async ({ broker, page }) => {
+    const q = short('dash.msgs');
+    const target = short('dash.msgs.to');
+    const dlx = short('dash.msgs.dlx');
+    const conn = await rf.connect({ port: broker.amqpPort });
+    const ch = await rf.confirmChannel(conn);
+    await ch.assertQueue(q, { durable: false });
+    await ch.assertQueue(target, { durable: false });
+    await ch.assertQueue(dlx, { durable: false, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': q } });
+    for (let i = 0; i < 6; i++) {
+      ch.sendToQueue(q, Buffer.from(`order ${i}`), { messageId: `m${i}`, headers: { tenant: i % 2 ? 'globex' : 'acme' } });
+    }
+    ch.sendToQueue(dlx, Buffer.from('order 6'), { messageId: 'm6' });
+    await ch.waitForConfirms();
+    // Rejected from the other queue: it arrives last, with an x-death entry.
+    const rejected = await ch.get(dlx);
+    rf.assert(rejected, 'a message to reject in the dead-lettering queue');
+    ch.nack(rejected, false, false);
+    // The first one stays unacked with this consumer.
+    const holder = await rf.channel(conn);
+    await holder.prefetch(1);
+    let held = 0;
+    await holder.consume(q, () => { held += 1; }, { consumerTag: 'holder' });
+    await eventually(async () => held === 1, 'one delivery held unacked');
+    const queued = async (name) => (await api(broker, 'GET', `queues/%2F/${encodeURIComponent(name)}/messages?state=ready`))
+      .messages.map((m) => m.payload);
+    await eventually(async () => (await queued(q)).length === 6, 'the dead-lettered message in the queue');
+
+    await page.goto(`${broker.url}/#/queues/%2F/${encodeURIComponent(q)}`);
+    await page.getByRole('heading', { name: q }).waitFor();
+    const browse = page.getByRole('form', { name: 'Browse messages' });
+    rf.eq(await browse.getAttribute('data-card'), 'messages', 'the card');
+    const messagesTable = browse.getByRole('table', { name: 'Queue messages' });
+    const column = (label) => messagesTable.locator(`td[data-label="${label}"]`).allTextContents();
+    const payloadsShown = async (want, what) => {
+      await eventually(async () => JSON.stringify(await column('Payload')) === JSON.stringify(want), what);
+    };
+    const row = (payload) => messagesTable.getByRole('row')
+      .filter({ has: page.locator('td[data-label="Payload"]', { hasText: new RegExp(`^${payload}$`) }) });
+    await browse.getByRole('button', { name: 'Browse' }).click();
+    const all = ['order 0', 'order 1', 'order 2', 'order 3', 'order 4', 'order 5', 'order 6'];
+    await payloadsShown(all, 'every message, the unacked one first');
+    rf.eq(await column('State'), ['unacked', ...Array(6).fill('ready')], 'states');
+    rf.eq(await column('Position'), ['0', '1', '2', '3', '4', '5', '6'], 'positions');
+    rf.eq(await column('Dead-lettered'), [...Array(6).fill(''), 'rejected'], 'x-death reasons');
+    rf.eq(await row('order 0').getByRole('checkbox').count(), 0, 'a box on the unacked row');
+    rf.eq(await messagesTable.getByRole('checkbox').count(), 6, 'boxes on the ready rows');
+
+    await browse.getByLabel('State').selectOption('unacked');
+    await browse.getByRole('button', { name: 'Browse' }).click();
+    await payloadsShown(['order 0'], 'only the unacked message');
+    rf.eq(await browse.getByRole('button', { name: 'Next page' }).isDisabled(), true, 'Next page at the end');
+
+    await browse.getByLabel('State').selectOption('all');
+    await browse.getByLabel('Filter').fill('header.tenant=acme');
+    await browse.getByRole('button', { name: 'Browse' }).click();
+    await payloadsShown(['order 0', 'order 2', 'order 4'], 'the messages of tenant acme');
+    await browse.getByLabel('Filter').fill('tenant=acme');
+    await browse.getByRole('button', { name: 'Browse' }).click();
+    await eventually(async () => (await textOf(browse.getByRole('alert'))).includes("unknown filter 'tenant'"), 'the reason for a bad filter');
+
+    await browse.getByLabel('Filter').fill('');
+    await browse.getByLabel('Messages', { exact: true }).fill('4');
+    await browse.getByRole('button', { name: 'Browse' }).click();
+    await payloadsShown(all.slice(0, 4), 'the first page');
+    const next = browse.getByRole('button', { name: 'Next page' });
+    rf.eq(await next.isDisabled(), false, 'Next page before the end');
+    await next.click();
+    await payloadsShown(all.slice(4), 'the second page');
+    await eventually(async () => next.isDisabled(), 'Next page disabled at the end');
+    rf.eq(await queued(q), all.slice(1), 'browsing changed nothing');
+
+    await browse.getByLabel('Messages', { exact: true }).fill('20');
+    await browse.getByRole('button', { name: 'Browse' }).click();
+    await payloadsShown(all, 'every message again');
+    await row('order 1').getByRole('checkbox').check();
+    await row('order 2').getByRole('checkbox').check();
+    await browse.getByRole('button', { name: 'Delete selected' }).click();
+    await browse.getByRole('button', { name: 'Really delete selected?' }).click();
+    await page.getByText('2 messages deleted', { exact: true }).waitFor();
+    await payloadsShown(['order 0', 'order 3', 'order 4', 'order 5', 'order 6'], 'what is left after the delete');
+
+    await row('order 4').getByRole('checkbox').check();
+    await browse.getByLabel('Move to queue').fill(target);
+    await browse.getByRole('button', { name: 'Move selected to queue' }).click();
+    await page.getByText(`1 message moved to '${target}'`, { exact: true }).waitFor();
+    await payloadsShown(['order 0', 'order 3', 'order 5', 'order 6'], 'what is left after the move');
+    await eventually(async () => (await textOf(fact(page, 'Ready'))) === '3', 'Ready 3 after the delete and the move');
+    await row('order 5').getByRole('checkbox').check();
+    await screenshot(page, 'queue-messages');
+
+    rf.eq(await queued(q), ['order 3', 'order 5', 'order 6'], 'ready messages left in the queue');
+    const moved = (await api(broker, 'GET', `queues/%2F/${encodeURIComponent(target)}/messages`)).messages;
+    rf.eq(moved.map((m) => [m.payload, m.properties.message_id, m.properties.headers.tenant]), [['order 4', 'm4', 'acme']],
+      'the moved message in the target queue');
+    await conn.close();
+  });
+}, { timeout: 90000 });
+
+// The Unbind button sends the listed properties_key through encodeURIComponent; every
+// kind of routing-key character must survive that and the API's reading of it (RabbitMQ
+// decodes the segment twice: see test_admin_api.py).
 rf.test('unbind through the UI whatever characters the routing key has', async () => {
   await withDashboard(async ({ broker, page }) => {
     const ex = short('dash.keys.x');

@@ -34,6 +34,16 @@ export const browseStream = (vhost, name, { offset, fromTime, limit }) => {
   return get(`${q(vhost, name)}/messages?${query}`);
 };
 
+// A classic queue's messages without taking them; conditions: [[name, value]], the filter's
+// query parameters (routing_key, header.<name>, ...).
+export const browseMessages = (vhost, name, { state, conditions, offset, limit }) => {
+  const query = new URLSearchParams({ state, offset: String(offset), limit: String(limit), truncate: '50000' });
+  for (const [key, value] of conditions) query.append(key, value);
+  return get(`${q(vhost, name)}/messages?${query}`);
+};
+export const deleteMessages = (vhost, name, ids) => post(`${q(vhost, name)}/messages/delete`, { ids });
+export const moveMessages = (vhost, name, ids, queue) => post(`${q(vhost, name)}/messages/move`, { ids, queue });
+
 export const exchanges = (vhost) => get(inVhost('exchanges', vhost));
 export const exchange = (vhost, name) => get(x(vhost, name));
 export const declareExchange = (vhost, name, props) => put(x(vhost, name), props);

@@ -1,9 +1,10 @@
 // One queue: its numbers, which policy and operator policy apply and what they add up to,
-// the bindings that feed it (add / remove), get messages, purge and delete. A stream
-// (type "stream") shows its offsets, segments and size, where each consumer is and how far
-// behind, and the offsets kept for tracking consumers; it has no get and no purge (the
-// broker refuses both, as RabbitMQ does), but it can be browsed from an offset or a time
-// without consuming anything, a page at a time.
+// the bindings that feed it (add / remove), get messages, browse its messages to delete or
+// move chosen ones (queue_messages.js), purge and delete. A stream (type "stream") shows
+// its offsets, segments and size, where each consumer is and how far behind, and the
+// offsets kept for tracking consumers; it has no get and no purge (the broker refuses
+// both, as RabbitMQ does), but it can be browsed from an offset or a time without
+// consuming anything, a page at a time.
 
 import { h, fill, append } from '../dom.js';
 import { badges, table } from '../table.js';
@@ -13,6 +14,7 @@ import { count, rate, statRate, bytes, time } from '../format.js';
 import { header } from '../page.js';
 import { bindingsTable, bindingForm, argumentsText } from '../bindings_ui.js';
 import { QUEUE_FEATURES } from './queues.js';
+import { messagesForm } from './queue_messages.js';
 import { queue, queueBindings, purgeQueue, deleteQueue, getMessages, browseStream, exchanges } from '../resources.js';
 
 function facts(q) {
@@ -158,5 +160,6 @@ export async function render(ctx, { vhost, name }, app) {
     isStream && h('section', { class: 'card', 'data-card': 'stream' }, h('h2', null, 'Stream'), streamLive.el),
     h('section', { class: 'card' }, h('h2', null, 'Bindings'), bindingsLive.el),
     bindingForm({ fixed: { vhost, destinationType: 'queue', destination: name }, exchanges: exchangeNames, onAdded: () => bindingsLive.refresh() }),
-    isStream ? browseForm(vhost, name) : getForm(vhost, name, () => factsLive.refresh()));
+    isStream ? browseForm(vhost, name)
+      : [getForm(vhost, name, () => factsLive.refresh()), messagesForm(vhost, name, () => factsLive.refresh())]);
 }
