@@ -1,6 +1,7 @@
 // Inspecting and repairing a queue's messages (Roost's, no rabbitmqctl
 // counterpart): list_messages, delete_messages and move_messages over
-// GET .../messages and POST .../messages/delete and /move. Arguments after
+// GET .../messages and POST .../messages/delete and /move; redrive and
+// redrive_status over POST and GET .../redrive. Arguments after
 // the queue (and the target queue) are either message ids, as
 // list_messages prints them, or conditions name=value, which are the
 // browse's query parameters and filters (admin-ui/message_filter.hpp);
@@ -84,6 +85,41 @@ void run_move_messages(command_context& ctx) {
   ctx.info("Moving messages of queue '" + ctx.arg(0) + "' to queue '" + ctx.arg(1) + "' in vhost '" + ctx.inv.vh() +
            "' ...");
   print_counts(ctx, ctx.call(request("POST", messages_path(ctx) + "/move", body.dump())), "Moved", "moved");
+}
+
+void run_redrive(command_context& ctx) {
+  json body = json::object();
+  for (std::size_t i = 1; i < ctx.inv.args.size(); ++i) {
+    const std::string& a = ctx.arg(i);
+    std::size_t eq = a.find('=');
+    if (eq == std::string::npos) usage_error("'" + a + "' is not an option name=value");
+    std::string name = a.substr(0, eq);
+    std::string value = a.substr(eq + 1);
+    bool number = name == "max" || name == "max_rate";
+    body[name] = number ? parse_json_argument(value) : json(value);
+  }
+  std::string path = "/api/queues/" + percent_encode(ctx.inv.vh()) + "/" + percent_encode(ctx.arg(0)) + "/redrive";
+  ctx.info("Redriving dead-lettered messages of queue '" + ctx.arg(0) + "' in vhost '" + ctx.inv.vh() + "' ...");
+  json run = ctx.call(request("POST", path, body.dump()));
+  ctx.out += "Redrive " + (run.is_object() ? run.value("state", std::string("started")) : std::string("started")) +
+             "; roostctl redrive_status " + ctx.arg(0) + " shows its progress\n";
+}
+
+void run_redrive_status(command_context& ctx) {
+  std::string path = "/api/queues/" + percent_encode(ctx.inv.vh()) + "/" + percent_encode(ctx.arg(0)) + "/redrive";
+  json status = ctx.call(request("GET", path));
+  if (!status.is_object()) command_failed(exit_code::software, "the broker's answer is not a redrive status");
+  const json run = status.value("run", json());
+  if (run.is_object())
+    ctx.out += "Last redrive: " + run.value("state", std::string()) + ", moved " + run.value("moved", json(0)).dump() +
+               ", unroutable " + run.value("unroutable", json(0)).dump() + ", refused " +
+               run.value("refused", json(0)).dump() + "\n";
+  else
+    ctx.out += "No redrive yet\n";
+  ctx.out += "Dead-lettered messages: " + status.value("dead_lettered", json(0)).dump() +
+             (status.value("complete", true) ? "" : " (in the first 10000 ready messages)") + "\n";
+  bool headers = ctx.inv.table_headers && ctx.inv.level != verbosity::silent;
+  ctx.out += format_table(select_columns(*ctx.v.table, {}), status.value("origins", json::array()), headers);
 }
 
 }  // namespace roost::ctl

@@ -76,6 +76,11 @@ constexpr sv message_defaults[] = {"id", "state", "position", "exchange", "routi
                                    "payload_bytes", "payload"};
 constexpr table_spec messages_table{message_columns, message_defaults, false};
 
+constexpr column origin_columns[] = {
+    {"queue", "queue"}, {"reason", "reason"}, {"exchange", "exchange"}, {"messages", "messages"}};
+constexpr sv origin_defaults[] = {"queue", "reason", "exchange", "messages"};
+constexpr table_spec origins_table{origin_columns, origin_defaults, false};
+
 constexpr column exchange_columns[] = {{"name", "name"},
                                        {"type", "type"},
                                        {"durable", "durable"},
@@ -341,6 +346,13 @@ constexpr verb table[] = {
      .usage = "[-p <vhost>] <queue> <target_queue> (<id> ... | <name>=<value> ...)",
      .summary = "Moves chosen ready messages to another queue, by id or by conditions", .min_args = 3,
      .max_args = many, .options = takes_vhost, .run = run_move_messages},
+    {.name = "redrive", .group = "Queues", .usage = "[-p <vhost>] <queue> [<name>=<value> ...]",
+     .summary = "Sends dead-lettered messages back where they died (reason=, origin_queue=, queue=, exchange=, "
+                "routing_key=, max=, max_rate=)",
+     .min_args = 1, .max_args = many, .options = takes_vhost, .run = run_redrive},
+    {.name = "redrive_status", .group = "Queues", .usage = "[-p <vhost>] <queue>",
+     .summary = "Shows the last redrive of a queue and the dead-lettered messages it holds, by origin",
+     .min_args = 1, .max_args = 1, .options = takes_vhost, .table = &origins_table, .run = run_redrive_status},
 };
 
 }  // namespace

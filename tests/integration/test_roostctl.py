@@ -388,6 +388,29 @@ def test_list_delete_and_move_messages():
     conn.close()
 
 
+def test_redrive_and_redrive_status():
+    roost_only("roostctl's redrive is Roost's")
+    conn = rf.connect()
+    ch = conn.channel()
+    origin, dlq = rf.uniq("ctl-origin"), rf.uniq("ctl-dlq")
+    ch.queue_declare(dlq)
+    ch.queue_declare(origin, arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq})
+    for i in range(3):
+        ch.basic_publish("", origin, b"d%d" % i)
+    for _ in range(3):
+        m, _, _ = rf.get_eventually(ch, origin)
+        ch.basic_nack(m.delivery_tag, requeue=False)
+    rf.wait_message_count(ch, dlq, 3)
+    rf.eq(ok("-q", "redrive_status", dlq),
+          "No redrive yet\nDead-lettered messages: 3\nqueue\treason\texchange\tmessages\n%s\trejected\t\t3\n" % origin)
+    # Three in-memory messages are one page: the run has finished when the command returns.
+    rf.eq(ok("-q", "redrive", dlq, "max=2"), "Redrive finished; roostctl redrive_status %s shows its progress\n" % dlq)
+    rf.eq(ok("-q", "redrive_status", dlq).splitlines()[0], "Last redrive: finished, moved 2, unroutable 0, refused 0")
+    rf.wait_message_count(ch, origin, 2)
+    rf.wait_message_count(ch, dlq, 1)
+    conn.close()
+
+
 # ---------------------------------------------------------------- connections
 
 def test_close_connection_closes_a_pika_connection():

@@ -176,6 +176,12 @@ std::vector<verb_case> verb_cases() {
        {{{"POST", "/api/queues/shop/orders/messages/move"}, ok(json::object())}},
        {{"POST", "/api/queues/shop/orders/messages/move",
          {{"filter", {{"type", "odd"}}}, {"max", 5}, {"queue", "retry"}}}}},
+      {{"redrive", "dlq", "reason=rejected", "max_rate=50"},
+       {{{"POST", "/api/queues/%2F/dlq/redrive"}, ok(json{{"state", "running"}})}},
+       {{"POST", "/api/queues/%2F/dlq/redrive", {{"reason", "rejected"}, {"max_rate", 50}}}}},
+      {{"redrive_status", "dlq"},
+       {{{"GET", "/api/queues/%2F/dlq/redrive"}, ok(json{{"run", nullptr}, {"origins", json::array()}})}},
+       {{"GET", "/api/queues/%2F/dlq/redrive"}}},
   };
 }
 
