@@ -20,6 +20,7 @@ const api_router& routes() {
     add_queue_message_routes(r);
     add_message_repair_routes(r);
     add_redrive_routes(r);
+    add_scheduled_routes(r);
     add_exchange_routes(r);
     add_binding_routes(r);
     add_connection_routes(r);

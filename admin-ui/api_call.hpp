@@ -106,6 +106,7 @@ void add_queue_routes(api_router& r);
 void add_queue_message_routes(api_router& r);
 void add_message_repair_routes(api_router& r);
 void add_redrive_routes(api_router& r);
+void add_scheduled_routes(api_router& r);
 void add_exchange_routes(api_router& r);
 void add_binding_routes(api_router& r);
 void add_connection_routes(api_router& r);

@@ -9,7 +9,6 @@
 // read, so a deep queue is never read whole into memory. Unacked messages
 // are not touched: they are counted as skipped.
 #include <algorithm>
-#include <charconv>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -39,23 +38,13 @@ struct selection {
   std::uint64_t max = default_max;
 };
 
-std::uint64_t id_from_json(const json& id) {
-  std::string text = id.is_string() ? id.get<std::string>() : id.is_number_unsigned() ? id.dump() : "";
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n == 0)
-    bad_request("ids must be message ids, as a browse shows them");
-  return n;
-}
-
 selection selection_from(const json& body) {
   selection s;
   if (body.contains("ids")) {
     if (body.contains("filter")) bad_request("give ids or a filter, not both");
-    const json& ids = body["ids"];
-    if (!ids.is_array() || ids.size() > max_max) bad_request("ids must be a list of at most 1000000 message ids");
     s.by_ids = true;
-    for (const json& id : ids) s.ids.push_back(id_from_json(id));
+    s.ids = id_list(body["ids"], "ids must be a list of message ids, as a browse shows them");
+    if (s.ids.size() > max_max) bad_request("ids must be at most 1000000 message ids");
     return s;
   }
   if (!body.contains("filter")) bad_request("give ids or a filter ({} for every message)");

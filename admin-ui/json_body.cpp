@@ -160,4 +160,18 @@ amqp::field_table queue_arguments_field(const json& body, std::string_view type_
   return arguments;
 }
 
+std::vector<std::uint64_t> id_list(const nlohmann::json& ids, const std::string& what) {
+  if (!ids.is_array()) bad_request(what);
+  std::vector<std::uint64_t> out;
+  out.reserve(ids.size());
+  for (const nlohmann::json& id : ids) {
+    std::string text = id.is_string() ? id.get<std::string>() : id.is_number_unsigned() ? id.dump() : "";
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) bad_request(what);
+    out.push_back(n);
+  }
+  return out;
+}
+
 }  // namespace roost::admin

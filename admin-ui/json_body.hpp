@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -37,6 +38,9 @@ std::string string_field(const nlohmann::json& body, std::string_view key, std::
 // Present and a string, else 400.
 std::string required_string(const nlohmann::json& body, std::string_view key);
 amqp::field_table table_field(const nlohmann::json& body, std::string_view key);
+// A list of ids as a list shows them (decimal strings; unsigned numbers
+// also taken), else 400 with `what` as the reason.
+std::vector<std::uint64_t> id_list(const nlohmann::json& ids, const std::string& what);
 // A queue's "arguments", with the queue type of `type_key` ("queue_type" in
 // a declare, "type" in definitions) as x-queue-type unless the arguments
 // name one; 400 when the two disagree. The declare checks the type itself.

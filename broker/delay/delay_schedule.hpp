@@ -44,6 +44,37 @@ class delay_schedule {
     return taken;
   }
 
+  // Calls f(due_ms, arrival, item) for every item, in no particular order.
+  // The arrival number names an item for as long as it is scheduled.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const slot& s : heap_) f(s.due_ms, s.arrival, s.item);
+  }
+  // Removes the items pick(due_ms, arrival, item) chooses, moving them to
+  // `out`; returns how many. O(n): for an operator's cancel, not the hot path.
+  template <class P>
+  std::size_t take_if(P&& pick, std::vector<T>& out) {
+    auto kept = std::stable_partition(heap_.begin(), heap_.end(),
+                                      [&](const slot& s) { return !pick(s.due_ms, s.arrival, s.item); });
+    std::size_t taken = static_cast<std::size_t>(heap_.end() - kept);
+    for (auto it = kept; it != heap_.end(); ++it) out.push_back(std::move(it->item));
+    heap_.erase(kept, heap_.end());
+    std::make_heap(heap_.begin(), heap_.end(), later{});
+    return taken;
+  }
+  // Makes the items pick chooses due at due_ms instead, keeping their
+  // arrival numbers; returns how many. O(n).
+  template <class P>
+  std::size_t reschedule_if(P&& pick, std::int64_t due_ms) {
+    std::size_t moved = 0;
+    for (slot& s : heap_)
+      if (pick(s.due_ms, s.arrival, s.item)) {
+        s.due_ms = due_ms;
+        ++moved;
+      }
+    if (moved > 0) std::make_heap(heap_.begin(), heap_.end(), later{});
+    return moved;
+  }
   std::size_t size() const { return heap_.size(); }
   bool empty() const { return heap_.empty(); }
 

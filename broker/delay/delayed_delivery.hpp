@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_set>
 #include <vector>
@@ -71,6 +72,24 @@ class delayed_delivery {
   // to its queues; returns how many were released.
   std::size_t release_due(std::int64_t now_ms);
   std::size_t pending() const { return schedule_.size(); }
+
+  // The schedule as an operator sees and changes it (the admin API's
+  // /api/scheduled; delayed_changes.cpp). A pending message's id is its
+  // place in arrival order: it names the message until it is released.
+  struct pending_message {
+    std::uint64_t id = 0;
+    std::int64_t due_ms = 0;
+    const message_ref& msg;
+    const std::vector<std::uint32_t>& queue_ids;
+  };
+  using pending_pick = std::function<bool(const pending_message&)>;
+  // Calls f for every pending message, in no particular order.
+  void list(const std::function<void(const pending_message&)>& f) const;
+  // Drops the messages pick chooses, and their stored copies; returns how many.
+  std::size_t cancel(const pending_pick& pick);
+  // Holds the messages pick chooses until due_ms instead (stored copies
+  // too); returns how many. Due now or earlier: released at once.
+  std::size_t reschedule(const pending_pick& pick, std::int64_t due_ms);
 
  private:
   struct held {

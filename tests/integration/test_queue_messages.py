@@ -236,7 +236,7 @@ def test_delete_and_move_by_id_and_by_filter():
     admin_http.refused("POST", messages_path(src) + "/move", {"filter": {}}, reason="give a queue or an exchange to move to")
     admin_http.refused("POST", messages_path(src) + "/delete", {}, reason="give ids or a filter ({} for every message)")
     admin_http.refused("POST", messages_path(src) + "/delete", {"ids": ["x"]},
-                       reason="ids must be message ids, as a browse shows them")
+                       reason="ids must be a list of message ids, as a browse shows them")
     admin_http.refused("POST", messages_path(src) + "/delete", {"filter": {}, "max": 0},
                        reason="max must be between 1 and 1000000")
     holder.connection.close()

@@ -4,6 +4,8 @@
 // exchanges).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <random>
 #include <string>
 
@@ -48,6 +50,28 @@ TEST_CASE("delay schedule: items leave in due order, ties in arrival order") {
   CHECK(s.pop_due(1000, out, 100) == 1);
   CHECK(out.back() == 1);
   CHECK(s.empty());
+}
+
+TEST_CASE("delay schedule: chosen items are taken out or rescheduled, keeping their arrival numbers") {
+  delay_schedule<int> s;
+  for (int i = 0; i < 6; ++i) s.push(100 * (i + 1), i);  // arrivals 0..5
+  std::vector<std::uint64_t> arrivals;
+  s.for_each([&](std::int64_t due, std::uint64_t arrival, int item) {
+    CHECK(due == 100 * (item + 1));
+    arrivals.push_back(arrival);
+  });
+  std::sort(arrivals.begin(), arrivals.end());
+  CHECK(arrivals == std::vector<std::uint64_t>{0, 1, 2, 3, 4, 5});
+  std::vector<int> out;
+  CHECK(s.take_if([](std::int64_t, std::uint64_t, int item) { return item % 2 == 1; }, out) == 3);
+  std::sort(out.begin(), out.end());
+  CHECK(out == std::vector{1, 3, 5});
+  // Item 0 now due last; item 4 first, ahead of 2 (due 300).
+  CHECK(s.reschedule_if([](std::int64_t, std::uint64_t, int item) { return item == 0; }, 1000) == 1);
+  CHECK(s.reschedule_if([](std::int64_t, std::uint64_t arrival, int) { return arrival == 4; }, 50) == 1);
+  out.clear();
+  CHECK(s.pop_due(2000, out, 100) == 3);
+  CHECK(out == std::vector{4, 2, 0});
 }
 
 TEST_CASE("delay schedule: a limit splits a burst; random due times come out sorted") {
