@@ -49,5 +49,7 @@ void run_delete_messages(command_context& ctx);
 void run_move_messages(command_context& ctx);
 void run_redrive(command_context& ctx);
 void run_redrive_status(command_context& ctx);
+void run_list_scheduled(command_context& ctx);
+void run_cancel_scheduled(command_context& ctx);
 
 }  // namespace roost::ctl

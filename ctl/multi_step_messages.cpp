@@ -1,7 +1,8 @@
 // Inspecting and repairing a queue's messages (Roost's, no rabbitmqctl
 // counterpart): list_messages, delete_messages and move_messages over
 // GET .../messages and POST .../messages/delete and /move; redrive and
-// redrive_status over POST and GET .../redrive. Arguments after
+// redrive_status over POST and GET .../redrive; list_scheduled and
+// cancel_scheduled over /api/scheduled. Arguments after
 // the queue (and the target queue) are either message ids, as
 // list_messages prints them, or conditions name=value, which are the
 // browse's query parameters and filters (admin-ui/message_filter.hpp);
@@ -20,26 +21,30 @@ std::string messages_path(const command_context& ctx) {
   return "/api/queues/" + percent_encode(ctx.inv.vh()) + "/" + percent_encode(ctx.arg(0)) + "/messages";
 }
 
-// The selection in a delete or move body: ids, or a filter with its max.
-json selection_body(const command_context& ctx, std::size_t first) {
+// The selection in a delete, move or cancel body: ids, or a filter of
+// conditions; the conditions named in `body_keys` (max, exchange) go into
+// the body itself, max as a number.
+json selection_body(const command_context& ctx, std::size_t first, std::initializer_list<std::string_view> body_keys) {
   json ids = json::array();
   json filter = json::object();
   json body = json::object();
   for (std::size_t i = first; i < ctx.inv.args.size(); ++i) {
     const std::string& a = ctx.arg(i);
     std::size_t eq = a.find('=');
+    std::string name = eq == std::string::npos ? "" : a.substr(0, eq);
     if (eq == std::string::npos) {
       if (a.empty() || !std::all_of(a.begin(), a.end(), [](char c) { return c >= '0' && c <= '9'; }))
         usage_error("'" + a + "' is neither a message id nor a condition name=value");
       ids.push_back(a);
-    } else if (a.substr(0, eq) == "max") {
-      body["max"] = parse_json_argument(a.substr(eq + 1));
+    } else if (std::find(body_keys.begin(), body_keys.end(), name) != body_keys.end()) {
+      body[name] = name == "max" ? parse_json_argument(a.substr(eq + 1)) : json(a.substr(eq + 1));
     } else {
-      filter[a.substr(0, eq)] = a.substr(eq + 1);
+      filter[name] = a.substr(eq + 1);
     }
   }
   if (!ids.empty() && (!filter.empty() || body.contains("max"))) usage_error("give message ids or conditions, not both");
-  if (ids.empty() && filter.empty()) usage_error("give message ids or conditions (name=value) choosing the messages");
+  if (ids.empty() && filter.empty() && body.empty())
+    usage_error("give message ids or conditions (name=value) choosing the messages");
   if (ids.empty()) body["filter"] = filter;
   else body["ids"] = ids;
   return body;
@@ -74,17 +79,46 @@ void run_list_messages(command_context& ctx) {
 }
 
 void run_delete_messages(command_context& ctx) {
-  json body = selection_body(ctx, 1);
+  json body = selection_body(ctx, 1, {"max"});
   ctx.info("Deleting messages of queue '" + ctx.arg(0) + "' in vhost '" + ctx.inv.vh() + "' ...");
   print_counts(ctx, ctx.call(request("POST", messages_path(ctx) + "/delete", body.dump())), "Deleted", "deleted");
 }
 
 void run_move_messages(command_context& ctx) {
-  json body = selection_body(ctx, 2);
+  json body = selection_body(ctx, 2, {"max"});
   body["queue"] = ctx.arg(1);
   ctx.info("Moving messages of queue '" + ctx.arg(0) + "' to queue '" + ctx.arg(1) + "' in vhost '" + ctx.inv.vh() +
            "' ...");
   print_counts(ctx, ctx.call(request("POST", messages_path(ctx) + "/move", body.dump())), "Moved", "moved");
+}
+
+void run_list_scheduled(command_context& ctx) {
+  std::string path = "/api/scheduled/" + percent_encode(ctx.inv.vh());
+  std::string query;
+  for (std::size_t i = 0; i < ctx.inv.args.size(); ++i) {
+    const std::string& a = ctx.arg(i);
+    std::size_t eq = a.find('=');
+    if (eq != std::string::npos) {
+      query += (query.empty() ? "?" : "&") + percent_encode(a.substr(0, eq)) + "=" + percent_encode(a.substr(eq + 1));
+    } else if (i == 0) {
+      path += "/" + percent_encode(a);  // the delaying exchange
+    } else {
+      usage_error("'" + a + "' is not a condition name=value");
+    }
+  }
+  ctx.info("Listing scheduled messages in vhost '" + ctx.inv.vh() + "' ...");
+  json page = ctx.call(request("GET", path + query));
+  if (!page.is_object()) command_failed(exit_code::software, "the broker's answer is not a page of messages");
+  bool headers = ctx.inv.table_headers && ctx.inv.level != verbosity::silent;
+  ctx.out += format_table(select_columns(*ctx.v.table, {}), page.value("messages", json::array()), headers);
+}
+
+void run_cancel_scheduled(command_context& ctx) {
+  json body = selection_body(ctx, 0, {"exchange"});
+  ctx.info("Cancelling scheduled messages in vhost '" + ctx.inv.vh() + "' ...");
+  json done = ctx.call(request("POST", "/api/scheduled/" + percent_encode(ctx.inv.vh()) + "/cancel", body.dump()));
+  ctx.out += "Cancelled " + (done.is_object() ? done.value("cancelled", json(0)).dump() : std::string("0")) +
+             " scheduled messages\n";
 }
 
 void run_redrive(command_context& ctx) {

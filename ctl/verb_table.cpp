@@ -81,6 +81,15 @@ constexpr column origin_columns[] = {
 constexpr sv origin_defaults[] = {"queue", "reason", "exchange", "messages"};
 constexpr table_spec origins_table{origin_columns, origin_defaults, false};
 
+constexpr column scheduled_columns[] = {{"id", "id"},
+                                        {"due_at", "due_at"},
+                                        {"exchange", "exchange"},
+                                        {"routing_key", "routing_key"},
+                                        {"queues", "queues", cell_style::tags},
+                                        {"payload", "payload"}};
+constexpr sv scheduled_defaults[] = {"id", "due_at", "exchange", "routing_key", "queues", "payload"};
+constexpr table_spec scheduled_table{scheduled_columns, scheduled_defaults, false};
+
 constexpr column exchange_columns[] = {{"name", "name"},
                                        {"type", "type"},
                                        {"durable", "durable"},
@@ -353,6 +362,12 @@ constexpr verb table[] = {
     {.name = "redrive_status", .group = "Queues", .usage = "[-p <vhost>] <queue>",
      .summary = "Shows the last redrive of a queue and the dead-lettered messages it holds, by origin",
      .min_args = 1, .max_args = 1, .options = takes_vhost, .table = &origins_table, .run = run_redrive_status},
+    {.name = "list_scheduled", .group = "Queues", .usage = "[-p <vhost>] [<exchange>] [<name>=<value> ...]",
+     .summary = "Lists messages delaying exchanges hold, by due time (offset=, limit=, filters as the API's)",
+     .max_args = many, .options = takes_vhost, .table = &scheduled_table, .run = run_list_scheduled},
+    {.name = "cancel_scheduled", .group = "Queues", .usage = "[-p <vhost>] (<id> ... | <name>=<value> ...)",
+     .summary = "Cancels scheduled messages by id or by conditions (exchange= limits them to one exchange)",
+     .min_args = 1, .max_args = many, .options = takes_vhost, .run = run_cancel_scheduled},
 };
 
 }  // namespace

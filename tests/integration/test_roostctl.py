@@ -411,6 +411,27 @@ def test_redrive_and_redrive_status():
     conn.close()
 
 
+def test_list_scheduled_and_cancel_scheduled():
+    roost_only("roostctl's schedule commands are Roost's")
+    conn = rf.connect()
+    ch = conn.channel()
+    x, q = rf.uniq("ctl-later"), rf.uniq("ctl-due")
+    ch.exchange_declare(x, "x-delayed-message", arguments={"x-delayed-type": "direct"})
+    ch.queue_declare(q)
+    ch.queue_bind(q, x, "k")
+    ch.confirm_delivery()
+    for name, delay in (("second", 7200000), ("first", 3600000)):
+        ch.basic_publish(x, "k", name.encode(), pika.BasicProperties(message_id=name, headers={"x-delay": delay}))
+    table = rows("list_scheduled", x)
+    rf.eq(table[0], ["id", "due_at", "exchange", "routing_key", "queues", "payload"])
+    rf.eq([(r[2], r[3], r[4], r[5]) for r in table[1:]], [(x, "k", "[%s]" % q, "first"), (x, "k", "[%s]" % q, "second")])
+    rf.eq([r[5] for r in rows("list_scheduled", "message_id=second")[1:]], ["second"])
+    rf.eq(ok("-q", "cancel_scheduled", table[1][0]), "Cancelled 1 scheduled messages\n")
+    rf.eq(ok("-q", "cancel_scheduled", "exchange=" + x), "Cancelled 1 scheduled messages\n")
+    rf.eq(rows("list_scheduled", x), [])
+    conn.close()
+
+
 # ---------------------------------------------------------------- connections
 
 def test_close_connection_closes_a_pika_connection():

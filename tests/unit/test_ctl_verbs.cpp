@@ -182,6 +182,12 @@ std::vector<verb_case> verb_cases() {
       {{"redrive_status", "dlq"},
        {{{"GET", "/api/queues/%2F/dlq/redrive"}, ok(json{{"run", nullptr}, {"origins", json::array()}})}},
        {{"GET", "/api/queues/%2F/dlq/redrive"}}},
+      {{"list_scheduled", "later", "message_id=m1"},
+       {{{"GET", "/api/scheduled/%2F/later?message_id=m1"}, ok(json{{"messages", json::array()}})}},
+       {{"GET", "/api/scheduled/%2F/later?message_id=m1"}}},
+      {{"cancel_scheduled", "exchange=later", "type=t"},
+       {{{"POST", "/api/scheduled/%2F/cancel"}, ok(json{{"cancelled", 1}})}},
+       {{"POST", "/api/scheduled/%2F/cancel", {{"exchange", "later"}, {"filter", {{"type", "t"}}}}}}},
   };
 }
 
