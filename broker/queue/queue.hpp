@@ -90,6 +90,14 @@ struct ready_lane {
   // Paged-out entries: every seq of the lane above last_in_memory_seq.
   std::uint64_t paged_count = 0;
   std::uint64_t last_in_memory_seq = 0;
+  // The newest paged-out seq. When nothing between last_in_memory_seq and
+  // it has left (the usual deep queue of one lane), the paged seqs are
+  // consecutive and a browse finds a position by arithmetic, not by
+  // walking the store (paged_seqs_consecutive).
+  std::uint64_t last_paged_seq = 0;
+  bool paged_seqs_consecutive() const {
+    return paged_count > 0 && last_paged_seq - last_in_memory_seq == paged_count;
+  }
   bool loading = false;
 
   std::size_t in_memory() const { return ready.size() - expired_in_place; }

@@ -1,8 +1,9 @@
 // Browsing a queue: a walk over the lanes, highest priority first, each
 // lane's messages in memory and then its paged-out ones. The part in memory
 // is read at once; the paged-out part through load_entries, a chunk at a
-// time, its position found by the store (load_entries.skip) rather than by
-// reading what comes before it. Nothing is changed: the messages read back
+// time, its position found by arithmetic when the paged seqs are
+// consecutive, else by the store (load_entries.skip), never by reading the
+// messages before it. Nothing is changed: the messages read back
 // are copies, and the lanes' own paging state is not touched.
 #include <algorithm>
 #include <memory>
@@ -82,7 +83,10 @@ void queue::browse_step(const std::shared_ptr<browse_walk>& w) {
     std::size_t chunk = std::min(budget, w->request.matches ? filtered_chunk : w->request.limit - w->page.found.size());
     auto into = std::make_shared<std::vector<storage::loaded_entry>>();
     storage::load_entries load{store_id_, w->after_seq, chunk, into, storage::lane_base(l + 1)};
-    load.skip = skip;
+    if (skip > 0 && w->after_seq == lane.last_in_memory_seq && lane.paged_seqs_consecutive())
+      load.after_seq += skip;  // position p of the store part is seq last_in_memory_seq + 1 + p
+    else
+      load.skip = skip;
     page_store()->submit({std::move(load)}, [token = alive_.watch(), w, into, chunk, skip](bool ok) {
       if (*token == nullptr || !ok) return w->finish(*token, true);  // the queue is gone, or the store failed
       queue& q = **token;

@@ -21,6 +21,7 @@ storage::store* queue::page_store() const { return persisted_ ? storage_->durabl
 void queue::page_out(ready_lane& lane, const message_ref& msg, const storage::entry_record& stored_entry,
                      bool stored) {
   ++lane.paged_count;
+  lane.last_paged_seq = stored_entry.seq;
   if (stored) return;  // already on its way to the durable store
   // A transient message (or any message of a non-durable queue) is written
   // to the paging store as it leaves memory; it is not durable there.
@@ -40,6 +41,7 @@ void queue::restore(const storage::queue_summary& stored) {
     // read): give it a lane anyway, so they are still delivered.
     while (lanes_.size() <= summary.lane) add_lane();
     lanes_[summary.lane].paged_count = summary.entry_count;
+    lanes_[summary.lane].last_paged_seq = summary.max_seq;
     next_counter_ = std::max(next_counter_, (summary.max_seq & (storage::lane_base(1) - 1)) + 1);
   }
   // Every entry is counted and indexed now, not when it is paged in, so

@@ -31,6 +31,10 @@ Scenarios (16-byte bodies unless said; every run uses fresh queue names):
      10M-message stream (--quick: 1M) and no consumer; one consumer replaying 1M messages from
      "first", then ten at once (stream_scenarios.py). Targets: >= 5x on each rate, ten readers
      under twice one reader's time, RSS <= 60 MB
+  r  inspecting and repairing queues, Roost only (RabbitMQ has neither): browsing page 1 and
+     page 10,000 of a 10M-message queue (--quick: 1M) while a publisher runs flat out, and the
+     publisher's rate with and without the browsing; redriving 1M dead letters
+     (repair_scenarios.py). Targets: each page <= 100 ms, the publisher loses <= 10%
 Units: MB = 10^6 bytes, KB = 10^3 bytes, GB/s = 10^9 bytes/s.
 """
 import argparse
@@ -54,6 +58,7 @@ from processes import Interrupted, TimeCap, BrokerDown, log, rss_kib, PidBook, S
 from rabbitmq_cluster import RabbitMQCluster  # noqa: E402
 from rabbitmq_node import RABBITMQ_SERVER  # noqa: E402
 from roost_cluster import ETCD, LEASE_TTL, RoostCluster  # noqa: E402
+from repair_scenarios import RepairScenarios  # noqa: E402
 from stream_scenarios import StreamScenarios  # noqa: E402
 
 
@@ -95,7 +100,11 @@ VARIANTS = [
             "confirm, as RabbitMQ's streams (which never fsync)", "stream_pub", sync_normal=True),
     Variant("s-rss", "s", "RSS with a 10M-message stream (quick: 1M), no consumer", "rss_stream"),
     Variant("s-replay", "s", "replay 1M from first: one consumer, then ten at once", "stream_replay"),
+    Variant("r-browse", "r", "browse a 10M-message queue (quick: 1M), page 1 and page 10,000, under a flat-out "
+            "publisher (Roost only)", "browse"),
+    Variant("r-redrive", "r", "redrive 1M dead letters back to their queue, unpaced (Roost only)", "redrive"),
 ]
+ROOST_ONLY_KINDS = ("browse", "redrive")
 MEMORY_KINDS = ("rss_queue", "rss_conns", "rss_stream")
 
 # (variant, metric, row label, unit, better, target text, check(roost, rabbit) -> bool, chart label)
@@ -139,6 +148,15 @@ ROWS = [
      lambda r, q: r < 2, None),
     ("s-rss", "rss_mb", "s · RSS with a 10M-message stream, no consumer", "MB", "lower", "≤ 60 MB",
      lambda r, q: r <= 60, "s RSS"),
+    ("r-browse", "page1_ms", "r · browse page 1 of a deep queue under a flat-out publisher (median)", "ms", "lower",
+     "≤ 100 ms", lambda r, q: r <= 100, None),
+    ("r-browse", "page1_max_ms", "r · browse page 1, slowest", "ms", "lower", "", None, None),
+    ("r-browse", "deep_ms", "r · browse page 10,000 (offset 999,900) under the publisher (median)", "ms", "lower",
+     "≤ 100 ms", lambda r, q: r <= 100, None),
+    ("r-browse", "deep_max_ms", "r · browse page 10,000, slowest", "ms", "lower", "", None, None),
+    ("r-browse", "pub_drop_pct", "r · publisher's rate lost to browsing without pause", "%", "lower", "≤ 10 %",
+     lambda r, q: r <= 10, None),
+    ("r-redrive", "redrive_msg_s", "r · redrive 1M dead letters", "msg/s", "higher", "", None, None),
     ("i", "before_mb", "i · RSS before the idle connections", "MB", "lower", "", None, None),
     ("i", "during_mb", "i · RSS with 1,000 idle connections", "MB", "lower", "", None, None),
     ("i", "per_conn_kb", "i · per idle connection (+ channel)", "KB", "lower", "≤ 20 KB", lambda r, q: r <= 20,
@@ -153,7 +171,7 @@ PROFILES = {
     "quick": {"tput": 1.0, "latency": 2.0, "drain": 2.0, "hold": 3.0, "cap": 240, "cluster_cap": 150, "rounds": 2,
               "mem_rounds": 1, "stream_cap": 240},
 }
-LETTERS = "abcdefghijst"
+LETTERS = "abcdefghijrst"
 
 
 def parse_result(text):
@@ -170,7 +188,7 @@ def parse_result(text):
     return out
 
 
-class Bench(StreamScenarios):
+class Bench(StreamScenarios, RepairScenarios):
     def __init__(self, a):
         self.a = a
         self.profile = dict(PROFILES["quick" if a.quick else "full"])
@@ -179,7 +197,7 @@ class Bench(StreamScenarios):
         wanted = set((a.only or LETTERS).replace(",", "").replace(" ", ""))
         bad = wanted - set(LETTERS)
         if bad:
-            sys.exit("bench: unknown scenario(s) %s (a..j, s, t)" % ",".join(sorted(bad)))
+            sys.exit("bench: unknown scenario(s) %s (a..j, r, s, t)" % ",".join(sorted(bad)))
         self.variants = [v for v in VARIANTS if v.letter in wanted]
         clusters = any(v.cluster for v in self.variants)
         if clusters and not os.access(ETCD, os.X_OK):
@@ -419,6 +437,8 @@ class Bench(StreamScenarios):
         self.record(v, cluster, rnd, 0, details, {"failover_s": details["failover_s"]}, time.monotonic() - t0, [])
 
     def pair(self, v):
+        if v.kind in ROOST_ONLY_KINDS:
+            return (self.roost,)
         if v.cluster:
             return self.roost_cluster, self.rabbit_cluster
         return (self.roost_sync_normal if v.sync_normal else self.roost), self.rabbit
@@ -434,6 +454,8 @@ class Bench(StreamScenarios):
             return prepare + p["tput"] + (1 if roost else p["drain"] + 6)
         if v.kind in ("stream_pub", "rss_stream", "stream_replay"):
             return self.stream_estimate(v, broker)
+        if v.kind in ROOST_ONLY_KINDS:
+            return self.repair_estimate(v)
         if v.kind == "rss_queue":
             return 15 if broker is self.roost else 50
         if v.kind == "rss_conns":
@@ -488,7 +510,8 @@ class Bench(StreamScenarios):
                     {"rss_queue": self.run_rss_queue, "rss_conns": self.run_rss_conns,
                      "failover": self.run_failover, "stream_pub": self.run_stream_pub,
                      "rss_stream": self.run_rss_stream,
-                     "stream_replay": self.run_stream_replay}.get(v.kind, self.run_load)(v, broker, rnd)
+                     "stream_replay": self.run_stream_replay, "browse": self.run_browse,
+                     "redrive": self.run_redrive}.get(v.kind, self.run_load)(v, broker, rnd)
                 except (OSError, AmqpError, BrokerDown, subprocess.SubprocessError) as e:
                     self.record(v, broker, rnd, "error: %s" % e, None, None, 0.0, [])
         self.status = "complete" if not self.skipped else "%d round(s) skipped to stay within the time cap" % self.skipped
@@ -704,7 +727,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="1 s runs (2 s for latency), 2 rounds, memory scenarios "
                     "once: about 4 minutes, 1 of them for j (RabbitMQ alone needs ~40 s to take 1M messages)")
-    ap.add_argument("--only", metavar="LIST", help="scenarios to run, e.g. a,c or j (default: all of a..j and t)")
+    ap.add_argument("--only", metavar="LIST", help="scenarios to run, e.g. a,c or j (default: all of a..j, r, s and t)")
     ap.add_argument("--rounds", type=int, metavar="N", help="rounds per scenario and broker, memory scenarios "
                     "included (default 3; with --quick 2, and 1 for the memory scenarios)")
     ap.add_argument("--time-cap", type=float, metavar="SECONDS", help="hard cap on the benchmark phase "

@@ -24,6 +24,7 @@ class Roost:
         self.tls = tls  # tls_certs.Certs: also listen for AMQPS
         self.extra_args, self.dirname = list(extra_args), dirname  # another configuration, in its own dirs
         self.proc, self.port, self.tls_port, self.generation, self.version = None, None, None, 0, None
+        self.http_port = None
         self.logs = []
 
     @property
@@ -61,8 +62,10 @@ class Roost:
                 text = f.read()
             m = re.search(r"^listening amqp 127\.0\.0\.1 (\d+)$", text, re.M)
             m_tls = re.search(r"^listening amqps 127\.0\.0\.1 (\d+)$", text, re.M)
-            if m and (m_tls or self.tls is None):
+            m_http = re.search(r"^listening http 127\.0\.0\.1 (\d+)$", text, re.M)
+            if m and m_http and (m_tls or self.tls is None):
                 self.port = int(m.group(1))
+                self.http_port = int(m_http.group(1))
                 self.tls_port = int(m_tls.group(1)) if m_tls else None
                 break
             if self.proc.poll() is not None:

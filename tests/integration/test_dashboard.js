@@ -457,7 +457,7 @@ rf.test('a phone-sized window shows every page without sideways scrolling', asyn
     const long = encodeURIComponent(`a.rather.long.queue.name.for.a.phone.${short('q')}`);
     await api(broker, 'PUT', `queues/%2F/${long}`, { durable: false, auto_delete: false, arguments: {} });
     for (const [hash, shot] of [['#/', 'phone-overview'], ['#/queues', 'phone-queues'], ['#/exchanges', 'phone-exchanges'],
-      ['#/bindings', 'phone-bindings'], ['#/connections', 'phone-connections']]) {
+      ['#/bindings', 'phone-bindings'], ['#/connections', 'phone-connections'], ['#/scheduled', 'phone-scheduled']]) {
       await page.goto(`${broker.url}/${hash}`);
       await page.locator('main .live[aria-busy="false"], main .tiles').first().waitFor();
       await screenshot(page, shot);

@@ -13,6 +13,7 @@ import * as exchangesPage from './pages/exchanges.js';
 import * as exchangePage from './pages/exchange.js';
 import * as queuesPage from './pages/queues.js';
 import * as queuePage from './pages/queue.js';
+import * as scheduledPage from './pages/scheduled.js';
 import * as bindingsPage from './pages/bindings.js';
 import * as connectionsPage from './pages/connections.js';
 import * as channelsPage from './pages/channels.js';
@@ -32,6 +33,7 @@ const ROUTES = [
   [/^#\/exchanges\/([^/]+)\/([^/]*)$/, exchangePage, 'exchanges', 'Exchange'],
   [/^#\/queues$/, queuesPage, 'queues', 'Queues'],
   [/^#\/queues\/([^/]+)\/([^/]+)$/, queuePage, 'queues', 'Queue'],
+  [/^#\/scheduled$/, scheduledPage, 'scheduled', 'Scheduled'],
   [/^#\/bindings$/, bindingsPage, 'bindings', 'Bindings'],
   [/^#\/connections$/, connectionsPage, 'connections', 'Connections'],
   [/^#\/channels$/, channelsPage, 'channels', 'Channels'],
@@ -45,7 +47,8 @@ const ROUTES = [
 ];
 const NAV = [
   ['overview', 'Overview', '#/'], ['exchanges', 'Exchanges', '#/exchanges'], ['queues', 'Queues', '#/queues'],
-  ['bindings', 'Bindings', '#/bindings'], ['connections', 'Connections', '#/connections'], ['channels', 'Channels', '#/channels'],
+  ['scheduled', 'Scheduled', '#/scheduled'], ['bindings', 'Bindings', '#/bindings'], ['connections', 'Connections', '#/connections'],
+  ['channels', 'Channels', '#/channels'],
 ];
 
 const main = document.getElementById('main');

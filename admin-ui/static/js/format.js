@@ -34,6 +34,18 @@ export function time(ms) {
   return new Date(ms).toLocaleString();
 }
 
+// How far ahead a time is: "in 40 s", "in 5 min", "in 2 h", "in 3.5 days"; "now" once it
+// is due (a scheduled message due now is on its way to its queues).
+export function fromNow(ms, now = Date.now()) {
+  const seconds = Math.round((ms - now) / 1000);
+  if (seconds <= 0) return 'now';
+  if (seconds < 60) return `in ${seconds} s`;
+  if (Math.round(seconds / 60) < 60) return `in ${Math.round(seconds / 60)} min`;
+  if (seconds / 3600 < 23.95) return `in ${compact.format(seconds / 3600)} h`;
+  const days = compact.format(seconds / 86400);
+  return `in ${days} ${days === '1' ? 'day' : 'days'}`;
+}
+
 // RabbitMQ nests rates as message_stats.<name>_details.rate.
 export function statRate(obj, name) {
   return obj?.message_stats?.[`${name}_details`]?.rate ?? obj?.[`${name}_details`]?.rate;

@@ -44,6 +44,24 @@ export const browseMessages = (vhost, name, { state, conditions, offset, limit }
 export const deleteMessages = (vhost, name, ids) => post(`${q(vhost, name)}/messages/delete`, { ids });
 export const moveMessages = (vhost, name, ids, queue) => post(`${q(vhost, name)}/messages/move`, { ids, queue });
 
+// Redriving a queue's dead letters back where they died (Roost's): what it holds to redrive
+// and the latest run; body picks { origin_queue, reason, max, max_rate } or { queue } (all to one queue).
+export const redrive = (vhost, name) => get(`${q(vhost, name)}/redrive`);
+export const startRedrive = (vhost, name, body) => post(`${q(vhost, name)}/redrive`, body);
+export const cancelRedrive = (vhost, name) => del(`${q(vhost, name)}/redrive`);
+
+// Messages delaying exchanges hold back (Roost's), by due time: the vhost's, or one
+// exchange's (which also narrows by_exchange and due_within); conditions as browseMessages'.
+export const scheduled = (vhost, { exchange, conditions = [], offset = 0, limit }) => {
+  const query = new URLSearchParams({ offset: String(offset), limit: String(limit), truncate: '50000' });
+  for (const [key, value] of conditions) query.append(key, value);
+  return get(`scheduled/${seg(vhost)}${exchange ? `/${seg(exchange)}` : ''}?${query}`);
+};
+// pick: { ids } or { filter }; when: { due_at } (ms since the epoch) or { delay } (ms from now).
+export const cancelScheduled = (vhost, pick) => post(`scheduled/${seg(vhost)}/cancel`, pick);
+export const releaseScheduled = (vhost, pick) => post(`scheduled/${seg(vhost)}/release`, pick);
+export const rescheduleScheduled = (vhost, pick, when) => post(`scheduled/${seg(vhost)}/reschedule`, { ...pick, ...when });
+
 export const exchanges = (vhost) => get(inVhost('exchanges', vhost));
 export const exchange = (vhost, name) => get(x(vhost, name));
 export const declareExchange = (vhost, name, props) => put(x(vhost, name), props);

@@ -38,9 +38,10 @@ export function currentVhost(names) {
 }
 
 // The "Virtual host" select for a page header: onChange(vhost) after the choice is kept.
-export function vhostFilter(names, selected, onChange) {
+// all: false leaves out "All", for a page whose API answers for one vhost at a time.
+export function vhostFilter(names, selected, onChange, { all = true } = {}) {
   const select = h('select', { name: 'vhost-filter' },
-    h('option', { value: ALL, selected: selected === ALL }, 'All'),
+    all && h('option', { value: ALL, selected: selected === ALL }, 'All'),
     names.map((n) => h('option', { value: n, selected: n === selected }, n)));
   select.addEventListener('change', () => {
     chooseVhost(select.value);

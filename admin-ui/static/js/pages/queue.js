@@ -1,5 +1,6 @@
 // One queue: its numbers, which policy and operator policy apply and what they add up to,
-// the bindings that feed it (add / remove), get messages, browse its messages to delete or
+// the dead letters it holds and redriving them where they died (queue_redrive.js), the
+// bindings that feed it (add / remove), get messages, browse its messages to delete or
 // move chosen ones (queue_messages.js), purge and delete. A stream (type "stream") shows
 // its offsets, segments and size, where each consumer is and how far behind, and the
 // offsets kept for tracking consumers; it has no get and no purge (the broker refuses
@@ -15,6 +16,7 @@ import { header } from '../page.js';
 import { bindingsTable, bindingForm, argumentsText } from '../bindings_ui.js';
 import { QUEUE_FEATURES } from './queues.js';
 import { messagesForm } from './queue_messages.js';
+import { redriveCard } from './queue_redrive.js';
 import { queue, queueBindings, purgeQueue, deleteQueue, getMessages, browseStream, exchanges } from '../resources.js';
 
 function facts(q) {
@@ -157,6 +159,7 @@ export async function render(ctx, { vhost, name }, app) {
     header(name, h('span', { class: 'kind' }, isStream ? 'stream' : 'queue'),
       h('a', { href: '#/queues', class: 'back' }, '← all queues')),
     h('section', { class: 'card' }, h('h2', null, 'Details'), factsLive.el, danger),
+    !isStream && redriveCard(ctx, vhost, name, () => factsLive.refresh()),
     isStream && h('section', { class: 'card', 'data-card': 'stream' }, h('h2', null, 'Stream'), streamLive.el),
     h('section', { class: 'card' }, h('h2', null, 'Bindings'), bindingsLive.el),
     bindingForm({ fixed: { vhost, destinationType: 'queue', destination: name }, exchanges: exchangeNames, onAdded: () => bindingsLive.refresh() }),

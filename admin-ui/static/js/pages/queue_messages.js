@@ -12,8 +12,8 @@ import { queues, browseMessages, deleteMessages, moveMessages } from '../resourc
 
 // "routing_key=order.paid header.tenant=acme"; a value with spaces goes in double quotes
 // (body_contains="out of stock"). The broker checks the names: it answers an unknown one
-// with its reason, which the form shows.
-function conditionsOf(typed) {
+// with its reason, which the form shows. The Scheduled page's filter is typed the same way.
+export function conditionsOf(typed) {
   const pair = /([^\s=]+)=(?:"([^"]*)"|([^\s"]*))(?:\s+|$)/y;
   const rest = typed.trim();
   const conditions = [];
@@ -28,7 +28,7 @@ function conditionsOf(typed) {
 
 const PREVIEW_CHARS = 80;
 
-function preview(m) {
+export function preview(m) {
   if (m.payload_encoding === 'base64') return `${bytes(m.payload_bytes)} binary`;
   const payload = m.payload ?? '';
   return payload.length > PREVIEW_CHARS ? `${payload.slice(0, PREVIEW_CHARS)}…` : payload;
