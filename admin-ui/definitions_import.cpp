@@ -22,6 +22,7 @@
 #include "broker/model/vhost.hpp"
 #include "broker/protocol/errors.hpp"
 #include "routing/binding_set.hpp"
+#include "routing/exchange_router.hpp"
 
 namespace roost::admin {
 
@@ -223,7 +224,11 @@ class importer {
     std::string what = describe("exchange", spec.name, v.name());
     if (spec.name.empty()) throw_access_refused("operation not permitted on the default exchange");
     if (spec.name.size() > 255) bad_request("exchange name longer than 255 bytes");
-    if (routing::make_router(spec.type) == nullptr) bad_request("unknown exchange type '" + spec.type + "'");
+    // As exchange.declare checks it: a delaying exchange (x-delayed-message) is known by its x-delayed-type.
+    routing::exchange_problem problem = routing::check_exchange(spec.type, spec.arguments);
+    if (problem.what == routing::exchange_problem::kind::unknown_type)
+      bad_request("unknown exchange type '" + problem.text + "'");
+    if (problem.what == routing::exchange_problem::kind::invalid_arguments) bad_request(what + ": " + problem.text);
     const exchange_spec* current = nullptr;
     if (exchange* x = v.find_exchange(spec.name)) current = &x->spec();
     else if (auto it = exchanges_.find({&v, spec.name}); it != exchanges_.end()) current = &it->second;
@@ -289,7 +294,7 @@ class importer {
                                         : known_exchange(v, b.destination) != nullptr;
     if (!destination_known)
       bad_request("binding to unknown " + describe(b.to_queue ? "queue" : "exchange", b.destination, v.name()));
-    std::string invalid = routing::make_router(source->type)->validate_binding(b.arguments);
+    std::string invalid = routing::make_router(source->type, source->arguments)->validate_binding(b.arguments);
     if (!invalid.empty()) throw_precondition_failed(invalid);
     return b;
   }

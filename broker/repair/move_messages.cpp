@@ -75,6 +75,8 @@ move_counts move_ready(vhost& v, storage_context& storage, queue& from, const st
   std::sort(reached.begin(), reached.end());
   reached.erase(std::unique(reached.begin(), reached.end()), reached.end());
   for (queue* q : reached) q->dispatch();
+  // The source may have lost its whole window: its consumers need the next page read in.
+  from.dispatch();
   return counts;
 }
 

@@ -105,6 +105,23 @@ def test_definitions_import_is_all_or_nothing():
     cleanup([user], [vh])
 
 
+def test_definitions_with_a_delaying_exchange_and_its_bindings_import():
+    roost_only("RabbitMQ 3.10.8 has no x-delayed-message without the plugin")
+    vh = rf.uniq("delay-vh")
+    x = {"name": "later", "vhost": vh, "type": "x-delayed-message", "durable": True, "auto_delete": False,
+         "internal": False, "arguments": {"x-delayed-type": "topic"}}
+    doc = {"vhosts": [{"name": vh}], "exchanges": [x], "queues": [{"name": "due", "vhost": vh, "durable": True}],
+           "bindings": [{"source": "later", "vhost": vh, "destination": "due", "destination_type": "queue",
+                         "routing_key": "a.#", "arguments": {}}]}
+    assert api("POST", "/api/definitions", doc)[0] == 204
+    assert api("POST", "/api/definitions", doc)[0] == 204  # again, over what is there now
+    exported = ok("GET", "/api/definitions")
+    assert [e["type"] for e in exported["exchanges"] if e["vhost"] == vh] == ["x-delayed-message"]
+    bad = dict(doc, exchanges=[dict(x, name="later2", arguments={})], bindings=[])
+    refused("POST", "/api/definitions", bad)  # no x-delayed-type: refused as a declare is
+    cleanup([], [vh])
+
+
 def _fixture_logins(port, http_port):
     for user, password in FIXTURE_PASSWORDS.items():
         conn = amqp(user, password, FIXTURE_VHOSTS[user], port=port)
