@@ -56,13 +56,15 @@ std::vector<unacked_view> unacked_of(const api_call& c, const queue& q) {
   const vhost& v = c.vh();
   for (const auto& [id, conn] : c.ctx.b.connections()) {
     if (!conn->has_vhost() || &conn->vh() != &v) continue;
-    for (const auto& [number, ch] : conn->channels())
-      ch->unacked().for_each([&](const unacked_delivery& d) {
+    for (const auto& entry : conn->channels()) {
+      const channel& ch = *entry.second;  // a named reference: clang lets no lambda capture a structured binding
+      ch.unacked().for_each([&](const unacked_delivery& d) {
         if (d.queue_id != q.id()) return;
         const queued_message& m = d.entry;
         out.push_back(unacked_view{ready_view{m.seq, 0, m.msg, m.redelivered, m.delivery_count, m.expires_at_ms},
-                                   channel_name(*ch, c.ctx), d.owner != nullptr ? d.owner->tag() : "", d.tag});
+                                   channel_name(ch, c.ctx), d.owner != nullptr ? d.owner->tag() : "", d.tag});
       });
+    }
   }
   return out;
 }
