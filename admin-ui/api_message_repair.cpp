@@ -78,12 +78,6 @@ struct repair_run {
   std::string verb;             // "deleted" or "moved"
   std::function<void(http_response)> done;
 
-  void add(const move_counts& c) {
-    totals.moved += c.moved;
-    totals.gone += c.gone;
-    totals.unroutable += c.unroutable;
-    totals.refused += c.refused;
-  }
   void answer() {
     json out{{verb, totals.moved},
              {"skipped_unacked", skipped_unacked},
@@ -103,7 +97,7 @@ void next_page(const std::shared_ptr<repair_run>& run, queue& q) {
   q.browse(std::move(request), [run](browse_page page) {
     if (page.source == nullptr) return run->answer();  // the queue was deleted meanwhile
     move_counts counts = move_ready(*run->v, *run->storage, *page.source, page.found, run->to);
-    run->add(counts);
+    run->totals += counts;
     run->left -= std::min(run->left, counts.moved);
     // What was taken out was before next_position: the rest moved up by that much.
     run->from_position = page.next_position - std::min(page.next_position, counts.moved);
@@ -132,7 +126,7 @@ http_response repair(const api_call& c, queue& q, const selection& s, move_desti
     }
     q->read_ready(s.ids, [run, asked = s.ids.size()](browse_page page) {
       if (page.source == nullptr) return run->answer();
-      run->add(move_ready(*run->v, *run->storage, *page.source, page.found, run->to));
+      run->totals += (move_ready(*run->v, *run->storage, *page.source, page.found, run->to));
       run->not_found = asked - std::min<std::uint64_t>(asked, page.found.size() + run->skipped_unacked);
       run->answer();
     });

@@ -23,22 +23,6 @@ using nlohmann::json;
 
 namespace {
 
-struct page_options {
-  std::uint64_t limit = 100;
-  std::string encoding = "auto";
-  std::int64_t truncate = 50000;
-};
-
-page_options page_options_from(const query_params& q) {
-  page_options o;
-  o.limit = query_number(q, "limit").value_or(100);
-  if (o.limit < 1 || o.limit > 1000) bad_request("limit must be between 1 and 1000");
-  auto asked = q.find("encoding");
-  o.encoding = checked_encoding(asked == q.end() ? "auto" : asked->second);
-  o.truncate = static_cast<std::int64_t>(query_number(q, "truncate").value_or(50000));
-  return o;
-}
-
 // Reads a stream without a consumer: up to `limit` messages from `offset`
 // (default: the first kept) or from the first appended at or after
 // `from_time` (milliseconds since the Unix epoch), from memory or from the
@@ -98,7 +82,7 @@ http_response browse_queue(const api_call& c, queue& q, const page_options& o) {
     unacked_count = unacked.size();
     std::uint64_t i = offset;
     for (; i < unacked.size() && messages.size() < o.limit && scanned < scan_limit; ++i, ++scanned)
-      if (filter.matches(unacked[i].view)) messages.push_back(unacked_json(unacked[i], i, o.encoding, o.truncate));
+      if (filter.matches(unacked[i].view)) messages.push_back(unacked_json(unacked[i], i, o));
     bool full = messages.size() >= o.limit || scanned >= scan_limit;
     if (state == "unacked" || (full && i < unacked.size()))
       return json_response(page_json(std::move(messages), i, i >= unacked.size() && state == "unacked"));
@@ -115,7 +99,7 @@ http_response browse_queue(const api_call& c, queue& q, const page_options& o) {
   answer.later = [q = &q, request, messages, unacked_count, o](std::function<void(http_response)> done) mutable {
     q->browse(std::move(request), [done, messages, unacked_count, o](browse_page page) mutable {
       for (const ready_view& v : page.found)
-        messages.push_back(ready_json(v, unacked_count + v.position, o.encoding, o.truncate));
+        messages.push_back(ready_json(v, unacked_count + v.position, o));
       done(json_response(page_json(std::move(messages), unacked_count + page.next_position, page.at_end)));
     });
   };

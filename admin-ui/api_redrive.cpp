@@ -13,7 +13,6 @@
 #include "admin-ui/api_call.hpp"
 #include "admin-ui/api_error.hpp"
 #include "admin-ui/json_body.hpp"
-#include "amqp/properties.hpp"
 #include "broker/dead_letter/x_death.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/model/vhost.hpp"
@@ -61,13 +60,7 @@ http_response show(const api_call& c) {
   read.scan_limit = summary_scan;
   // Counts as it reads and keeps nothing: the summary holds no messages.
   read.matches = [counts](const ready_view& m) {
-    try {
-      amqp::basic_properties p = amqp::decode_properties(m.msg->properties);
-      if (p.headers)
-        if (std::optional<last_death> d = last_death_of(*p.headers)) ++(*counts)[{d->queue, d->reason, d->exchange}];
-    } catch (const amqp::decode_error&) {
-      // not readable: not counted
-    }
+    if (std::optional<last_death> d = last_death_of(*m.msg)) ++(*counts)[{d->queue, d->reason, d->exchange}];
     return false;
   };
   http_response answer;

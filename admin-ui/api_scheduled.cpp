@@ -20,7 +20,7 @@
 #include "admin-ui/broker_view.hpp"
 #include "admin-ui/json_body.hpp"
 #include "admin-ui/message_filter.hpp"
-#include "admin-ui/message_json.hpp"
+#include "admin-ui/queue_messages.hpp"
 #include "broker/delay/delayed_delivery.hpp"
 #include "broker/model/broker.hpp"
 #include "broker/model/vhost.hpp"
@@ -36,13 +36,8 @@ constexpr std::int64_t minute_ms = 60 * 1000;
 
 ready_view view_of(const pending& p) { return ready_view{p.id, 0, p.msg, false, 0, 0}; }
 
-json pending_json(vhost& v, const pending& p, const std::string& encoding, std::int64_t truncate) {
-  json m;
-  try {
-    m = content_json(*p.msg, encoding, truncate);
-  } catch (const amqp::decode_error& e) {
-    m = json{{"payload_bytes", p.msg->body.size()}, {"properties_error", e.what()}};
-  }
+json pending_json(vhost& v, const pending& p, const page_options& o) {
+  json m = content_or_error_json(*p.msg, o);
   m["id"] = std::to_string(p.id);
   m["due_at"] = p.due_ms;
   json queues = json::array();
@@ -65,11 +60,7 @@ http_response list(const api_call& c) {
   if (scope != nullptr && v.find_exchange(exchange) == nullptr)
     not_found("no exchange '" + *scope + "' in vhost '" + v.name() + "'");
   std::uint64_t offset = query_number(c.query, "offset").value_or(0);
-  std::uint64_t limit = query_number(c.query, "limit").value_or(100);
-  if (limit < 1 || limit > 1000) bad_request("limit must be between 1 and 1000");
-  auto asked = c.query.find("encoding");
-  std::string encoding = checked_encoding(asked == c.query.end() ? "auto" : asked->second);
-  auto truncate = static_cast<std::int64_t>(query_number(c.query, "truncate").value_or(50000));
+  page_options o = page_options_from(c.query);
   message_filter filter = filter_from_query(c.query, {"offset", "limit", "encoding", "truncate"});
 
   struct due_item {
@@ -91,7 +82,7 @@ http_response list(const api_call& c) {
     if (filter.empty() || filter.matches(view_of(p))) matching.push_back({p.due_ms, p.id});
   });
   auto earlier = [](const due_item& a, const due_item& b) { return a.due_ms != b.due_ms ? a.due_ms < b.due_ms : a.id < b.id; };
-  std::size_t end = static_cast<std::size_t>(std::min<std::uint64_t>(matching.size(), offset + limit));
+  std::size_t end = static_cast<std::size_t>(std::min<std::uint64_t>(matching.size(), offset + o.limit));
   std::size_t begin = static_cast<std::size_t>(std::min<std::uint64_t>(matching.size(), offset));
   std::partial_sort(matching.begin(), matching.begin() + static_cast<std::ptrdiff_t>(end), matching.end(), earlier);
   std::map<std::uint64_t, std::size_t> page_ids;  // id → place in the page
@@ -100,7 +91,7 @@ http_response list(const api_call& c) {
   for (std::size_t i = begin; i < end; ++i) messages.push_back(nullptr);
   v.delays().list([&](const pending& p) {
     auto it = page_ids.find(p.id);
-    if (it != page_ids.end()) messages[it->second] = pending_json(v, p, encoding, truncate);
+    if (it != page_ids.end()) messages[it->second] = pending_json(v, p, o);
   });
   json exchanges = json::array();
   for (const auto& [name, counts] : by_exchange)

@@ -1,5 +1,6 @@
 #include "admin-ui/queue_messages.hpp"
 
+#include "admin-ui/api_error.hpp"
 #include "admin-ui/broker_view.hpp"
 #include "admin-ui/message_json.hpp"
 #include "broker/model/broker.hpp"
@@ -30,15 +31,8 @@ json death_summary(const json& content) {
   return out;
 }
 
-json message_json(const ready_view& v, std::string_view state, std::uint64_t position, const std::string& encoding,
-                   std::int64_t truncate) {
-  json m;
-  try {
-    m = content_json(*v.msg, encoding, truncate);
-  } catch (const amqp::decode_error& e) {
-    // A damaged stored row: still listed (so it can be deleted), without its content.
-    m = json{{"payload_bytes", v.msg->body.size()}, {"properties_error", e.what()}};
-  }
+json message_json(const ready_view& v, std::string_view state, std::uint64_t position, const page_options& o) {
+  json m = content_or_error_json(*v.msg, o);
   m["id"] = std::to_string(v.seq);
   m["state"] = state;
   m["position"] = position;
@@ -50,6 +44,24 @@ json message_json(const ready_view& v, std::string_view state, std::uint64_t pos
 }
 
 }  // namespace
+
+page_options page_options_from(const query_params& q) {
+  page_options o;
+  o.limit = query_number(q, "limit").value_or(100);
+  if (o.limit < 1 || o.limit > 1000) bad_request("limit must be between 1 and 1000");
+  auto asked = q.find("encoding");
+  o.encoding = checked_encoding(asked == q.end() ? "auto" : asked->second);
+  o.truncate = static_cast<std::int64_t>(query_number(q, "truncate").value_or(50000));
+  return o;
+}
+
+json content_or_error_json(const message& msg, const page_options& o) {
+  try {
+    return content_json(msg, o.encoding, o.truncate);
+  } catch (const amqp::decode_error& e) {
+    return json{{"payload_bytes", msg.body.size()}, {"properties_error", e.what()}};
+  }
+}
 
 std::vector<unacked_view> unacked_of(const api_call& c, const queue& q) {
   std::vector<unacked_view> out;
@@ -69,12 +81,12 @@ std::vector<unacked_view> unacked_of(const api_call& c, const queue& q) {
   return out;
 }
 
-json ready_json(const ready_view& v, std::uint64_t position, const std::string& encoding, std::int64_t truncate) {
-  return message_json(v, "ready", position, encoding, truncate);
+json ready_json(const ready_view& v, std::uint64_t position, const page_options& o) {
+  return message_json(v, "ready", position, o);
 }
 
-json unacked_json(const unacked_view& u, std::uint64_t position, const std::string& encoding, std::int64_t truncate) {
-  json m = message_json(u.view, "unacked", position, encoding, truncate);
+json unacked_json(const unacked_view& u, std::uint64_t position, const page_options& o) {
+  json m = message_json(u.view, "unacked", position, o);
   m["channel"] = u.channel;
   m["consumer_tag"] = u.consumer_tag;
   m["delivery_tag"] = u.delivery_tag;

@@ -17,8 +17,18 @@ using nlohmann::json;
 
 namespace {
 
-std::string messages_path(const command_context& ctx) {
-  return "/api/queues/" + percent_encode(ctx.inv.vh()) + "/" + percent_encode(ctx.arg(0)) + "/messages";
+// The path of the first argument's queue, with what follows it.
+std::string queue_path(const command_context& ctx, std::string_view rest) {
+  return "/api/queues/" + percent_encode(ctx.inv.vh()) + "/" + percent_encode(ctx.arg(0)) + std::string(rest);
+}
+
+std::string messages_path(const command_context& ctx) { return queue_path(ctx, "/messages"); }
+
+// A condition name=value as a query parameter ("&name=value", or "?" first).
+void add_condition(std::string& query, const std::string& arg) {
+  std::size_t eq = arg.find('=');
+  if (eq == std::string::npos) usage_error("'" + arg + "' is not a condition name=value");
+  query += (query.empty() ? "?" : "&") + percent_encode(arg.substr(0, eq)) + "=" + percent_encode(arg.substr(eq + 1));
 }
 
 // The selection in a delete, move or cancel body: ids, or a filter of
@@ -65,12 +75,7 @@ void print_counts(command_context& ctx, const json& counts, const std::string& v
 void run_list_messages(command_context& ctx) {
   ctx.info("Listing messages of queue '" + ctx.arg(0) + "' in vhost '" + ctx.inv.vh() + "' ...");
   std::string query;
-  for (std::size_t i = 1; i < ctx.inv.args.size(); ++i) {
-    const std::string& a = ctx.arg(i);
-    std::size_t eq = a.find('=');
-    if (eq == std::string::npos) usage_error("'" + a + "' is not a condition name=value");
-    query += (query.empty() ? "?" : "&") + percent_encode(a.substr(0, eq)) + "=" + percent_encode(a.substr(eq + 1));
-  }
+  for (std::size_t i = 1; i < ctx.inv.args.size(); ++i) add_condition(query, ctx.arg(i));
   json page = ctx.call(request("GET", messages_path(ctx) + query));
   if (!page.is_object()) command_failed(exit_code::software, "the broker's answer is not a page of messages");
   bool headers = ctx.inv.table_headers && ctx.inv.level != verbosity::silent;
@@ -97,14 +102,8 @@ void run_list_scheduled(command_context& ctx) {
   std::string query;
   for (std::size_t i = 0; i < ctx.inv.args.size(); ++i) {
     const std::string& a = ctx.arg(i);
-    std::size_t eq = a.find('=');
-    if (eq != std::string::npos) {
-      query += (query.empty() ? "?" : "&") + percent_encode(a.substr(0, eq)) + "=" + percent_encode(a.substr(eq + 1));
-    } else if (i == 0) {
-      path += "/" + percent_encode(a);  // the delaying exchange
-    } else {
-      usage_error("'" + a + "' is not a condition name=value");
-    }
+    if (i == 0 && a.find('=') == std::string::npos) path += "/" + percent_encode(a);  // the delaying exchange
+    else add_condition(query, a);
   }
   ctx.info("Listing scheduled messages in vhost '" + ctx.inv.vh() + "' ...");
   json page = ctx.call(request("GET", path + query));
@@ -132,7 +131,7 @@ void run_redrive(command_context& ctx) {
     bool number = name == "max" || name == "max_rate";
     body[name] = number ? parse_json_argument(value) : json(value);
   }
-  std::string path = "/api/queues/" + percent_encode(ctx.inv.vh()) + "/" + percent_encode(ctx.arg(0)) + "/redrive";
+  std::string path = queue_path(ctx, "/redrive");
   ctx.info("Redriving dead-lettered messages of queue '" + ctx.arg(0) + "' in vhost '" + ctx.inv.vh() + "' ...");
   json run = ctx.call(request("POST", path, body.dump()));
   ctx.out += "Redrive " + (run.is_object() ? run.value("state", std::string("started")) : std::string("started")) +
@@ -140,8 +139,7 @@ void run_redrive(command_context& ctx) {
 }
 
 void run_redrive_status(command_context& ctx) {
-  std::string path = "/api/queues/" + percent_encode(ctx.inv.vh()) + "/" + percent_encode(ctx.arg(0)) + "/redrive";
-  json status = ctx.call(request("GET", path));
+  json status = ctx.call(request("GET", queue_path(ctx, "/redrive")));
   if (!status.is_object()) command_failed(exit_code::software, "the broker's answer is not a redrive status");
   const json run = status.value("run", json());
   if (run.is_object())

@@ -180,6 +180,16 @@ std::optional<last_death> last_death_of(const amqp::field_table& headers) {
   return d;
 }
 
+std::optional<last_death> last_death_of(const message& m) {
+  try {
+    amqp::basic_properties p = amqp::decode_properties(m.properties);
+    if (p.headers) return last_death_of(*p.headers);
+  } catch (const amqp::decode_error&) {
+    // unreadable properties (a damaged stored row): no death to read
+  }
+  return std::nullopt;
+}
+
 message_ref with_delivery_count(const message& m, std::uint32_t count) {
   auto copy = std::make_shared<message>(m);
   copy->properties = amqp::with_header(m.properties, "x-delivery-count", static_cast<std::int64_t>(count));

@@ -64,6 +64,8 @@ struct last_death {
 };
 // Null when the headers have no readable x-death entry.
 std::optional<last_death> last_death_of(const amqp::field_table& headers);
+// The same from a message's properties; null also when they do not decode.
+std::optional<last_death> last_death_of(const message& m);
 
 // The message with the x-delivery-count header (a long) set, as RabbitMQ's
 // quorum queues send redeliveries. The store keeps the original content;

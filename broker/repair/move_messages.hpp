@@ -40,6 +40,13 @@ struct move_counts {
   std::uint64_t gone = 0;        // no longer ready: delivered, expired or removed since they were read
   std::uint64_t unroutable = 0;  // the exchange routed them nowhere, or they had no destination
   std::uint64_t refused = 0;     // a full queue refused them
+  move_counts& operator+=(const move_counts& o) {
+    moved += o.moved;
+    gone += o.gone;
+    unroutable += o.unroutable;
+    refused += o.refused;
+    return *this;
+  }
 };
 
 // `selected` is what a browse of `from` read (broker thread, right after it).

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "amqp/properties.hpp"
 #include "broker/dead_letter/x_death.hpp"
 #include "broker/expiry/deadline_scheduler.hpp"
 #include "broker/model/broker.hpp"
@@ -15,16 +14,6 @@ namespace {
 
 constexpr std::uint64_t unpaced_page = 1000;
 constexpr std::uint64_t pages_a_second = 10;  // a paced run's steps
-
-std::optional<last_death> death_of(const message& m) {
-  try {
-    amqp::basic_properties p = amqp::decode_properties(m.properties);
-    if (p.headers) return last_death_of(*p.headers);
-  } catch (const amqp::decode_error&) {
-    // unreadable properties: not a dead letter redrive can place
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -72,7 +61,7 @@ std::optional<move_destination> redrive_run::destination_of(const ready_view& m)
     if (to.to_queue == nullptr && to.to_exchange == nullptr) return std::nullopt;  // deleted since
     return to;
   }
-  std::optional<last_death> death = death_of(*m.msg);
+  std::optional<last_death> death = last_death_of(*m.msg);
   if (!death || death->routing_keys.empty()) return std::nullopt;
   if (request_.may_write && !request_.may_write(death->exchange)) return std::nullopt;
   to.to_exchange = v->find_exchange(death->exchange);
@@ -91,7 +80,7 @@ void redrive_run::step() {
   read.from_position = from_position_;
   read.limit = static_cast<std::size_t>(std::min(page, left));
   read.matches = [reason = request_.reason, origin = request_.origin_queue](const ready_view& m) {
-    std::optional<last_death> d = death_of(*m.msg);
+    std::optional<last_death> d = last_death_of(*m.msg);
     return d && (reason.empty() || d->reason == reason) && (origin.empty() || d->queue == origin);
   };
   q->browse(std::move(read), [self = shared_from_this(), page](browse_page found) {
@@ -102,10 +91,7 @@ void redrive_run::step() {
     move_counts c = move_ready(*v, run.broker_.storage(), *found.source, found.found,
                                [&run](const ready_view& m) { return run.destination_of(m); });
     move_counts& total = run.progress_.counts;
-    total.moved += c.moved;
-    total.gone += c.gone;
-    total.unroutable += c.unroutable;
-    total.refused += c.refused;
+    total += c;
     // What was taken out was ahead of next_position: the rest moved up by that much.
     run.from_position_ = found.next_position - std::min(found.next_position, c.moved);
     if (found.at_end || total.moved >= run.request_.max) return run.finish(redrive_state::finished);

@@ -58,6 +58,17 @@ def wait_counts(name, ready, unacked, port=None):
     admin_http.wait_for(lambda: counts(name, port) == (ready, unacked), what="%s: %d ready, %d unacked" % (name, ready, unacked))
 
 
+def all_ready(name, port):
+    """Every ready message's payload, page by page."""
+    got, offset = [], 0
+    while True:
+        page = browse(name, port=port, limit=1000, offset=offset, state="ready")
+        if not page["messages"]:
+            return got
+        got += payloads(page)
+        offset = page["next_offset"]
+
+
 def consume_all(ch, queue, n):
     """Every message of the queue through a consumer, acked: (body, redelivered) in order."""
     got = []
@@ -261,22 +272,8 @@ def test_a_move_interrupted_by_kill_leaves_each_message_in_exactly_one_queue():
                   expect=200, port=b.http_port)
     b = rf.restart_broker(b, kill=True)
     ch = rf.connect(port=b.port).channel()
-    left = [m["payload"] for m in browse(src, port=b.http_port, limit=1000, state="ready")["messages"]]
-    offset = len(left)
-    while True:
-        page = browse(src, port=b.http_port, limit=1000, offset=offset, state="ready")
-        if not page["messages"]:
-            break
-        left += payloads(page)
-        offset = page["next_offset"]
-    arrived = []
-    offset = 0
-    while True:
-        page = browse(dst, port=b.http_port, limit=1000, offset=offset, state="ready")
-        if not page["messages"]:
-            break
-        arrived += payloads(page)
-        offset = page["next_offset"]
+    left = all_ready(src, b.http_port)
+    arrived = all_ready(dst, b.http_port)
     rf.eq(sorted(left + arrived), sorted(body(i) for i in range(n)))
     assert not set(left) & set(arrived), "a message is in both queues"
     rf.eq(arrived, sorted(arrived))  # moved in order
